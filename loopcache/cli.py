@@ -1,0 +1,133 @@
+"""The `loopcache` command line: a thin adapter over the Python API (parse, validate, render)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from loopcache.config import RunConfig
+from loopcache.engine.config import EngineConfig
+from loopcache.kvcache.tier_config import TierConfig, default_home
+
+ModelOpt = Annotated[str, typer.Option("--model", help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="bfloat16, float32 or float16")]
+HomeOpt = Annotated[
+    Optional[Path], typer.Option("--cache-dir", help="models and KV cache (default $LOOPCACHE_HOME or ~/.cache/loopcache)")
+]
+BlockOpt = Annotated[int, typer.Option("--block-size", help="tokens per KV block")]
+
+
+def _config(model: str, device: str, dtype: str, home: Path | None, block_size: int) -> RunConfig:
+    root = (home or default_home()).expanduser()
+    try:
+        return RunConfig(model, device, dtype, root, TierConfig(root=root), EngineConfig(block_size=block_size))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+def _disk(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
+    from loopcache.kvcache.disk import DiskStore
+
+    config = TierConfig(root=(home or default_home()).expanduser())
+    return DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s)
+
+
+def _register_engine_commands(app: typer.Typer) -> None:
+    @app.command()
+    def demo(
+        model: ModelOpt = "default",
+        device: DeviceOpt = "cpu",
+        dtype: DtypeOpt = "bfloat16",
+        cache_dir: HomeOpt = None,
+        block_size: BlockOpt = 256,
+        steps: Annotated[Optional[int], typer.Option(help="number of steps (default: as many as fit)")] = None,
+        json_path: Annotated[Optional[Path], typer.Option("--json", help="write the per-step figures here")] = None,
+    ) -> None:
+        """Run an agent loop on the default model, then resume it from disk in a fresh process."""
+        from rich.console import Console
+
+        from loopcache.model.loader import ModelNotFoundError
+        from loopcache.workload.agent_loop import LoopShape
+        from loopcache.workload.demo import run_demo
+
+        try:
+            run_demo(_config(model, device, dtype, cache_dir, block_size), LoopShape(max_steps=steps), Console(),
+                     json_path)
+        except ModelNotFoundError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+
+    cache = typer.Typer(no_args_is_help=True, help="Inspect and maintain the persistent KV cache.")
+    app.add_typer(cache, name="cache")
+
+    @cache.command("stats")
+    def cache_stats(cache_dir: HomeOpt = None) -> None:
+        """Entries and bytes per tier."""
+        with _disk(cache_dir) as disk:
+            s = disk.stats()
+            typer.echo(f"{s.name}: {s.num_entries} blocks, {s.bytes_used / 2**20:.1f} MiB of "
+                       f"{s.capacity_bytes / 2**30:.1f} GiB ({disk.root})")
+
+    @cache.command("verify")
+    def cache_verify(cache_dir: HomeOpt = None) -> None:
+        """Check every tier's integrity, including every block's checksum; invalid entries are dropped."""
+        with _disk(cache_dir) as disk:
+            report = disk.check_integrity(deep=True)
+        for problem in report.problems:
+            typer.echo(f"  {problem}")
+        typer.echo(f"{report.name}: {report.num_checked} checked, {len(report.problems)} problems, "
+                   f"{report.num_fixed} dropped")
+        raise typer.Exit(0 if report.ok else 1)
+
+    @cache.command("gc")
+    def cache_gc(cache_dir: HomeOpt = None) -> None:
+        """Remove expired entries, abandoned writes and orphan files."""
+        with _disk(cache_dir) as disk:
+            typer.echo(f"removed {disk.gc()} items")
+
+    @cache.command("clear")
+    def cache_clear(
+        cache_dir: HomeOpt = None, yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False
+    ) -> None:
+        """Delete every cached block."""
+        with _disk(cache_dir) as disk:
+            if not yes:
+                typer.confirm(f"delete all {disk.stats().num_entries} blocks in {disk.root}?", abort=True)
+            disk.clear()
+            typer.echo("cleared")
+
+    bench = typer.Typer(no_args_is_help=True, help="Benchmarks (print a table, write JSON).")
+    app.add_typer(bench, name="bench")
+
+    @bench.command("agent-loop")
+    def bench_agent_loop(
+        model: ModelOpt = "default",
+        device: DeviceOpt = "cpu",
+        dtype: DtypeOpt = "bfloat16",
+        cache_dir: HomeOpt = None,
+        block_size: BlockOpt = 256,
+        steps: Annotated[Optional[int], typer.Option(help="number of steps (default: as many as fit)")] = None,
+        json_path: Annotated[Path, typer.Option("--json")] = Path("bench/results/agent_loop.json"),
+    ) -> None:
+        """The agent loop in three modes (nocache, warm, restart) plus disk load vs raw read throughput."""
+        from rich.console import Console
+
+        from loopcache.workload.agent_loop import LoopShape
+        from loopcache.workload.bench import run_agent_loop_bench
+
+        run_agent_loop_bench(_config(model, device, dtype, cache_dir, block_size), LoopShape(max_steps=steps),
+                             Console(), json_path)
+
+
+def build_app() -> typer.Typer:
+    """The CLI application. Each feature package registers its own commands; imports stay lazy."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False, help="loopcache: a caching layer for LLM agents.")
+    _register_engine_commands(app)
+    return app
+
+
+def main() -> None:
+    build_app()()

@@ -1,0 +1,38 @@
+"""The one run configuration: which model, where, and which cache tiers. Frozen and validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from loopcache.engine.config import EngineConfig
+from loopcache.kvcache.tier_config import TierConfig, default_home
+
+DEVICES = ("cpu", "cuda")
+DTYPES = ("bfloat16", "float32", "float16")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    model: str = "default"
+    device: str = "cpu"
+    dtype: str = "bfloat16"
+    home: Path = field(default_factory=default_home)  # converted models and fingerprints live here
+    tiers: TierConfig = field(default_factory=lambda: TierConfig(root=default_home()))
+    engine: EngineConfig = field(default_factory=EngineConfig)
+    use_cache: bool = True
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
+
+    @classmethod
+    def at(cls, home: Path, **kwargs: object) -> RunConfig:
+        """A config whose models and cache tiers all live under `home`."""
+        return cls(home=home, tiers=TierConfig(root=home), **kwargs)  # type: ignore[arg-type]
+
+    def with_cache_root(self, root: Path) -> RunConfig:
+        """The same config with the cache tiers somewhere else (models stay under `home`)."""
+        return replace(self, tiers=replace(self.tiers, root=root))

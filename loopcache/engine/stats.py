@@ -1,0 +1,33 @@
+"""What one request cost: tokens served from each tier, tokens computed, and where the time went."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class RequestStats:
+    session_id: str | None
+    namespace: str
+    prompt_tokens: int
+    cached_tokens: int
+    cached_tokens_by_tier: dict[str, int] = field(default_factory=dict)
+    computed_tokens: int = 0  # tokens the engine ran prefill on
+    skipped_cached_tokens: int = 0  # cached, but recomputing was cheaper
+    completion_tokens: int = 0
+    stored_blocks: int = 0
+    load_s: float = 0.0
+    prefill_s: float = 0.0
+    ttft_s: float = 0.0
+    decode_s: float = 0.0
+    finish_reason: str = "length"
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        steps = self.completion_tokens - 1  # the first token comes from prefill
+        return steps / self.decode_s if steps > 0 and self.decode_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        out["decode_tokens_per_s"] = self.decode_tokens_per_s
+        return out

@@ -1,0 +1,54 @@
+"""Which tiers to open and how large: one frozen config, validated once, and the function that opens it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from loopcache.kvcache.disk import DiskStore
+from loopcache.kvcache.memory import DEFAULT_MEMORY_BYTES, MemoryStore
+from loopcache.kvcache.store import Store
+from loopcache.kvcache.tiered import TieredStore
+
+DEFAULT_DISK_BYTES = 20 * 2**30
+DEFAULT_DISK_TTL_S = 7 * 86400.0
+
+
+def default_home() -> Path:
+    """`$LOOPCACHE_HOME`, else `~/.cache/loopcache`."""
+    env = os.environ.get("LOOPCACHE_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "loopcache"
+
+
+@dataclass(frozen=True)
+class TierConfig:
+    root: Path  # the disk tier lives in root/kv
+    memory: bool = True
+    memory_bytes: int = DEFAULT_MEMORY_BYTES
+    disk: bool = True
+    disk_bytes: int = DEFAULT_DISK_BYTES
+    disk_ttl_s: float = DEFAULT_DISK_TTL_S
+    max_write_queue: int = 256
+
+    def __post_init__(self) -> None:
+        if not (self.memory or self.disk):
+            raise ValueError("at least one tier (memory or disk) must be enabled")
+        if self.memory_bytes <= 0 or self.disk_bytes <= 0:
+            raise ValueError("tier capacities must be positive")
+        if self.disk_ttl_s <= 0:
+            raise ValueError("disk TTL must be positive")
+
+    @property
+    def disk_dir(self) -> Path:
+        return self.root / "kv"
+
+
+def open_tiers(config: TierConfig) -> TieredStore:
+    """Open the configured tiers, fastest first. Close the result (it drains pending disk writes)."""
+    tiers: list[Store] = []
+    if config.memory:
+        tiers.append(MemoryStore(config.memory_bytes))
+    if config.disk:
+        tiers.append(DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s))
+    return TieredStore(tiers, max_write_queue=config.max_write_queue)

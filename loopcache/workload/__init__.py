@@ -1,0 +1,1 @@
+"""Reproducible agent-loop workloads, shared by `loopcache demo` and the benchmarks."""

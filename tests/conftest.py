@@ -1,0 +1,34 @@
+"""Shared fixtures: a tiny random-weight model built once per test session, and isolated homes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The tiny model loaded in float32 (exact arithmetic for fidelity checks)."""
+    from loopcache.model.loader import load_model
+
+    return load_model(str(tiny_model_dir), tmp_path_factory.mktemp("home"), dtype="float32")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real cache."""
+    monkeypatch.setenv("LOOPCACHE_HOME", str(tmp_path / "loopcache-home"))
