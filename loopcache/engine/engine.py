@@ -146,7 +146,7 @@ class Engine:
         finally:
             # Runs on normal exit and when the consumer closes the stream early: keep what was computed.
             if self.store is not None:
-                stored = self._store(running, ids + generated, layout, match)
+                stored = self._store(running, ids + generated, len(ids), layout, match)
         stats = RequestStats(
             session_id=session_id,
             namespace=namespace,
@@ -242,23 +242,32 @@ class Engine:
         flat = torch.from_numpy(block.payload)
         return flat.view(self._torch_dtype).view(block.shape)
 
-    def _store(self, running: RunningCache, sequence: list[int], layout: BlockLayout, match: PrefixMatch) -> int:
-        """Put every full block not already cached, and the partial tail. Returns the number of blocks put."""
+    def _store(
+        self, running: RunningCache, sequence: list[int], prompt_len: int, layout: BlockLayout, match: PrefixMatch
+    ) -> int:
+        """Put every full block not already cached, and the tail slots. Returns the number of blocks put.
+
+        Tail slots hold what followed a block in this sequence, up to one block: the final partial block
+        (the next step of a loop continues from it), and, when the prompt ends inside a full block, that
+        block too, so that re-sending the same prompt (a retry) reuses all of it.
+        """
         assert self.store is not None
         n = running.length  # tokens with KV: the last sampled token was never fed
         bs = layout.block_size
         keys = chain_hashes(sequence[:n], bs, layout.namespace, layout.fingerprint)
+        parents = [ROOT, *keys]
         already = sum(1 for s in match.segments if s.num_tokens == bs and s.block.num_tokens == bs)
         put = 0
-        parent = keys[already - 1] if already else ROOT
         for i in range(already, len(keys)):
-            self.store.put(self._make_block(running, keys[i], parent, sequence, i * bs, (i + 1) * bs, layout))
-            parent = keys[i]
+            self.store.put(self._make_block(running, keys[i], parents[i], sequence, i * bs, (i + 1) * bs, layout))
             put += 1
-        start = len(keys) * bs
-        if start < n:
-            key = tail_key(parent, layout.namespace, layout.fingerprint)
-            self.store.put(self._make_block(running, key, parent, sequence, start, n, layout))
+        tails = {len(keys)} if len(keys) * bs < n else set()
+        prompt_block = (prompt_len - 1) // bs
+        if prompt_len % bs and prompt_block < len(keys):
+            tails.add(prompt_block)
+        for i in sorted(tails):
+            key = tail_key(parents[i], layout.namespace, layout.fingerprint)
+            self.store.put(self._make_block(running, key, parents[i], sequence, i * bs, min((i + 1) * bs, n), layout))
             put += 1
         return put
 

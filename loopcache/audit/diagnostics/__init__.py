@@ -1,0 +1,1 @@
+"""The four audit diagnostics, one file each: hit rate, dynamic prompt content, tool calls, idle gaps."""

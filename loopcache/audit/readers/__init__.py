@@ -1,0 +1,1 @@
+"""One reader per trace format; `registry.py` detects the format of a path and dispatches."""

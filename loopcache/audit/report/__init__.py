@@ -1,0 +1,1 @@
+"""Renderers of an `AuditReport`: rich terminal tables, a stable JSON document, a self-contained HTML file."""

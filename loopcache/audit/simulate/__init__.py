@@ -1,0 +1,1 @@
+"""Replay sessions under cache policies (tiny strategy classes behind a registry) and price the result."""
