@@ -127,6 +127,8 @@ def build_app() -> typer.Typer:
     """The CLI application. Each feature package registers its own commands; imports stay lazy."""
     app = typer.Typer(no_args_is_help=True, add_completion=False, help="loopcache: a caching layer for LLM agents.")
     _register_engine_commands(app)
+    from loopcache.toolcache.commands import register as register_toolcache
+    register_toolcache(app)
     from loopcache.audit.commands import register as register_audit
     register_audit(app)
     return app

@@ -1,0 +1,151 @@
+"""The MCP caching proxy: a stdio MCP server in front of a real one, answering read-only tool calls from cache.
+
+    MCP client  <--stdio-->  proxy (mcp Server)  <--stdio-->  real MCP server (a child process)
+                              tools/call: ToolCache.lookup -> hit: the stored result
+                                                           -> miss: forward, store if read-only
+                              tools/list, resources/list|templates/list|read, prompts/list|get,
+                              completion/complete: forwarded unchanged (when the real server offers them)
+
+Not forwarded (yet): resource subscriptions, server-to-client requests (sampling, elicitation) and server
+notifications (progress, logging, list_changed).
+
+A tool is read-only when the real server says so (`annotations.readOnlyHint`) or the config says so;
+other tools always reach the server and invalidate (by default: every cached entry). A result served from
+cache carries `_meta["io.loopcache/cache"] = {"stage": "exact"|"semantic", "similarity": ...}`.
+The `mcp` SDK is imported here, not by the rest of the package.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from mcp import ClientSession, StdioServerParameters, stdio_client, types
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+
+from loopcache.toolcache.cache import ToolCache
+from loopcache.toolcache.proxy_config import ProxyConfig
+from loopcache.toolcache.spec import Scope, SemanticPolicy
+
+logger = logging.getLogger(__name__)
+META_KEY = "io.loopcache/cache"
+
+
+class McpCachingProxy:
+    """The proxy's request handlers over one upstream `ClientSession` (already initialised)."""
+
+    def __init__(self, upstream: ClientSession, cache: ToolCache, config: ProxyConfig, session_id: str) -> None:
+        self.upstream = upstream
+        self.cache = cache
+        self.config = config
+        self.session_id = session_id
+        self._tools_known = False
+
+    # -- tools --------------------------------------------------------------------------------------------
+
+    async def list_tools(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        result = await self.upstream.list_tools(params=params)
+        self._register(result.tools)
+        return result
+
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
+        await self._ensure_tools()
+        name, args = params.name, dict(params.arguments or {})
+        lookup = await anyio.to_thread.run_sync(self.cache.lookup, name, args, self.session_id)
+        logger.info("tools/call %s: %s%s", name, lookup.stage.value, f" ({lookup.reason})" if lookup.reason else "")
+        if lookup.entry is not None:
+            result = types.CallToolResult.model_validate(lookup.entry.result)
+            meta = dict(result.meta or {})
+            meta[META_KEY] = {"stage": lookup.stage.value, "similarity": lookup.similarity}
+            return result.model_copy(update={"meta": meta})
+        started = time.perf_counter()
+        result = await self.upstream.call_tool(name, args, allow_input_required=True)
+        elapsed = time.perf_counter() - started
+        if not isinstance(result, types.CallToolResult):
+            return result  # input required: a conversation, not a result to cache
+        stored = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+        # stores a read-only result; applies a side-effecting call's invalidations
+        await anyio.to_thread.run_sync(self.cache.complete, lookup, args, self.session_id, stored, elapsed,
+                                       bool(result.is_error))
+        return result
+
+    async def _ensure_tools(self) -> None:
+        if self._tools_known:
+            return
+        cursor = None
+        while True:
+            page = await self.upstream.list_tools(params=types.PaginatedRequestParams(cursor=cursor))
+            self._register(page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+
+    def _register(self, tools: list[types.Tool]) -> None:
+        config = self.config
+        for tool in tools:
+            override = config.override(tool.name)
+            semantic = SemanticPolicy(
+                enabled=override.semantic if override.semantic is not None else config.semantic,
+                threshold=override.threshold if override.threshold is not None else config.threshold)
+            self.cache.register_tool(
+                tool,
+                read_only=override.read_only,
+                ttl=(override.ttl or None) if override.ttl is not None else config.ttl,
+                semantic=semantic,
+                scope=Scope.NAMESPACE if config.namespace else Scope.SESSION,
+                invalidates=override.invalidates,
+                cache_errors=config.cache_errors,
+            )
+        self._tools_known = True
+
+    # -- everything else: forwarded -----------------------------------------------------------------------
+
+    def _forward(self, request_type: type, result_type: type) -> Callable[[Any, Any], Awaitable[Any]]:
+        async def handler(ctx: Any, params: Any) -> Any:
+            return await self.upstream.send_request(request_type(params=params), result_type)
+
+        return handler
+
+    def build_server(self, upstream_init: types.InitializeResult) -> Server:
+        """An MCP server offering what the upstream offers (tools, resources, prompts, completions)."""
+        caps = upstream_init.capabilities
+        handlers: dict[str, Any] = {}
+        if caps.tools is not None:
+            handlers.update(on_list_tools=self.list_tools, on_call_tool=self.call_tool)
+        if caps.resources is not None:
+            handlers.update(
+                on_list_resources=self._forward(types.ListResourcesRequest, types.ListResourcesResult),
+                on_list_resource_templates=self._forward(types.ListResourceTemplatesRequest,
+                                                         types.ListResourceTemplatesResult),
+                on_read_resource=self._forward(types.ReadResourceRequest, types.ReadResourceResult),
+            )
+        if caps.prompts is not None:
+            handlers.update(
+                on_list_prompts=self._forward(types.ListPromptsRequest, types.ListPromptsResult),
+                on_get_prompt=self._forward(types.GetPromptRequest, types.GetPromptResult),
+            )
+        if caps.completions is not None:
+            handlers.update(on_completion=self._forward(types.CompleteRequest, types.CompleteResult))
+        info = upstream_init.server_info
+        return Server(f"loopcache-proxy/{info.name}", version=info.version or "",
+                      instructions=upstream_init.instructions, **handlers)
+
+
+async def serve_proxy(server: StdioServerParameters, cache: ToolCache, config: ProxyConfig,
+                      session_id: str) -> None:
+    """Start the real server, then serve MCP on this process's stdin/stdout until the client leaves."""
+    async with stdio_client(server) as (upstream_read, upstream_write):
+        async with ClientSession(upstream_read, upstream_write) as upstream:
+            init = await upstream.initialize()
+            proxy = McpCachingProxy(upstream, cache, config, session_id)
+            app = proxy.build_server(init)
+            async with stdio_server() as (read, write):
+                await app.run(read, write, app.create_initialization_options())
+    stats = cache.stats()
+    logger.info("loopcache mcp-proxy: %d exact hits, %d semantic hits, %d misses, %d pass-through calls, "
+                "%.3f s saved", stats.exact_hits, stats.semantic_hits, stats.misses, stats.bypassed,
+                stats.saved_seconds)

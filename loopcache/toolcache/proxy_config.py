@@ -1,0 +1,119 @@
+"""Settings of `loopcache mcp-proxy`, read once from a TOML or JSON file and validated.
+
+    semantic = true            # the semantic stage for read-only tools (default false: exact only)
+    threshold = 0.9            # cosine similarity, higher = stricter
+    ttl = 300                  # seconds (default 300: read-only is not "never changes"); 0 = no expiry
+    namespace = "team-a"       # share entries across proxy runs (scope "namespace"); omit: one session per run
+    cache_errors = false
+
+    [tools.git_log]            # per-tool overrides of the server's annotations and the defaults above
+    read_only = true
+    ttl = 30
+    [tools.git_commit]
+    invalidates = [{ tool = "git_log" }, { tool = "git_status" }]   # default: drop everything
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loopcache.toolcache.spec import DEFAULT_SEMANTIC_THRESHOLD, Invalidation
+
+
+# A read-only tool can still return something new later (the time, a git log): entries expire by default.
+DEFAULT_PROXY_TTL_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOverride:
+    """Per-tool settings; None means "use the server's annotation / the proxy default"."""
+
+    read_only: bool | None = None
+    ttl: float | None = None
+    semantic: bool | None = None
+    threshold: float | None = None
+    invalidates: tuple[Invalidation, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    semantic: bool = False
+    threshold: float = DEFAULT_SEMANTIC_THRESHOLD
+    ttl: float | None = DEFAULT_PROXY_TTL_S
+    namespace: str | None = None
+    cache_errors: bool = False
+    tools: Mapping[str, ToolOverride] = field(default_factory=dict, hash=False)
+
+    def override(self, tool: str) -> ToolOverride:
+        return self.tools.get(tool, ToolOverride())
+
+
+_TOP_KEYS = {"semantic", "threshold", "ttl", "namespace", "cache_errors", "tools"}
+_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates"}
+
+
+def load_proxy_config(path: str | Path | None) -> ProxyConfig:
+    """Read and validate a config file (`.json` as JSON, anything else as TOML); None -> defaults.
+
+    Raises ValueError naming the file and the bad key on any mistake.
+    """
+    if path is None:
+        return ProxyConfig()
+    path = Path(path)
+    try:
+        text = path.read_text()
+        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read proxy config: {error}") from error
+    return parse_proxy_config(raw, str(path))
+
+
+def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyConfig:
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(_TOP_KEYS)})")
+    tools: dict[str, ToolOverride] = {}
+    for name, settings in (raw.get("tools") or {}).items():
+        if not isinstance(settings, Mapping) or set(settings) - _TOOL_KEYS:
+            raise ValueError(f"{where}: tools.{name} must be a table with keys from {sorted(_TOOL_KEYS)}")
+        rules = settings.get("invalidates")
+        tools[name] = ToolOverride(
+            read_only=_optional(settings, "read_only", bool, f"{where}: tools.{name}"),
+            ttl=_optional(settings, "ttl", (int, float), f"{where}: tools.{name}"),  # 0: no expiry
+            semantic=_optional(settings, "semantic", bool, f"{where}: tools.{name}"),
+            threshold=_optional(settings, "threshold", (int, float), f"{where}: tools.{name}"),
+            invalidates=None if rules is None else tuple(_rule(rule, f"{where}: tools.{name}") for rule in rules),
+        )
+    return ProxyConfig(
+        semantic=bool(_optional(raw, "semantic", bool, where) or False),
+        threshold=float(_optional(raw, "threshold", (int, float), where) or DEFAULT_SEMANTIC_THRESHOLD),
+        ttl=_ttl(_optional(raw, "ttl", (int, float), where), DEFAULT_PROXY_TTL_S),
+        namespace=_optional(raw, "namespace", str, where),
+        cache_errors=bool(_optional(raw, "cache_errors", bool, where) or False),
+        tools=tools,
+    )
+
+
+def _optional(table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    value = table.get(key)
+    if value is not None and (not isinstance(value, kind) or (kind != bool and isinstance(value, bool))):
+        raise ValueError(f"{where}: {key} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _rule(rule: Any, where: str) -> Invalidation:
+    if not isinstance(rule, Mapping) or set(rule) - {"tool", "match"}:
+        raise ValueError(f"{where}: each invalidates rule is {{ tool = NAME, match = [ARG, ...] }}")
+    return Invalidation(tool=rule.get("tool"), match=tuple(rule.get("match") or ()))
+
+
+def _ttl(value: float | None, default: float | None) -> float | None:
+    """Config ttl: absent -> default, 0 -> no expiry, else seconds."""
+    if value is None:
+        return default
+    return None if value == 0 else float(value)

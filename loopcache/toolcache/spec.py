@@ -1,0 +1,149 @@
+"""What the cache knows about one tool: its schema and its caching policy, as frozen data.
+
+A tool is cached only if it is declared read-only (explicitly, or by MCP `annotations.readOnlyHint`).
+A tool that is not read-only is always called, and by default its call drops every cached entry of its
+scope (`invalidates=(Invalidation(),)`); precise rules narrow that, e.g. a `write_file(path)` that drops
+only `read_file` entries with the same `path`: `Invalidation(tool="read_file", match=("path",))`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, get_args, get_origin
+
+from loopcache.toolcache.key import schema_fingerprint
+from loopcache.toolcache.verify import VerifyPolicy
+
+
+DEFAULT_SEMANTIC_THRESHOLD = 0.9
+
+
+class Scope(Enum):
+    """Who shares cached results: one session (default), or a whole namespace (tenant)."""
+
+    SESSION = "session"
+    NAMESPACE = "namespace"
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticPolicy:
+    """The optional semantic stage of one tool.
+
+    `threshold` is a cosine similarity between call embeddings, in [-1, 1]: a stored call is a candidate
+    only if its similarity to the query is >= threshold, so HIGHER = STRICTER (1.0 accepts only calls that
+    embed identically). Every candidate must still pass the verify stage.
+    """
+
+    enabled: bool = False
+    threshold: float = DEFAULT_SEMANTIC_THRESHOLD
+    top_k: int = 5
+    verify: VerifyPolicy = VerifyPolicy()
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.threshold <= 1.0:
+            raise ValueError(f"semantic threshold is a cosine similarity in [-1, 1], got {self.threshold}")
+        if self.top_k < 1:
+            raise ValueError("top_k must be >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class Invalidation:
+    """Entries a side-effecting call drops (in its own scope): of `tool` (None: every tool) whose
+    canonical arguments named in `match` equal the writing call's (empty: all entries of that tool)."""
+
+    tool: str | None = None
+    match: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """One registered tool. `ttl` in seconds (None: no expiry)."""
+
+    name: str
+    parameters: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"}, hash=False)
+    read_only: bool = False
+    ttl: float | None = None
+    semantic: SemanticPolicy = SemanticPolicy()
+    scope: Scope = Scope.SESSION
+    invalidates: tuple[Invalidation, ...] = (Invalidation(),)
+    cache_errors: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a tool needs a name")
+        if self.ttl is not None and self.ttl <= 0:
+            raise ValueError(f"ttl must be > 0 seconds or None, got {self.ttl}")
+
+    @property
+    def fingerprint(self) -> str:
+        return schema_fingerprint(self.parameters)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDefinition:
+    """A tool definition read from an OpenAI or MCP description: name, schema, declared read-only hint."""
+
+    name: str
+    parameters: Mapping[str, Any]
+    read_only_hint: bool | None
+
+
+def parse_definition(definition: Any) -> ToolDefinition:
+    """Read an OpenAI tool (`{"type": "function", "function": {...}}` or the bare function object) or an MCP
+    tool (`{"name", "inputSchema", "annotations": {"readOnlyHint"}}`, or an `mcp.types.Tool`)."""
+    if not isinstance(definition, Mapping) and hasattr(definition, "model_dump"):
+        definition = definition.model_dump(by_alias=True, mode="json", exclude_none=True)
+    if not isinstance(definition, Mapping):
+        raise TypeError(f"not a tool definition: {type(definition).__name__}")
+    if definition.get("type") == "function" and isinstance(definition.get("function"), Mapping):
+        definition = definition["function"]
+    name = definition.get("name")
+    if not isinstance(name, str) or not name:
+        raise ValueError("tool definition has no name")
+    schema = definition.get("parameters", definition.get("inputSchema", definition.get("input_schema")))
+    annotations = definition.get("annotations") or {}
+    hint = annotations.get("readOnlyHint", annotations.get("read_only_hint"))
+    return ToolDefinition(name, dict(schema or {"type": "object"}), hint if isinstance(hint, bool) else None)
+
+
+_JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean",
+                               list: "array", tuple: "array", dict: "object"}
+
+
+def schema_from_signature(fn: Callable[..., Any]) -> dict[str, Any]:
+    """A JSON schema for a Python function's parameters: types from annotations, defaults from defaults.
+
+    Defaults matter: they make an explicit default equal an omitted one. Unannotated parameters are untyped.
+    """
+    properties: dict[str, Any] = {}
+    required = []
+    hints = _resolved_hints(fn)
+    for name, parameter in inspect.signature(fn).parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        prop: dict[str, Any] = {}
+        annotation = hints.get(name, parameter.annotation)
+        json_type = _JSON_TYPES.get(get_origin(annotation) or annotation)
+        if json_type is None and get_args(annotation):
+            types = {_JSON_TYPES.get(get_origin(a) or a) for a in get_args(annotation) if a is not type(None)}
+            json_type = types.pop() if len(types) == 1 else None
+        if json_type:
+            prop["type"] = json_type
+        if parameter.default is parameter.empty:
+            required.append(name)
+        elif isinstance(parameter.default, (str, int, float, bool, type(None))):
+            prop["default"] = parameter.default
+        properties[name] = prop
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _resolved_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        import typing
+
+        return typing.get_type_hints(fn)
+    except Exception:  # unresolvable forward references: fall back to the raw annotations
+        return {}

@@ -1,0 +1,164 @@
+"""Each canonicalisation rule, both directions: what must agree agrees, what must differ differs."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.canonical import canonical_json, canonicalize_args
+
+
+def same(a: dict, b: dict, schema: dict | None = None) -> bool:
+    return canonical_json(canonicalize_args(a, schema)) == canonical_json(canonicalize_args(b, schema))
+
+
+def obj(**properties: dict) -> dict:
+    return {"type": "object", "properties": properties}
+
+
+def test_keys_sorted_and_order_ignored() -> None:
+    assert list(canonicalize_args({"b": 1, "a": 2})) == ["a", "b"]
+    assert same({"city": "Paris", "unit": "c"}, {"unit": "c", "city": "Paris"})
+
+
+def test_default_filled_so_explicit_default_equals_omitted() -> None:
+    schema = obj(q={"type": "string"}, n={"type": "integer", "default": 10})
+    assert canonicalize_args({"q": "x"}, schema) == {"n": 10, "q": "x"}
+    assert same({"q": "x"}, {"q": "x", "n": 10}, schema)
+    assert not same({"q": "x"}, {"q": "x", "n": 3}, schema)
+
+
+def test_null_for_optional_counts_as_omitted_but_not_when_null_is_a_type() -> None:
+    assert same({"q": "x", "n": None}, {"q": "x"}, obj(q={"type": "string"}, n={"type": "integer"}))
+    nullable = obj(n={"type": ["integer", "null"]})
+    assert canonicalize_args({"n": None}, nullable) == {"n": None}
+
+
+def test_numbers_normalised() -> None:
+    assert canonical_json({"x": 100.0}) == canonical_json({"x": 100}) == '{"x":100}'
+    assert canonical_json({"x": -0.0}) == '{"x":0}'
+    assert same({"x": 100}, {"x": 100.0})
+    assert not same({"x": 100}, {"x": 100.5})
+    assert canonicalize_args({"n": " 10 "}, obj(n={"type": "integer"})) == {"n": 10}
+    assert canonicalize_args({"flag": True}) == {"flag": True}  # a bool is not the number 1
+
+
+def test_strings_trimmed_and_whitespace_folded_but_case_kept() -> None:
+    assert canonicalize_args({"q": "  python \t asyncio\ntutorial "}) == {"q": "python asyncio tutorial"}
+    assert not same({"q": "Paris"}, {"q": "paris"})  # case is for the semantic stage, not the key
+
+
+def test_enum_takes_its_own_spelling() -> None:
+    schema = obj(unit={"type": "string", "enum": ["celsius", "fahrenheit"]})
+    assert canonicalize_args({"unit": "Celsius"}, schema) == {"unit": "celsius"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("src/app/main.py", "./src/app/main.py", True),
+        ("src", "src/", True),
+        ("src/lib/../app//main.py", "src/app/main.py", True),
+        ("/etc/hosts", "/etc/./hosts", True),
+        ("src/app/main.py", "src/app/Main.py", False),
+        ("src/app/main.py", "src/lib/main.py", False),
+        ("../a", "a", False),
+    ],
+)
+def test_path_format(a: str, b: str, equal: bool) -> None:
+    assert same({"p": a}, {"p": b}, obj(p={"type": "string", "format": "path"})) is equal
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("https://Example.com/docs", "https://example.com/docs", True),
+        ("HTTPS://example.com:443/docs", "https://example.com/docs", True),
+        ("https://example.com", "https://example.com/", True),
+        ("https://example.com/Docs", "https://example.com/docs", False),
+        ("https://example.com/docs?page=2", "https://example.com/docs?page=3", False),
+        ("https://example.com/docs?Q=a", "https://example.com/docs?q=a", False),
+        ("https://example.com:8443/x", "https://example.com/x", False),
+    ],
+)
+def test_uri_format(a: str, b: str, equal: bool) -> None:
+    assert same({"u": a}, {"u": b}, obj(u={"type": "string", "format": "uri"})) is equal
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2025-03-01", "2025-03-01"),
+        ("2025/3/1", "2025-03-01"),
+        ("March 1, 2025", "2025-03-01"),
+        ("Mar 1st 2025", "2025-03-01"),
+        ("1 March 2025", "2025-03-01"),
+        ("1st of march, 2025", "2025-03-01"),
+        ("25/03/2025", "2025-03-25"),
+        ("03/04/2025", "03/04/2025"),  # ambiguous (US or European): left as written, never guessed
+        ("next tuesday", "next tuesday"),
+        ("2025-02-30", "2025-02-30"),  # not a date: left as written
+    ],
+)
+def test_date_format(text: str, iso: str) -> None:
+    assert canonicalize_args({"d": text}, obj(d={"type": "string", "format": "date"})) == {"d": iso}
+
+
+def test_date_time_format() -> None:
+    schema = obj(t={"type": "string", "format": "date-time"})
+    assert same({"t": "2025-03-01T10:00:00Z"}, {"t": "2025-03-01T10:00:00+00:00"}, schema)
+    assert not same({"t": "2025-03-01T10:00:00Z"}, {"t": "2025-03-01T11:00:00Z"}, schema)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("SELECT * FROM users WHERE id = 42", "select * from users where id = 42", True),
+        ("SELECT * FROM users WHERE id = 42", "SELECT *\nFROM users\nWHERE id=42;", True),
+        ("SELECT count(*) FROM t", "SELECT count( * ) FROM t -- comment", True),
+        ("SELECT * FROM users WHERE name = 'Bob'", "SELECT * FROM users WHERE name = 'bob'", False),
+        ("SELECT * FROM t WHERE s = 'a  b'", "SELECT * FROM t WHERE s = 'a b'", False),
+        ("SELECT * FROM t WHERE s = 'it''s select'", "select * from t where s = 'it''s SELECT'", False),
+        ("SELECT * FROM users WHERE id = 42", "SELECT * FROM users WHERE id = 24", False),
+        ("SELECT count(*) FROM orders", "SELECT count(*) FROM order_items", False),
+    ],
+)
+def test_sql_format(a: str, b: str, equal: bool) -> None:
+    assert same({"s": a}, {"s": b}, obj(s={"type": "string", "format": "sql"})) is equal
+
+
+def test_sql_keeps_literal_exactly() -> None:
+    out = canonicalize_args({"s": "select 'Mixed  CASE from' from t"}, obj(s={"format": "sql"}))
+    assert out == {"s": "SELECT 'Mixed  CASE from' FROM t"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [("def main", "def  main"), ("TODO", "todo"), ("x", " x"), ("a$", "a$ ")]
+)
+def test_regex_format_is_untouched(a: str, b: str) -> None:
+    schema = obj(r={"type": "string", "format": "regex"})
+    assert canonicalize_args({"r": a}, schema) == {"r": a}
+    assert not same({"r": a}, {"r": b}, schema)
+
+
+def test_nested_objects_and_arrays_follow_their_schema() -> None:
+    schema = obj(
+        filters={"type": "object", "properties": {"limit": {"type": "integer", "default": 5}}},
+        paths={"type": "array", "items": {"type": "string", "format": "path"}},
+    )
+    out = canonicalize_args({"filters": {}, "paths": ["./a/", "b//c"]}, schema)
+    assert out == {"filters": {"limit": 5}, "paths": ["a", "b/c"]}
+
+
+def test_unknown_keys_kept_and_input_not_mutated() -> None:
+    args = {"q": " x ", "extra": 2.0}
+    out = canonicalize_args(args, obj(q={"type": "string"}))
+    assert out == {"extra": 2, "q": "x"}
+    assert args == {"q": " x ", "extra": 2.0}
+
+
+def test_canonical_json_is_deterministic_and_rejects_nan() -> None:
+    assert canonical_json({"b": [1, {"d": 1, "c": "é"}], "a": None}) == '{"a":null,"b":[1,{"c":"é","d":1}]}'
+    with pytest.raises(ValueError):
+        canonical_json({"x": float("nan")})
+    with pytest.raises(TypeError):
+        canonicalize_args(["not", "a", "dict"])  # type: ignore[arg-type]

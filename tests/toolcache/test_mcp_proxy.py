@@ -1,0 +1,155 @@
+"""The MCP proxy end to end: a real MCP client session (mcp SDK, stdio) talks to `loopcache mcp-proxy`,
+which runs (a) the small test server of this folder and (b) the real PyPI server `mcp-server-git`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+from loopcache.toolcache.proxy_config import load_proxy_config, parse_proxy_config
+
+mcp = pytest.importorskip("mcp", reason="the MCP proxy needs the mcp SDK")
+from mcp import ClientSession, StdioServerParameters, stdio_client  # noqa: E402
+
+TEST_SERVER = Path(__file__).with_name("mcp_test_server.py")
+META_KEY = "io.loopcache/cache"
+
+
+def proxy_params(cache_dir: Path, server: list[str], *options: str) -> StdioServerParameters:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    args = ["-c", "from loopcache.cli import main; main()", "mcp-proxy", "--cache-dir", str(cache_dir), *options,
+            "--", *server]
+    return StdioServerParameters(command=sys.executable, args=args, env=env)
+
+
+def text(result) -> str:
+    return "".join(getattr(block, "text", "") for block in result.content)
+
+
+def stage(result) -> str | None:
+    meta = result.meta or {}
+    return (meta.get(META_KEY) or {}).get("stage")
+
+
+async def with_session(params: StdioServerParameters, scenario) -> None:
+    with anyio.fail_after(60):
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            await scenario(session)
+
+
+def test_proxy_with_test_server(tmp_path: Path) -> None:
+    params = proxy_params(tmp_path, [sys.executable, str(TEST_SERVER)], "--semantic", "--namespace", "t1")
+
+    async def scenario(session: ClientSession) -> None:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        assert {"search", "add_note", "upstream_calls"} <= set(tools)
+
+        first = await session.call_tool("search", {"query": "rust async runtime"})
+        again = await session.call_tool("search", {"query": "  rust async runtime", "limit": 10})
+        assert text(first) == text(again) and stage(again) == "exact"
+        paraphrase = await session.call_tool("search", {"query": "Rust Async Runtime"})
+        assert text(paraphrase) == text(first) and stage(paraphrase) == "semantic"
+        other = await session.call_tool("search", {"query": "rust sync runtime"})
+        assert stage(other) is None and text(other) != text(first)
+
+        order = await session.call_tool("lookup_order", {"order_id": "#W2378156"})
+        assert stage(await session.call_tool("lookup_order", {"order_id": "W2378156"})) == "semantic"
+        near = await session.call_tool("lookup_order", {"order_id": "#W2378157"})
+        assert stage(near) is None and "W2378157" in text(near) and text(near) != text(order)
+
+        calls_before = (await session.call_tool("upstream_calls", {})).structured_content
+        # a write tool always passes through, and drops the cache (default rule)
+        for _ in range(2):
+            note = await session.call_tool("add_note", {"text": "hello"})
+            assert stage(note) is None
+        fresh = await session.call_tool("search", {"query": "rust async runtime"})
+        assert stage(fresh) is None and "notes=2" in text(fresh)
+        calls_after = (await session.call_tool("upstream_calls", {})).structured_content
+        assert calls_after["result"] == calls_before["result"] + 3
+        # `upstream_calls` has no read-only hint, so it too dropped the cache: the next search runs again
+        stored = await session.call_tool("search", {"query": "rust async runtime"})
+        assert stage(stored) is None and "notes=2" in text(stored)
+
+        # errors are passed through and not cached
+        for _ in range(2):
+            failed = await session.call_tool("broken", {"x": 1})
+            assert failed.is_error and stage(failed) is None
+
+        # resources and prompts are forwarded
+        resource = await session.read_resource("notes://all")
+        assert "hello" in resource.contents[0].text
+        prompt = await session.get_prompt("summarise", {"topic": "rust"})
+        assert "rust" in prompt.messages[0].content.text
+
+    anyio.run(with_session, params, scenario)
+
+    # a second proxy process on the same cache dir and namespace: persisted entries answer at once
+    async def second(session: ClientSession) -> None:
+        hit = await session.call_tool("search", {"query": "rust async runtime"})
+        assert stage(hit) == "exact" and "notes=2" in text(hit)
+        assert (await session.call_tool("upstream_calls", {})).structured_content["result"] == 0
+
+    exact_only = proxy_params(tmp_path, [sys.executable, str(TEST_SERVER)], "--exact-only", "--namespace", "t1")
+    anyio.run(with_session, exact_only, second)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="mcp-server-git needs the git executable")
+def test_proxy_with_real_pypi_server_mcp_server_git(tmp_path: Path) -> None:
+    executable = Path(sys.executable).with_name("mcp-server-git")
+    if not executable.exists():
+        pytest.skip("mcp-server-git is not installed (pip install -e '.[test]')")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.txt").write_text("one\n")
+    subprocess.run([*git, "add", "a.txt"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "first"], check=True)
+    params = proxy_params(tmp_path / "cache", [str(executable), "--repository", str(repo)])
+
+    async def scenario(session: ClientSession) -> None:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+        assert tools["git_log"].annotations.read_only_hint and not tools["git_commit"].annotations.read_only_hint
+        log = await session.call_tool("git_log", {"repo_path": str(repo)})
+        assert "first" in text(log) and stage(log) is None
+        # the schema's defaults (max_count=10, start_timestamp=null) made explicit: the same call
+        cached = await session.call_tool("git_log", {"start_timestamp": None, "repo_path": str(repo), "max_count": 10})
+        assert stage(cached) == "exact" and text(cached) == text(log)
+        status = await session.call_tool("git_status", {"repo_path": str(repo)})
+        assert stage(await session.call_tool("git_status", {"repo_path": str(repo)})) == "exact"
+
+        (repo / "b.txt").write_text("two\n")
+        added = await session.call_tool("git_add", {"repo_path": str(repo), "files": ["b.txt"]})
+        assert stage(added) is None
+        committed = await session.call_tool("git_commit", {"repo_path": str(repo), "message": "second"})
+        assert stage(committed) is None and not committed.is_error, text(committed)
+        after = await session.call_tool("git_log", {"repo_path": str(repo)})
+        assert stage(after) is None and "second" in text(after)  # the write dropped the stale log
+        assert text(await session.call_tool("git_status", {"repo_path": str(repo)})) != "" and status
+
+    anyio.run(with_session, params, scenario)
+
+
+def test_proxy_config_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "proxy.toml"
+    path.write_text('semantic = true\nttl = 30\n[tools.git_log]\nread_only = false\nthreshold = 0.95\n'
+                    '[tools.git_commit]\ninvalidates = [{ tool = "git_log" }]\n')
+    config = load_proxy_config(path)
+    assert config.semantic and config.ttl == 30
+    assert config.override("git_log").read_only is False and config.override("git_log").threshold == 0.95
+    assert config.override("git_commit").invalidates[0].tool == "git_log"
+    assert parse_proxy_config({}).ttl == 300  # read-only results still expire by default
+    assert parse_proxy_config({"ttl": 0}).ttl is None
+    example = load_proxy_config(Path(__file__).resolve().parents[2] / "examples" / "toolcache_proxy.toml")
+    assert example.semantic and example.override("git_commit").invalidates[0].tool == "git_log"
+    with pytest.raises(ValueError, match="unknown keys"):
+        parse_proxy_config({"semantc": True})
+    with pytest.raises(ValueError, match="wrong type"):
+        parse_proxy_config({"ttl": "soon"})

@@ -1,0 +1,101 @@
+"""The verify guards, on pairs that are NOT from the dev set: each guard rejects its kind of difference
+whatever the similarity, and harmless differences (case, stop words, order, punctuation) pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.canonical import canonicalize_args
+from loopcache.toolcache.verify import VerifyPolicy, has_free_text, verify_call
+
+TEXT = {"type": "object", "properties": {"q": {"type": "string"}}}
+
+
+def accepted(a: str, b: str, policy: VerifyPolicy = VerifyPolicy()) -> bool:
+    return verify_call({"q": b}, {"q": a}, TEXT, policy).accepted
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "guard"),
+    [
+        ("revenue in Q2 2023", "revenue in Q3 2023", "codes"),
+        ("order #A1001 status", "order #A1002 status", "ids"),
+        ("top 10 restaurants in Rome", "top 20 restaurants in Rome", "numbers"),
+        ("price of 1,000 shares", "price of 10,000 shares", "numbers"),
+        ("temperature -5 degrees", "temperature 5 degrees", "signed numbers"),
+        ("events on 2024-05-01", "events on May 2, 2024", "dates"),
+        ('error "connection refused"', 'error "Connection Refused"', "quoted strings"),
+        ("hotels with pool", "hotels without pool", "negations"),
+        ("restaurants that are open now", "restaurants that are not open now", "negations"),
+        ("why doesn't my build fail", "why does my build fail", "negations"),
+        ("weather in Springfield", "weather in Springfield, Illinois", "named entities"),
+        ("flights to Lisbon", "flights from Lisbon", "relations"),
+        ("books before 1900", "books after 1900", "relations"),
+        ("10 - 3", "10 + 3", "operators"),
+        ("cost in $", "cost in €", "currency"),
+        ("cheap laptops", "expensive laptops", "content words"),
+        ("rust async runtime", "rust sync runtime", "content words"),
+    ],
+)
+def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
+    assert not accepted(a, b), guard
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("rust async runtime", "Rust Async Runtime"),
+        ("how to reset a postgres password", "reset postgres password"),
+        ("tokyo subway map", "subway map of Tokyo"),
+        ("order #A1001 status", "status of order A1001"),
+        ("GPT-4 context length", "gpt 4 context length"),
+        ("events on 2024-05-01", "events on May 1st, 2024"),
+        ("price of 1,000 shares", "price of 1000 shares"),
+        ("best pizza recipes", "best pizza recipe"),
+    ],
+)
+def test_harmless_differences_pass(a: str, b: str) -> None:
+    assert accepted(a, b)
+
+
+def test_content_word_guard_can_be_relaxed_but_entities_still_hold() -> None:
+    loose = VerifyPolicy(content_words=False)
+    assert accepted("cheap laptops", "affordable laptops", loose)
+    assert not accepted("cheap laptops", "affordable laptops")
+    assert not accepted("weather Paris", "weather Lyon", loose)
+
+
+def test_formatted_enum_and_non_string_fields_must_be_equal() -> None:
+    schema = {"type": "object", "properties": {
+        "path": {"type": "string", "format": "path"},
+        "unit": {"type": "string", "enum": ["c", "f"]},
+        "n": {"type": "integer"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    }}
+    base = canonicalize_args({"path": "a/b", "unit": "c", "n": 1, "tags": ["x", "y"]}, schema)
+    for change in ({"path": "a/B"}, {"unit": "f"}, {"n": 2}, {"tags": ["x"]}, {"tags": ["x", "z"]}):
+        other = canonicalize_args({**base, **change}, schema)
+        verdict = verify_call(other, base, schema)
+        assert not verdict.accepted and verdict.reason, change
+    assert verify_call(dict(base), base, schema).accepted
+    assert not verify_call({**base, "extra": 1}, base, schema).accepted  # keys differ
+
+
+def test_has_free_text_only_for_unformatted_strings() -> None:
+    schema = {"type": "object", "properties": {"p": {"type": "string", "format": "path"}, "n": {"type": "integer"}}}
+    assert not has_free_text({"p": "a", "n": 1}, schema)
+    assert has_free_text({"p": "a", "q": "hello"}, schema)
+
+
+def test_dev_set_verify_never_accepts_a_non_equivalent_pair(dev_pairs) -> None:
+    pairs, tools = dev_pairs
+    for pair in pairs:
+        schema = tools[pair["tool"]]["parameters"]
+        verdict = verify_call(canonicalize_args(pair["b"], schema), canonicalize_args(pair["a"], schema), schema)
+        if not pair["equivalent"]:
+            assert not verdict.accepted, pair
+
+
+def test_entities_compare_like_words_regardless_of_case_and_plural() -> None:
+    assert accepted("install postgres on debian", "INSTALL POSTGRES ON DEBIAN")
+    assert accepted("Kubernetes Pods", "kubernetes pods")
