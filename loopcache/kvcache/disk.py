@@ -23,6 +23,7 @@ Invariants:
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sqlite3
@@ -36,6 +37,8 @@ from typing import Any
 from loopcache.kvcache.block import CorruptBlockError, KVBlock, decode, encode_prefix
 from loopcache.kvcache.block_hash import BlockHash
 from loopcache.kvcache.store import Counters, IntegrityReport, StoreStats
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 STALE_AFTER_S = 600.0  # a reservation or temp file this old belongs to a crashed (or hopelessly stuck) writer
@@ -113,26 +116,65 @@ class DiskStore:
         self.root.mkdir(parents=True, exist_ok=True)
         _ensure_dir(self.root / "blocks")
         _ensure_dir(self.root / "tmp")
-        self._db: sqlite3.Connection | None = sqlite3.connect(
-            self.root / "index.sqlite3", timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        self._db: sqlite3.Connection | None = None
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # WAL + NORMAL: a killed process never loses a commit; a power cut may lose the last few, which
-            # leaves only reserved rows or orphan files (gc removes them), never a row pointing at bad bytes.
-            # FULL would fsync on every hit's last_access update (~1 ms per block read).
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            with self._txn() as db:
-                (version,) = db.execute("PRAGMA user_version").fetchone()
-                if version == 0:
-                    for statement in _SCHEMA:
-                        db.execute(statement)
-                elif version != SCHEMA_VERSION:
-                    raise ValueError(f"{self.root}: index schema {version}, this loopcache reads {SCHEMA_VERSION}")
+            try:
+                self._open_index()
+            except sqlite3.DatabaseError as exc:  # a damaged index file: rebuild it from the block files
+                self._rebuild_index(exc)
             self._make_room(0)  # reopened with a smaller capacity: shrink now, the limit is hard
         except BaseException:
             self.close()
             raise
+
+    def _open_index(self) -> None:
+        self._db = sqlite3.connect(
+            self.root / "index.sqlite3", timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a killed process never loses a commit; a power cut may lose the last few, which
+        # leaves only reserved rows or orphan files (gc removes them), never a row pointing at bad bytes.
+        # FULL would fsync on every hit's last_access update (~1 ms per block read).
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._txn() as db:
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version == 0:
+                for statement in _SCHEMA:
+                    db.execute(statement)
+            elif version != SCHEMA_VERSION:
+                raise ValueError(f"{self.root}: index schema {version}, this loopcache reads {SCHEMA_VERSION}")
+
+    def _rebuild_index(self, cause: Exception) -> None:
+        """Move the unreadable index aside and re-index every block file that still verifies."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in ("", "-wal", "-shm"):
+            old = self.root / f"index.sqlite3{suffix}"
+            if old.exists():
+                old.rename(self.root / f"index.sqlite3{suffix}.corrupt-{stamp}")
+        log.warning("%s: index unreadable (%s); moved aside, rebuilding from block files", self.root, cause)
+        self._open_index()
+        now = self._clock()
+        for path in sorted((self.root / "blocks").glob("*/*.kv")):
+            size = path.stat().st_size
+            try:
+                with path.open("rb") as fh:
+                    block = decode(fh, size)
+            except (OSError, CorruptBlockError):
+                path.unlink(missing_ok=True)
+                continue
+            if path.stem != block.key.hex or size > self.capacity_bytes:
+                path.unlink(missing_ok=True)
+                continue
+            with self._txn() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO entries (key, path, nbytes, namespace, created_at, last_access, "
+                    "expires_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                    (path.stem, self._relpath(path.stem), size, block.namespace, now, path.stat().st_mtime,
+                     now + self.ttl_s),
+                )
 
     # ---- Store protocol ---------------------------------------------------------------------------------
 
