@@ -105,8 +105,9 @@ class Engine:
             )
         max_new = min(params.max_tokens, room)
         layout = self.layout(namespace)
+        t_load = time.perf_counter()
         running, match = self._restore(ids, layout, capacity=len(ids) + max_new)
-        load_s = time.perf_counter() - t_start
+        load_s = time.perf_counter() - t_load
 
         t_prefill = time.perf_counter()
         logits = self._prefill(running, ids[match.num_tokens :])
@@ -186,11 +187,7 @@ class Engine:
 
     def warmup(self) -> None:
         """Run one short forward pass without the cache (first calls pay one-off allocation costs)."""
-        running = RunningCache(
-            self.model.num_layers, self.model.num_kv_heads, self.model.head_dim, 64, self._torch_dtype,
-            self.model.device,
-        )
-        self._prefill(running, list(range(1, 33)))
+        self._prefill(self._new_running(64), list(range(1, 33)))
 
     def close(self) -> None:
         if self.store is not None:
@@ -205,16 +202,13 @@ class Engine:
             return [int(t) for t in prompt]  # type: ignore[arg-type]
         return self.render(prompt)  # type: ignore[arg-type]
 
+    def _new_running(self, capacity: int) -> RunningCache:
+        m = self.model
+        return RunningCache(m.num_layers, m.num_kv_heads, m.head_dim, capacity, self._torch_dtype, m.device)
+
     def _restore(self, ids: list[int], layout: BlockLayout, capacity: int) -> tuple[RunningCache, PrefixMatch]:
         """A running cache holding the longest cached prefix of `ids` worth loading."""
-        running = RunningCache(
-            self.model.num_layers,
-            self.model.num_kv_heads,
-            self.model.head_dim,
-            capacity=capacity,
-            dtype=self._torch_dtype,
-            device=self.model.device,
-        )
+        running = self._new_running(capacity)
         match = match_prefix(self.store, ids, layout, self.cost) if self.store is not None else PrefixMatch()
         for segment in match.segments:
             running.load(self._block_tensor(segment.block)[:, :, :, : segment.num_tokens])

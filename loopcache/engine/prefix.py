@@ -67,7 +67,8 @@ class BlockLayout:
         )
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading tokens `a` and `b` share."""
     n = 0
     for x, y in zip(a, b):
         if x != y:
@@ -99,7 +100,7 @@ def match_prefix(store: TieredStore, tokens: Sequence[int], layout: BlockLayout,
         if store.tier_of(tkey) is not None:
             hit = store.find(tkey)
             if hit is not None and layout.accepts(hit.block, tkey, parent):
-                n = _common_prefix(hit.block.token_ids, tokens[start:limit])
+                n = common_prefix_len(hit.block.token_ids, tokens[start:limit])
                 if n > 0:
                     tail = Segment(hit.block, hit.tier, n)
                     candidates.append(Candidate(hit.tier, hit.block.nbytes, n))

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from loopcache.engine.engine import Completion, Engine
+from loopcache.engine.prefix import common_prefix_len
 from loopcache.engine.sampling import SamplingParams
 
 _RULES = [
@@ -82,15 +83,6 @@ def tool_result(tokenizer: Any, shape: LoopShape, step: int) -> str:
     return f"$ grep -rn step{step} src/\n" + _fill(tokenizer, shape.tool_tokens, line)
 
 
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 @dataclass
 class AgentLoop:
     """One session of the loop: its messages so far and the tokens the previous step ended with."""
@@ -128,7 +120,7 @@ class AgentLoop:
 
     def record(self, completion: Completion) -> StepRecord:
         prompt = completion.prompt_token_ids
-        fresh = len(prompt) - _common_prefix(prompt, self.previous_sequence)
+        fresh = len(prompt) - common_prefix_len(prompt, self.previous_sequence)
         self.previous_sequence = list(prompt) + list(completion.token_ids)
         self.messages.append({"role": "assistant", "content": completion.text})
         self.step += 1

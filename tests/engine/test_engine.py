@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from loopcache.engine.config import EngineConfig
+from loopcache.engine.cost_model import CostModel
 from loopcache.engine.engine import Completion, Engine, PromptTooLongError, TextDelta
 from loopcache.engine.sampling import SamplingParams
 from loopcache.kvcache.disk import DiskStore
@@ -18,9 +19,12 @@ BS = 16
 GREEDY = SamplingParams(max_tokens=24)
 
 
-def _engine(model, *tiers, block_size: int = BS) -> Engine:  # noqa: ANN001
+def _engine(model, *tiers, block_size: int = BS, learn_costs: bool = False) -> Engine:  # noqa: ANN001
     store = TieredStore(list(tiers)) if tiers else None
-    return Engine(model, store, EngineConfig(block_size=block_size, prefill_chunk=64))
+    engine = Engine(model, store, EngineConfig(block_size=block_size, prefill_chunk=64))
+    if not learn_costs:  # fixed priors: on a loaded machine, measured costs could flip load-vs-recompute
+        engine.cost = CostModel(alpha=0.0)
+    return engine
 
 
 def _assert_ok(engine: Engine) -> None:
@@ -117,7 +121,7 @@ def test_disk_tier_survives_a_new_store_and_corruption_is_recomputed(tiny_model,
 
 
 def test_slow_tier_loses_to_recompute(tiny_model) -> None:  # noqa: ANN001
-    engine = _engine(tiny_model, MemoryStore(name="slow-remote"))
+    engine = _engine(tiny_model, MemoryStore(name="slow-remote"), learn_costs=True)
     prompt = _conversation(2)
     engine.generate(prompt, GREEDY)
     engine.cost.observe_load("slow-remote", 1, 5.0)  # the tier was measured very slow

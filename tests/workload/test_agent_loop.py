@@ -6,6 +6,7 @@ from pathlib import Path
 
 from loopcache.config import RunConfig
 from loopcache.engine.config import EngineConfig
+from loopcache.engine.cost_model import CostModel
 from loopcache.engine.engine import Engine
 from loopcache.kvcache.tier_config import TierConfig, open_tiers
 from loopcache.workload.agent_loop import AgentLoop, LoopShape, prefill_amplification
@@ -17,6 +18,7 @@ SHAPE = LoopShape(system_tokens=120, tool_tokens=60, output_tokens=12, max_steps
 def test_warm_loop_then_restart_in_a_new_process(tiny_model, tiny_model_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
     tiers = TierConfig(root=tmp_path / "cache")
     engine = Engine(tiny_model, open_tiers(tiers), EngineConfig(block_size=16))
+    engine.cost = CostModel(alpha=0.0)  # fixed priors: a loaded machine must not flip load-vs-recompute
     loop = AgentLoop.start(tiny_model.tokenizer, SHAPE)
     records = [loop.run_step(engine, "s1") for _ in range(3)]
     engine.close()
