@@ -131,6 +131,8 @@ def build_app() -> typer.Typer:
     register_toolcache(app)
     from loopcache.audit.commands import register as register_audit
     register_audit(app)
+    from loopcache.server.commands import register as register_server
+    register_server(app)
     return app
 
 

@@ -46,7 +46,9 @@ class Sampler:
         logits = logits.float()
         if self.params.is_greedy:
             return int(torch.argmax(logits))
-        probs = torch.softmax(logits.cpu() / self.params.temperature, dim=-1)
+        # Subtracting the max first keeps a tiny temperature finite: the best token scores 0, the rest -inf.
+        logits = logits.cpu()
+        probs = torch.softmax((logits - logits.max()) / self.params.temperature, dim=-1)
         if self.params.top_p < 1.0:
             sorted_probs, order = torch.sort(probs, descending=True)
             keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < self.params.top_p

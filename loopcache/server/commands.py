@@ -1,0 +1,75 @@
+"""`loopcache serve`: load the model, open the cache tiers, serve the OpenAI and Anthropic APIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        model: Annotated[str, typer.Option(help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")] = "default",
+        host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+        cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="models and KV cache "
+                                                          "(default $LOOPCACHE_HOME or ~/.cache/loopcache)")] = None,
+        kv_dir: Annotated[Optional[Path], typer.Option("--kv-dir", help="put the KV cache tiers here instead "
+                                                       "of under --cache-dir (models stay there)")] = None,
+        api_key: Annotated[Optional[str], typer.Option("--api-key", help="require this key (one namespace)")] = None,
+        api_keys_file: Annotated[Optional[Path], typer.Option("--api-keys-file",
+                                 help="lines 'KEY [NAMESPACE]': one tenant namespace per key")] = None,
+        device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+        dtype: Annotated[str, typer.Option(help="bfloat16, float32 or float16")] = "bfloat16",
+        block_size: Annotated[int, typer.Option("--block-size", help="tokens per KV block")] = 256,
+        max_queue: Annotated[int, typer.Option("--max-queue", help="requests waiting for the engine "
+                                               "before 429")] = 16,
+        trace_log: Annotated[Optional[Path], typer.Option("--trace-log", help="append one JSONL line per "
+                             "request (the audit's openai-log format)")] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="serve without any KV cache (for "
+                                               "comparisons)")] = False,
+        log_level: Annotated[str, typer.Option("--log-level")] = "info",
+    ) -> None:
+        """Serve the OpenAI- and Anthropic-compatible APIs with a persistent KV cache."""
+        import logging
+        from dataclasses import replace
+
+        import uvicorn
+
+        from loopcache.config import RunConfig
+        from loopcache.engine.config import EngineConfig
+        from loopcache.engine.factory import open_engine
+        from loopcache.kvcache.tier_config import default_home
+        from loopcache.model.loader import ModelNotFoundError
+        from loopcache.server.app import create_app
+        from loopcache.server.config import OPEN_NAMESPACE, ServerConfig
+        from loopcache.server.tenants import read_api_keys_file
+
+        if api_key and api_keys_file:
+            raise typer.BadParameter("give --api-key or --api-keys-file, not both")
+        try:
+            keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
+            home = (cache_dir or default_home()).expanduser()
+            run = replace(RunConfig.at(home, device=device, dtype=dtype, engine=EngineConfig(block_size=block_size)),
+                          model=model, use_cache=not no_cache)
+            if kv_dir is not None:
+                run = run.with_cache_root(kv_dir.expanduser())
+            server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)
+        except (OSError, ValueError) as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        try:
+            engine = open_engine(run)
+        except ModelNotFoundError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        engine.warmup()
+        if host not in ("127.0.0.1", "localhost", "::1") and server.is_open:
+            logging.getLogger(__name__).warning("serving on %s without an API key: anyone who can reach it can "
+                                                "use it", host)
+        typer.echo(f"loopcache: serving {engine.model.name} as {', '.join(dict.fromkeys((model, engine.model.name)))}"
+                   f" on http://{host}:{port}/v1 (cache: {'off' if no_cache else run.tiers.root})")
+        uvicorn.run(create_app(engine, server), host=host, port=port, log_level=log_level, access_log=False,
+                    timeout_graceful_shutdown=30)
