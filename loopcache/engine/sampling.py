@@ -46,8 +46,8 @@ class Sampler:
         logits = logits.float()
         if self.params.is_greedy:
             return int(torch.argmax(logits))
-        # Subtracting the max first keeps a tiny temperature finite: the best token scores 0, the rest -inf.
-        logits = logits.cpu()
+        # In float64 and relative to the max, a tiny temperature stays finite: the best token scores 0.
+        logits = logits.cpu().double()
         probs = torch.softmax((logits - logits.max()) / self.params.temperature, dim=-1)
         if self.params.top_p < 1.0:
             sorted_probs, order = torch.sort(probs, descending=True)
