@@ -186,8 +186,14 @@ class Engine:
         return match.num_tokens, torch.log_softmax(out.logits[0].float(), dim=-1)
 
     def warmup(self) -> None:
-        """Run one short forward pass without the cache (first calls pay one-off allocation costs)."""
-        self._prefill(self._new_running(64), list(range(1, 33)))
+        """Run a prefill and a few decode steps without the cache: the first calls of a process pay one-off
+        costs (kernel selection, allocator growth) that would otherwise land on the first request's TTFT."""
+        vocab = self.model.model.get_input_embeddings().num_embeddings
+        n = max(1, min(512, self.model.max_context - 8))
+        running = self._new_running(n + 4)
+        self._prefill(running, [t % vocab for t in range(n)])
+        for token in range(4):
+            self._forward(running, [token % vocab])
 
     def close(self) -> None:
         if self.store is not None:

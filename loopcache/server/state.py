@@ -83,7 +83,7 @@ class ServerState:
 
     def sampling(self, max_tokens: int, temperature: float | None, top_p: float | None, seed: int | None,
                  stop: tuple[str, ...]) -> SamplingParams:
-        # T -> 0 is greedy; tiny temperatures would overflow logits / T in the sampler (inf - inf = nan).
+        # T -> 0 is greedy: below MIN_TEMPERATURE sampling and argmax agree, so take the deterministic path.
         greedy = top_p == 0 or (temperature is not None and temperature < MIN_TEMPERATURE)
         return SamplingParams(
             max_tokens=max_tokens,
