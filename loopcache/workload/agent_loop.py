@@ -100,12 +100,13 @@ class AgentLoop:
         ]
         return cls(shape, messages)
 
-    def fits(self, engine: Engine) -> bool:
-        """Whether one more step (prompt + tool result + answer) fits the model's context."""
-        if self.shape.max_steps is not None and self.step >= self.shape.max_steps:
+    def fits(self, engine: Engine, steps: int = 1) -> bool:
+        """Whether `steps` more steps (each a tool result and an answer) fit the model's context."""
+        if self.shape.max_steps is not None and self.step + steps > self.shape.max_steps:
             return False
-        upcoming = len(engine.render(self.messages)) + (self.shape.tool_tokens + 32 if self.step else 0)
-        return upcoming + self.shape.output_tokens <= engine.model.max_context
+        tool_results = steps if self.step else steps - 1
+        upcoming = len(engine.render(self.messages)) + tool_results * (self.shape.tool_tokens + 32)
+        return upcoming + steps * self.shape.output_tokens <= engine.model.max_context
 
     def run_step(self, engine: Engine, session_id: str, namespace: str = "default") -> StepRecord:
         """Add the previous step's tool result, run one request, and record what it cost."""

@@ -77,7 +77,7 @@ def run_demo(config: RunConfig, shape: LoopShape, console: Console, json_path: P
     steps: list[StepRecord] = []
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("agent loop", total=None)
-        while loop.fits(engine) and (shape.max_steps is None or loop.step < shape.max_steps - 1):
+        while loop.fits(engine, steps=2):  # leave room for the step the restarted process runs
             bar.update(task, description=f"step {loop.step + 1}: {len(engine.render(loop.messages))} tokens so far")
             steps.append(loop.run_step(engine, session))
     engine.close()  # drains the write-behind queue: everything is on disk now
