@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loopcache.config import RunConfig
 from loopcache.engine.config import EngineConfig
 from loopcache.engine.cost_model import CostModel
 from loopcache.engine.engine import Engine
@@ -48,4 +47,3 @@ def test_loop_stops_when_the_context_is_full(tiny_model) -> None:  # noqa: ANN00
         record = loop.run_step(engine, "s")
         assert record.prompt_tokens + shape.output_tokens <= tiny_model.max_context
     assert 2 <= loop.step <= tiny_model.max_context // shape.tool_tokens + 1
-    assert RunConfig().device == "cpu"
