@@ -1,4 +1,4 @@
-"""Shared fixtures: the real traces in the `shared` folder beside the repository (skipped when absent)."""
+"""Shared fixtures: the real traces in the `shared` folder beside the repository (see tests/shared_folder.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from pathlib import Path
 
 import pytest
 
-TRACES = Path(__file__).resolve().parents[2] / ".." / "shared" / "traces"
+from tests.shared_folder import shared_path
 
 
 @pytest.fixture(scope="session")
 def traces() -> Path:
-    if not TRACES.is_dir():
-        pytest.skip(f"real traces not found at {TRACES} (the shared folder beside the repository)")
-    return TRACES
+    return shared_path("traces")
 
 
 @pytest.fixture(scope="session")

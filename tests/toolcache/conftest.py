@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_folder import shared_path
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -30,9 +31,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def dev_pairs() -> tuple[list[dict], dict]:
-    pairs_path = SHARED_DATA / "toolcalls-dev.jsonl"
-    tools_path = SHARED_DATA / "toolcalls-dev-tools.json"
-    if not pairs_path.is_file() or not tools_path.is_file():
-        pytest.skip(f"labelled dev data not found at {SHARED_DATA} (the `shared` folder beside the repo)")
+    pairs_path = shared_path("data", "toolcalls-dev.jsonl")
+    tools_path = shared_path("data", "toolcalls-dev-tools.json")
     pairs = [json.loads(line) for line in pairs_path.read_text().splitlines() if line.strip()]
     return pairs, json.loads(tools_path.read_text())

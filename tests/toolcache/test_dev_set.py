@@ -1,5 +1,5 @@
 """The labelled dev pairs through the full pipeline with the real model: the issue's quality targets hold
-(false-hit rate <= 1%, recall >= 80%, no hit on a tool that is not read-only). Skips without ../shared."""
+(false-hit rate <= 1%, recall >= 80%, no hit on a tool that is not read-only). Skips without ../shared (fails under CI)."""
 
 from __future__ import annotations
 
