@@ -1,18 +1,24 @@
-"""Tool-call cache quality and latency: loopcache vs GPTCache on the labelled dev pairs, side by side.
+"""Tool-call cache quality and latency: loopcache vs GPTCache on labelled pairs, side by side.
 
-    .venv/bin/python bench/toolcache_eval.py [--data-dir ../shared/data] [--json bench/results/toolcache_eval.json]
+    .venv/bin/python bench/toolcache_eval.py [--sets shared-dev,dev,heldout] [--json bench/results/toolcache_eval.json]
 
-Quality: for every labelled pair, a fresh cache stores call `a`, then looks up call `b`; a hit on a pair
-labelled equivalent is a true hit, a hit on any other pair a false hit. Reported per stage:
+Sets of labelled pairs:
+  shared-dev  ../shared/data/toolcalls-dev.jsonl (60 pairs; the first verify rules were written on it), plus
+              each of its non-read-only tools called twice with identical arguments
+  dev         loopcache's own set, dev split (bench/data/toolcalls; real trace calls by reference + hand-written)
+  heldout     the same set's held-out split: reported, never tuned on (its errors are not listed)
+
+Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
+a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
+read-only any hit is a side-effect hit. Systems:
   loopcache exact            canonicalise + key only (semantic stage off)
-  loopcache semantic, no verify   exact + nearest neighbour above the threshold, verify skipped (ablation)
-  loopcache exact+semantic   the full pipeline (exact -> semantic -> verify)
+  loopcache default          what register_tool() does when not told (semantic on for read-only tools)
+  semantic, no verify        exact + nearest neighbour above the threshold, verify skipped (ablation)
+  loopcache semantic+verify  the full pipeline (exact -> semantic -> verify)
   GPTCache                   its default similarity cache (sqlite + faiss + SearchDistanceEvaluation,
                              similarity_threshold 0.8) with the same all-MiniLM-L6-v2 model, keyed on
-                             `tool + JSON(args)` text
-plus a safety check the dev pairs do not cover: each non-read-only tool called twice with identical
-arguments (must never hit). Latency: exact and semantic lookups against 10k stored calls of one tool.
-Not a test: it prints a table and writes JSON.
+                             `tool + JSON(args)` text; it knows nothing of side effects
+Latency: exact and semantic lookups against 10k stored calls of one tool. Not a test: prints, writes JSON.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -35,86 +41,76 @@ from loopcache.toolcache.cache import Stage, ToolCache  # noqa: E402
 from loopcache.toolcache.canonical import canonicalize_args  # noqa: E402
 from loopcache.toolcache.embedder import MiniLMEmbedder, call_text, minilm_model_dir  # noqa: E402
 from loopcache.toolcache.key import make_key  # noqa: E402
+from loopcache.toolcache.labelled_pairs import LabelledPair, ToolInfo, load_pairs, load_tools  # noqa: E402
+from loopcache.toolcache.pair_scoring import PairResult, Score, register_tools, replay_pairs, score  # noqa: E402
 from loopcache.toolcache.spec import DEFAULT_SEMANTIC_THRESHOLD  # noqa: E402
 from loopcache.toolcache.store import Entry  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+OWN = REPO / "bench" / "data" / "toolcalls"
+LabelledSet = tuple[list[LabelledPair], dict[str, ToolInfo]]
 
 
-@dataclass(frozen=True)
-class Score:
-    system: str
-    true_hits: int
-    false_hits: int
-    equivalent: int
-    non_equivalent: int
-    unsafe_hits: int | None  # hits on identical repeats of non-read-only tools
-
-    @property
-    def precision(self) -> float | None:
-        hits = self.true_hits + self.false_hits
-        return self.true_hits / hits if hits else None
-
-    @property
-    def recall(self) -> float:
-        return self.true_hits / self.equivalent if self.equivalent else 0.0
-
-    @property
-    def false_hit_rate(self) -> float:
-        return self.false_hits / self.non_equivalent if self.non_equivalent else 0.0
-
-
-def score(system: str, pairs: list[dict], hits: list[bool], unsafe_hits: int | None) -> Score:
-    equivalent = sum(p["equivalent"] for p in pairs)
-    true_hits = sum(h and p["equivalent"] for p, h in zip(pairs, hits, strict=True))
-    false_hits = sum(h and not p["equivalent"] for p, h in zip(pairs, hits, strict=True))
-    return Score(system, true_hits, false_hits, equivalent, len(pairs) - equivalent, unsafe_hits)
+def shared_dev_set(data_dir: Path) -> LabelledSet | None:
+    pairs_path, tools_path = data_dir / "toolcalls-dev.jsonl", data_dir / "toolcalls-dev-tools.json"
+    if not pairs_path.is_file() or not tools_path.is_file():
+        return None
+    tools = load_tools(tools_path)
+    pairs = [LabelledPair(f"shared-{i}", p["tool"], p["a"], p["b"], p["equivalent"], p.get("why", ""), "hand", "dev")
+             for i, p in enumerate(json.loads(line) for line in pairs_path.read_text().splitlines() if line.strip())]
+    for info in tools.values():  # identical repeats of every tool that is not read-only: must never hit
+        if not info.read_only:
+            args = sample_args(info.parameters)
+            pairs.append(LabelledPair(f"shared-repeat-{info.name}", info.name, args, dict(args), False,
+                                      "side effect: identical repeat", "hand", "dev"))
+    return pairs, tools
 
 
 def sample_args(schema: dict) -> dict:
-    """Identical-repeat arguments for a tool from its schema (for the non-read-only safety check)."""
     sample = {"string": "example", "integer": 1, "number": 1.5, "boolean": True}
     return {name: sample.get(prop.get("type"), "example") for name, prop in schema.get("properties", {}).items()}
 
 
-def run_loopcache(pairs: list[dict], tools: dict, embedder: MiniLMEmbedder, semantic: bool,
-                  threshold: float) -> tuple[list[bool], list[str], int]:
-    hits, stages = [], []
+def own_set(shared: Path, split: str) -> LabelledSet | None:
+    if not (shared / "traces").is_dir():
+        return None
+    pairs = load_pairs(OWN / "pairs.jsonl", shared, OWN / "split.json")
+    return [p for p in pairs if p.split == split], load_tools(OWN / "tools.json")
+
+
+def run_loopcache(labelled: LabelledSet, embedder: MiniLMEmbedder, semantic: bool | None,
+                  threshold: float) -> list[PairResult]:
+    pairs, tools = labelled
     with ToolCache(":memory:", embedder=embedder) as cache:
-        for name, tool in tools.items():
-            cache.register_tool(name, tool["parameters"], read_only=tool["read_only"], semantic=semantic,
-                                threshold=threshold if semantic else None)
-        for index, pair in enumerate(pairs):
-            session = f"pair-{index}"  # a fresh scope per pair: store a, query b
-            cache.call(pair["tool"], pair["a"], lambda **_: {"result": "a"}, session=session)
-            lookup = cache.lookup(pair["tool"], pair["b"], session=session)
-            hits.append(lookup.is_hit)
-            stages.append(lookup.stage.value)
-        unsafe = 0
-        for name, tool in tools.items():
-            if not tool["read_only"]:
-                args = sample_args(tool["parameters"])
-                cache.call(name, args, lambda **_: "sent", session="unsafe")
-                unsafe += cache.lookup(name, args, session="unsafe").stage in (Stage.EXACT, Stage.SEMANTIC)
-    return hits, stages, unsafe
+        for info in tools.values():
+            if semantic:
+                cache.register_tool(info.name, info.parameters, read_only=info.read_only, semantic=True,
+                                    threshold=threshold)
+        if not semantic:
+            register_tools(cache, tools, semantic)
+        return replay_pairs(cache, pairs, tools)
 
 
-def run_threshold_only(pairs: list[dict], tools: dict, embedder: MiniLMEmbedder, threshold: float) -> list[bool]:
+def run_threshold_only(labelled: LabelledSet, embedder: MiniLMEmbedder, threshold: float) -> Score:
     """Ablation: exact key match, else cosine >= threshold, with the verify stage switched off."""
+    pairs, tools = labelled
     hits = []
     for pair in pairs:
-        schema = tools[pair["tool"]]["parameters"]
-        a, b = canonicalize_args(pair["a"], schema), canonicalize_args(pair["b"], schema)
-        va, vb = embedder.embed([call_text(pair["tool"], a), call_text(pair["tool"], b)])
+        schema = tools[pair.tool].parameters
+        a, b = canonicalize_args(pair.a, schema), canonicalize_args(pair.b, schema)
+        va, vb = embedder.embed([call_text(pair.tool, a), call_text(pair.tool, b)])
         hits.append(a == b or float(va @ vb) >= threshold)
-    return hits
+    return score_hits("semantic, no verify", labelled, hits)
 
 
-def gptcache_text(tool: str, args: dict) -> str:
-    return f"{tool} {json.dumps(args, sort_keys=True)}"
+def score_hits(system: str, labelled: LabelledSet, hits: list[bool]) -> Score:
+    pairs, tools = labelled
+    results = [PairResult(p, not tools[p.tool].read_only, "exact" if h else "miss", "", None)
+               for p, h in zip(pairs, hits, strict=True)]
+    return score(system, results)
 
 
-def run_gptcache(pairs: list[dict], tools: dict) -> tuple[list[bool], int] | str:
+def run_gptcache(labelled: LabelledSet) -> Score | str:
     try:
         from gptcache import Cache, Config
         from gptcache.adapter.api import get, put
@@ -126,29 +122,16 @@ def run_gptcache(pairs: list[dict], tools: dict) -> tuple[list[bool], int] | str
         return f"GPTCache not available ({error}); pip install -e '.[bench]'"
     encoder = SBERT(str(minilm_model_dir()))
     folder = tempfile.mkdtemp(prefix="gptcache-")
-
-    def fresh(index: int) -> Cache:
+    hits = []
+    for index, pair in enumerate(labelled[0]):
         cache = Cache()
         manager = get_data_manager(CacheBase("sqlite", sql_url=f"sqlite:///{folder}/{index}.db"),
-                                   VectorBase("faiss", dimension=encoder.dimension,
-                                              index_path=f"{folder}/{index}.faiss"))
+                                   VectorBase("faiss", dimension=encoder.dimension, index_path=f"{folder}/{index}.faiss"))
         cache.init(pre_embedding_func=get_prompt, embedding_func=encoder.to_embeddings, data_manager=manager,
                    similarity_evaluation=SearchDistanceEvaluation(), config=Config(similarity_threshold=0.8))
-        return cache
-
-    hits = []
-    for index, pair in enumerate(pairs):
-        cache = fresh(index)
-        put(gptcache_text(pair["tool"], pair["a"]), "a", cache_obj=cache)
-        hits.append(get(gptcache_text(pair["tool"], pair["b"]), cache_obj=cache) is not None)
-    unsafe = 0
-    for name, tool in tools.items():
-        if not tool["read_only"]:
-            cache = fresh(10_000 + len(name))
-            text = gptcache_text(name, sample_args(tool["parameters"]))
-            put(text, "sent", cache_obj=cache)
-            unsafe += get(text, cache_obj=cache) is not None
-    return hits, unsafe
+        put(f"{pair.tool} {json.dumps(pair.a, sort_keys=True)}", "a", cache_obj=cache)
+        hits.append(get(f"{pair.tool} {json.dumps(pair.b, sort_keys=True)}", cache_obj=cache) is not None)
+    return score_hits("GPTCache (MiniLM, default similarity)", labelled, hits)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -199,84 +182,82 @@ def run_latency(embedder: MiniLMEmbedder, stored: int, queries: int, threshold: 
             "semantic_index_search_only": percentiles(index_only)}
 
 
-def fmt(value: float | None, percent: bool = True) -> str:
-    if value is None:
-        return "-"
-    return f"{100 * value:5.1f}%" if percent else f"{value}"
+def fmt(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:5.1f}%"
+
+
+def print_table(name: str, labelled: LabelledSet, scores: list[Score]) -> None:
+    pairs, tools = labelled
+    print(f"\n{name}: {len(pairs)} pairs on {len({p.tool for p in pairs})} tools "
+          f"({scores[0].equivalent} equivalent, {scores[0].non_equivalent} not, {scores[0].side_effect_pairs} on "
+          f"side-effecting tools)")
+    print(f"  {'system':38} {'recall':>7} {'TP':>4} {'false hits':>10} {'FP rate':>8} {'side-effect hits':>16}")
+    for s in scores:
+        print(f"  {s.system:38} {fmt(s.recall):>7} {s.true_hits:>4} {s.false_hits:>10} {fmt(s.false_hit_rate):>8} "
+              f"{s.side_effect_hits:>6}/{s.side_effect_pairs:<3}")
+
+
+def print_errors(results: list[PairResult]) -> list[dict]:
+    errors = []
+    for r in results:
+        if r.is_false_hit or r.is_hit and r.side_effect or (r.pair.equivalent and not r.is_hit and not r.side_effect):
+            kind = "FALSE HIT" if r.is_hit else "missed"
+            errors.append({"id": r.pair.id, "kind": kind, "tool": r.pair.tool, "why": r.pair.why, "reason": r.reason})
+            print(f"    {kind:9} {r.pair.id:16} {r.pair.tool}: {r.pair.why}  [{r.reason[:110]}]")
+    return errors
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
+    parser.add_argument("--sets", default="shared-dev,dev,heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
-    parser.add_argument("--latency-stored", type=int, default=10_000)
+    parser.add_argument("--latency-stored", type=int, default=10_000, help="0: skip the latency measurement")
     parser.add_argument("--latency-queries", type=int, default=300)
     parser.add_argument("--skip-gptcache", action="store_true")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch intra-op threads for embedding (as the MCP proxy uses); 0: torch's default")
     args = parser.parse_args(argv)
-    args.threads = args.threads or None
-
-    pairs_path, tools_path = args.data_dir / "toolcalls-dev.jsonl", args.data_dir / "toolcalls-dev-tools.json"
-    if not pairs_path.is_file() or not tools_path.is_file():
-        print(f"SKIP: labelled dev data not found in {args.data_dir} (expected the `shared` folder beside the repo)")
-        return 0
-    pairs = [json.loads(line) for line in pairs_path.read_text().splitlines() if line.strip()]
-    tools = json.loads(tools_path.read_text())
-    embedder = MiniLMEmbedder(threads=args.threads)
+    loaders = {"shared-dev": lambda: shared_dev_set(args.shared / "data"),
+               "dev": lambda: own_set(args.shared, "dev"), "heldout": lambda: own_set(args.shared, "heldout")}
+    embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
-
-    exact_hits, _, exact_unsafe = run_loopcache(pairs, tools, embedder, False, args.threshold)
-    full_hits, full_stages, full_unsafe = run_loopcache(pairs, tools, embedder, True, args.threshold)
-    scores = [
-        score("loopcache exact", pairs, exact_hits, exact_unsafe),
-        score("loopcache semantic, no verify", pairs, run_threshold_only(pairs, tools, embedder, args.threshold),
-              None),
-        score("loopcache exact+semantic+verify", pairs, full_hits, full_unsafe),
-    ]
-    gpt_note = "skipped (--skip-gptcache)"
-    if not args.skip_gptcache:
-        outcome = run_gptcache(pairs, tools)
-        if isinstance(outcome, str):
-            gpt_note = outcome
-        else:
-            scores.append(score("GPTCache (MiniLM, default similarity)", pairs, *outcome))
-            gpt_note = "ran offline: sqlite + faiss + SearchDistanceEvaluation, similarity_threshold=0.8"
-
-    print(f"\nTool-call cache on {len(pairs)} labelled pairs ({sum(p['equivalent'] for p in pairs)} equivalent), "
-          f"threshold {args.threshold}")
-    print(f"{'system':40} {'precision':>9} {'recall':>7} {'false-hit':>9} {'TP':>3} {'FP':>3} {'unsafe hits':>11}")
-    for s in scores:
-        unsafe = "-" if s.unsafe_hits is None else f"{s.unsafe_hits}/3"
-        print(f"{s.system:40} {fmt(s.precision):>9} {fmt(s.recall):>7} {fmt(s.false_hit_rate):>9} "
-              f"{s.true_hits:>3} {s.false_hits:>3} {unsafe:>11}")
-    print(f"GPTCache: {gpt_note}")
-    by_stage = {stage: sum(1 for st, p in zip(full_stages, pairs, strict=True) if st == stage and p["equivalent"])
-                for stage in ("exact", "semantic")}
-    print(f"loopcache full pipeline, true hits by stage: {by_stage}")
-    missed = [f"{p['tool']}: {p['why']}" for p, h in zip(pairs, full_hits, strict=True) if p["equivalent"] and not h]
-    print(f"equivalent pairs missed: {missed}")
-
-    latency = run_latency(embedder, args.latency_stored, args.latency_queries, args.threshold)
-    load = os.getloadavg()[0]
-    latency["load_average_1m"] = load
-    print(f"\nLookup latency at {latency['stored_calls']} stored calls of one tool (SQLite on disk, "
-          f"{latency['queries']} queries; embedding threads {args.threads or 'torch default'}; "
-          f"machine load average {load:.1f} on {os.cpu_count()} CPUs)")
-    for name in ("exact", "semantic", "semantic_index_search_only"):
-        row = latency[name]
-        print(f"  {name:28} p50 {row['p50_ms']:7.3f} ms   p99 {row['p99_ms']:7.3f} ms")
-
-    targets = {"false_hit_rate<=1%": scores[2].false_hit_rate <= 0.01, "recall>=80%": scores[2].recall >= 0.8,
-               "zero hits on non-read-only tools": scores[2].unsafe_hits == 0}
-    print(f"targets (full pipeline): {targets}")
-    report = {"pairs": len(pairs), "threshold": args.threshold, "gptcache": gpt_note,
-              "scores": [{**asdict(s), "precision": s.precision, "recall": s.recall,
-                          "false_hit_rate": s.false_hit_rate} for s in scores],
-              "true_hits_by_stage": by_stage, "missed_equivalent": missed, "latency": latency,
-              "targets": targets, "embedding_threads": args.threads, "python": sys.version.split()[0]}
+    report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}
+    for name in args.sets.split(","):
+        labelled = loaders[name]()
+        if labelled is None:
+            print(f"\nSKIP {name}: not found under {args.shared} (the `shared` folder beside the repository)")
+            continue
+        full = run_loopcache(labelled, embedder, True, args.threshold)
+        scores = [score("loopcache exact", run_loopcache(labelled, embedder, False, args.threshold)),
+                  score("loopcache default", run_loopcache(labelled, embedder, None, args.threshold)),
+                  run_threshold_only(labelled, embedder, args.threshold),
+                  score("loopcache semantic+verify", full)]
+        if not args.skip_gptcache:
+            outcome = run_gptcache(labelled)
+            if isinstance(outcome, Score):
+                scores.append(outcome)
+            else:
+                print(outcome)
+        print_table(name, labelled, scores)
+        entry: dict = {"scores": [{**asdict(s), "recall": s.recall, "false_hit_rate": s.false_hit_rate}
+                                  for s in scores]}
+        entry["true_hits_by_stage"] = {st: sum(r.is_true_hit and r.stage == st for r in full)
+                                       for st in ("exact", "semantic")}
+        if name != "heldout":  # never list held-out errors: looking at them is tuning on them
+            entry["errors"] = print_errors(full)
+        report["sets"][name] = entry
+    if args.latency_stored:
+        latency = run_latency(embedder, args.latency_stored, args.latency_queries, args.threshold)
+        latency["load_average_1m"] = os.getloadavg()[0]
+        print(f"\nLookup latency at {latency['stored_calls']} stored calls of one tool (SQLite on disk, "
+              f"{latency['queries']} queries; embedding threads {args.threads or 'torch default'}; machine load "
+              f"average {latency['load_average_1m']:.1f} on {os.cpu_count()} CPUs)")
+        for row in ("exact", "semantic", "semantic_index_search_only"):
+            print(f"  {row:28} p50 {latency[row]['p50_ms']:7.3f} ms   p99 {latency[row]['p99_ms']:7.3f} ms")
+        report["latency"] = latency
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print(f"wrote {args.json}")
