@@ -7,7 +7,7 @@ prefetch and TTL policies live beside stores, not as new methods on them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from loopcache.kvcache.block import KVBlock
@@ -27,6 +27,8 @@ class StoreStats:
     evictions: int = 0
     expired: int = 0
     corrupt_dropped: int = 0
+    errors: int = 0  # calls that failed on an I/O or index error and degraded (a miss, a dropped write)
+    write_failures: int = 0  # blocks not stored because their write failed (disk full, read-only, I/O)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,8 @@ class Counters:
     evictions: int = 0
     expired: int = 0
     corrupt_dropped: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    write_failures: int = 0
 
     def snapshot(self, name: str, num_entries: int, bytes_used: int, capacity_bytes: int) -> StoreStats:
         return StoreStats(
@@ -67,6 +70,8 @@ class Counters:
             evictions=self.evictions,
             expired=self.expired,
             corrupt_dropped=self.corrupt_dropped,
+            errors=self.errors,
+            write_failures=self.write_failures,
         )
 
 

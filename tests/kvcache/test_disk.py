@@ -287,7 +287,7 @@ def test_gc_removes_crash_leftovers(tmp_path: Path) -> None:
     store = DiskStore(tmp_path, clock=lambda: now[0])
     kept, dying, reserved = make_block(0), make_block(2), make_block(3)
     assert store.put(kept) and store.put(dying) and store.put(reserved)
-    with store._txn() as db:  # a remover killed before unlinking; a writer killed before committing `ready`
+    with store._index.txn() as db:  # a remover killed before unlinking; a writer killed before committing `ready`
         db.execute("UPDATE entries SET state = 2 WHERE key = ?", (dying.key.hex,))
         db.execute("UPDATE entries SET state = 0 WHERE key = ?", (reserved.key.hex,))
     orphan = file_of(tmp_path, make_block(1).key)  # only after a power loss or meddling
@@ -411,7 +411,7 @@ def test_sigkill_mid_write_leaves_a_reopenable_store(tmp_path: Path, extra_delay
 
 _CRASH_AT_STEP = """
 import os
-import loopcache.kvcache.disk as disk
+import loopcache.kvcache.block_files as block_files
 store = DiskStore(Path(sys.argv[1]), capacity_bytes=int(sys.argv[2]))
 for i in range(3):
     assert store.put(make_block(i))
@@ -436,7 +436,7 @@ def after(real):
     return call
 
 os.fsync, os.replace, os.unlink = before(os.fsync), before(os.replace), before(os.unlink)
-disk._fsync_dir = after(disk._fsync_dir)
+block_files.fsync_dir = after(block_files.fsync_dir)
 assert store.put(make_block(3))
 print(steps[0])
 """
