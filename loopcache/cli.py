@@ -30,10 +30,38 @@ def _config(model: str, device: str, dtype: str, home: Path | None, block_size: 
 
 
 def _disk(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
+    """The disk tier under `home`; an unusable directory or index is a clear error (exit 2), never a trace."""
     from loopcache.kvcache.disk import DiskStore
+    from loopcache.kvcache.disk_errors import DiskStoreError
 
     config = TierConfig(root=(home or default_home()).expanduser())
-    return DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s)
+    try:
+        return DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s)
+    except DiskStoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _maintenance_error(exc: Exception) -> typer.Exit:
+    """Print a failed maintenance call (index busy past the bound, directory gone) and exit 1."""
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(1)
+
+
+def _tool_cache_report(home: Path | None) -> tuple[str, tuple[str, ...]] | None:
+    """(summary, problems) of the tool cache's database under `home`, or None if there is none."""
+    from loopcache.toolcache.cache import ToolCache, default_cache_path
+
+    path = (home.expanduser() / "toolcache.sqlite3") if home else default_cache_path()
+    if not path.exists():
+        return None
+    with ToolCache(path) as tools:
+        report = tools.check_integrity()
+        recovered = getattr(tools.store, "recovered_from", None)
+    problems = report.problems
+    if recovered is not None:
+        problems = (f"database was unreadable; moved to {recovered}, an empty one replaces it", *problems)
+    return f"toolcache: {report.entries} checked, {len(problems)} problems ({path})", problems
 
 
 def _register_engine_commands(app: typer.Typer) -> None:
@@ -73,32 +101,70 @@ def _register_engine_commands(app: typer.Typer) -> None:
                        f"{s.capacity_bytes / 2**30:.1f} GiB ({disk.root})")
 
     @cache.command("verify")
-    def cache_verify(cache_dir: HomeOpt = None) -> None:
-        """Check every tier's integrity, including every block's checksum; invalid entries are dropped."""
+    def cache_verify(
+        cache_dir: HomeOpt = None,
+        deep: Annotated[bool, typer.Option("--deep/--shallow", help="also verify every block's checksum "
+                                           "(default), or only index vs. files")] = True,
+    ) -> None:
+        """Check every tier's integrity (and the tool cache's); invalid entries are dropped. Safe while
+        servers use the cache. Exit 1 if anything was wrong."""
+        from loopcache.kvcache.disk_errors import DiskStoreError
+
         with _disk(cache_dir) as disk:
-            report = disk.check_integrity(deep=True)
-        for problem in report.problems:
+            try:
+                report = disk.check_integrity(deep=deep)
+            except DiskStoreError as exc:
+                raise _maintenance_error(exc) from exc
+            rebuilt = disk.rebuilt
+        lines, problems = [], list(report.problems)
+        if rebuilt is not None:
+            problems.insert(0, f"index was damaged ({rebuilt.cause}); rebuilt from the block files, "
+                               f"{rebuilt.num_dropped} unreadable block files dropped")
+        lines.append(f"{report.name}: {report.num_checked} checked, {len(problems)} problems, "
+                     f"{report.num_fixed} dropped")
+        tools = _tool_cache_report(cache_dir)
+        if tools is not None:
+            lines.append(tools[0])
+            problems += [f"toolcache: {p}" for p in tools[1]]
+        for problem in problems:
             typer.echo(f"  {problem}")
-        typer.echo(f"{report.name}: {report.num_checked} checked, {len(report.problems)} problems, "
-                   f"{report.num_fixed} dropped")
-        raise typer.Exit(0 if report.ok else 1)
+        for line in lines:
+            typer.echo(line)
+        raise typer.Exit(1 if problems else 0)
 
     @cache.command("gc")
     def cache_gc(cache_dir: HomeOpt = None) -> None:
-        """Remove expired entries, abandoned writes and orphan files."""
+        """Remove expired entries, abandoned writes and orphan files. Safe while servers use the cache."""
+        from loopcache.kvcache.disk_errors import DiskStoreError
+
         with _disk(cache_dir) as disk:
-            typer.echo(f"removed {disk.gc()} items")
+            try:
+                removed = disk.gc()
+            except DiskStoreError as exc:
+                raise _maintenance_error(exc) from exc
+            errors = disk.stats().errors
+        typer.echo(f"removed {removed} items" + (f", {errors} could not be removed (see the log)" if errors else ""))
+        raise typer.Exit(1 if errors else 0)
 
     @cache.command("clear")
     def cache_clear(
         cache_dir: HomeOpt = None, yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False
     ) -> None:
-        """Delete every cached block."""
+        """Delete every cached block. Safe while servers use the cache (their writes in flight are dropped)."""
+        from loopcache.kvcache.disk_errors import DiskStoreError
+
         with _disk(cache_dir) as disk:
             if not yes:
                 typer.confirm(f"delete all {disk.stats().num_entries} blocks in {disk.root}?", abort=True)
-            disk.clear()
-            typer.echo("cleared")
+            try:
+                disk.clear()
+            except DiskStoreError as exc:
+                raise _maintenance_error(exc) from exc
+            errors = disk.stats().errors
+        if errors:
+            typer.echo(f"error: {errors} block files could not be removed (see the log)", err=True)
+            raise typer.Exit(1)
+        typer.echo("cleared")
 
     bench = typer.Typer(no_args_is_help=True, help="Benchmarks (print a table, write JSON).")
     app.add_typer(bench, name="bench")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from loopcache.kvcache.disk import DiskStore
+from loopcache.kvcache.disk_errors import DiskStoreError
 from loopcache.kvcache.memory import DEFAULT_MEMORY_BYTES, MemoryStore
 from loopcache.kvcache.store import Store
 from loopcache.kvcache.tiered import TieredStore
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DISK_BYTES = 20 * 2**30
 DEFAULT_DISK_TTL_S = 7 * 86400.0
@@ -45,10 +49,18 @@ class TierConfig:
 
 
 def open_tiers(config: TierConfig) -> TieredStore:
-    """Open the configured tiers, fastest first. Close the result (it drains pending disk writes)."""
+    """Open the configured tiers, fastest first. Close the result (it drains pending disk writes).
+
+    A disk tier that cannot be opened (unusable directory, index busy past the bound, newer schema) is left
+    out with a logged error when a memory tier remains to serve with; without one, the error is raised."""
     tiers: list[Store] = []
     if config.memory:
         tiers.append(MemoryStore(config.memory_bytes))
     if config.disk:
-        tiers.append(DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s))
+        try:
+            tiers.append(DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s))
+        except (DiskStoreError, OSError) as exc:
+            if not tiers:
+                raise
+            log.error("disk tier unavailable, serving without it until restarted: %s", exc)
     return TieredStore(tiers, max_write_queue=config.max_write_queue)

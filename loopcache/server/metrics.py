@@ -36,11 +36,17 @@ class _StateCollector(Collector):
         used = GaugeMetricFamily("loopcache_store_bytes", "Bytes held per cache tier", labels=["tier"])
         entries = GaugeMetricFamily("loopcache_store_blocks", "Blocks held per cache tier", labels=["tier"])
         evictions = CounterMetricFamily("loopcache_store_evictions", "Blocks evicted per tier", labels=["tier"])
+        errors = CounterMetricFamily("loopcache_store_errors", "Tier calls failed on an I/O or index error "
+                                     "(served without the tier)", labels=["tier"])
+        write_failures = CounterMetricFamily("loopcache_store_write_failures", "Blocks a tier could not store "
+                                             "(disk full, read-only, I/O error)", labels=["tier"])
         for s in self._store.tier_stats():
             used.add_metric([s.name], s.bytes_used)
             entries.add_metric([s.name], s.num_entries)
             evictions.add_metric([s.name], s.evictions + s.expired)
-        yield from (used, entries, evictions)
+            errors.add_metric([s.name], s.errors)
+            write_failures.add_metric([s.name], s.write_failures)
+        yield from (used, entries, evictions, errors, write_failures)
         dropped = CounterMetricFamily("loopcache_write_behind_dropped", "Background writes dropped (queue full)",
                                       labels=["tier"])
         pending = GaugeMetricFamily("loopcache_write_behind_queued", "Background writes pending", labels=["tier"])

@@ -1,5 +1,4 @@
 import threading
-import time
 from pathlib import Path
 
 from loopcache.kvcache.block import KVBlock
@@ -32,20 +31,22 @@ class _SlowStore(MemoryStore):
 
     def __init__(self) -> None:
         super().__init__(name="slow")
+        self.entered = threading.Event()
         self.release = threading.Event()
 
     def put(self, block: KVBlock) -> bool:
-        self.release.wait(10)
+        self.entered.set()
+        self.release.wait(120)  # a caller that waited here would see the writes land before it returned
         return super().put(block)
 
 
 def test_slow_tier_never_blocks_and_a_full_queue_drops_writes() -> None:
     slow = _SlowStore()
     store = TieredStore([MemoryStore(), slow], max_write_queue=2)
-    t0 = time.perf_counter()
     for i in range(10):
         assert store.put(block_for(i))  # stored in memory at once
-    assert time.perf_counter() - t0 < 1.0
+    assert slow.stats().num_entries == 0  # every put returned while the slow tier's write was still blocked
+    assert slow.entered.wait(60)  # the background writer is inside the slow put
     dropped = store.writer_stats()["slow"].dropped
     assert dropped >= 7  # one in the worker's hands, two queued, the rest dropped
     slow.release.set()
