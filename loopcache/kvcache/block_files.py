@@ -9,7 +9,6 @@ always complete: written to a temp file, fsynced, renamed into place, its direct
 
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 from dataclasses import dataclass
@@ -38,10 +37,6 @@ def ensure_dir(path: Path) -> None:
     except FileExistsError:
         return
     fsync_dir(path.parent)
-
-
-def is_disk_full(error: OSError) -> bool:
-    return error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +96,14 @@ class BlockFiles:
         fsync_dir(final.parent)
 
     def unlink(self, rel: str) -> None:
-        """Remove a block file; a missing one is fine. Raises other OSErrors (read-only, I/O)."""
-        (self.root / rel).unlink(missing_ok=True)
+        """Remove a block file; a missing one is fine (also where a read-only filesystem refuses to unlink
+        what is not there). Raises an OSError if the file is still there."""
+        path = self.root / rel
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            if os.path.lexists(path):
+                raise
 
     def read(self, rel: str, key: BlockHash) -> KVBlock:
         """The verified block in `rel`. Raises FileNotFoundError, another OSError, or CorruptBlockError

@@ -35,9 +35,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from loopcache.kvcache.block import CorruptBlockError, KVBlock, encode_prefix
-from loopcache.kvcache.block_files import BlockFiles, is_disk_full
+from loopcache.kvcache.block_files import BlockFiles
 from loopcache.kvcache.block_hash import BlockHash
-from loopcache.kvcache.disk_errors import DirectoryUnusableError, DiskStoreError, IndexBusyError, StoreClosedError
+from loopcache.kvcache.disk_errors import (
+    DirectoryUnusableError, DiskStoreError, IndexBusyError, StoreClosedError, is_disk_full,
+)
 from loopcache.kvcache.entry_table import EntryTable
 from loopcache.kvcache.index_lock import IndexLock
 from loopcache.kvcache.index_rebuild import EntryDefaults, RebuildResult, open_index
@@ -244,6 +246,8 @@ class DiskStore:
             self._failed(what, exc, write=write)
             if write:  # a put: its block was not stored
                 self._count_write_failure()
+                if is_disk_full(exc) and not self._detached:  # the index could not grow
+                    self._free_space(0)
             return fallback
         if not write or result:
             self._health.succeeded(write)

@@ -10,10 +10,11 @@ Every error names the cache directory it is about.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 
-SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_NOTADB = 5, 6, 11, 26
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 5, 6, 11, 13, 26
 
 
 class DiskStoreError(Exception):
@@ -70,3 +71,10 @@ def is_damage(error: BaseException) -> bool:
         return code in (SQLITE_CORRUPT, SQLITE_NOTADB)
     text = str(error).lower()
     return "malformed" in text or "not a database" in text
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """No space left: ENOSPC or EDQUOT from a file write, or SQLITE_FULL from the index."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return isinstance(error, sqlite3.Error) and _code(error) == SQLITE_FULL

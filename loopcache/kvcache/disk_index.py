@@ -34,6 +34,7 @@ from loopcache.kvcache.disk_errors import (
 T = TypeVar("T")
 SCHEMA_VERSION = 1
 RESERVED, READY, DYING = 0, 1, 2
+_WAL_CHECKPOINT_PAGES = 256  # ~1 MB: the WAL stays small, so a full disk is mostly block files, which evict
 
 _SCHEMA = (
     """CREATE TABLE entries (
@@ -191,6 +192,7 @@ class DiskIndex:
         except sqlite3.Error as exc:
             raise DirectoryUnusableError(self.root, f"cannot open {INDEX_NAME}: {exc}") from exc
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
         return db
 
     def _retry(self, what: str, fn: Callable[[], T], wait_s: float | None = None) -> T:

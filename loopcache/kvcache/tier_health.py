@@ -1,8 +1,9 @@
 """TierHealth: how a tier reports its own failures without failing its callers.
 
 A data call that hits an I/O or index error degrades (a miss, a dropped write) and is counted here. The log
-gets one clear warning when reads (or writes) start failing, one line when they work again, and a reminder
-every `_REMIND_EVERY` errors in between, so a broken disk never floods the log nor goes unnoticed. Reads and
+gets one clear warning when reads (or writes) start failing, one line when they work again (after
+`_RECOVERED_AFTER` successes in a row, so a disk that fails every few writes does not flap), and a reminder
+every `_REMIND_EVERY` errors in between: a broken disk never floods the log, nor goes unnoticed. Reads and
 writes are tracked apart: on a read-only directory reads keep working while every write fails.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 _REMIND_EVERY = 1000
+_RECOVERED_AFTER = 20
 
 
 @dataclass(slots=True)
@@ -22,7 +24,7 @@ class TierHealth:
 
     label: str  # names the tier and its place in every message, e.g. "disk tier at /var/cache/kv"
     errors: int = 0
-    _failing: set[str] = field(default_factory=set)  # of "read", "write"
+    _failing: dict[str, int] = field(default_factory=dict)  # "read" / "write" -> successes since the last failure
     _since_warning: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -32,7 +34,7 @@ class TierHealth:
         with self._lock:
             self.errors += 1
             first = kind not in self._failing
-            self._failing.add(kind)
+            self._failing[kind] = 0
             self._since_warning += 1
             remind = self._since_warning >= _REMIND_EVERY
             if first or remind:
@@ -50,8 +52,12 @@ class TierHealth:
         if kind not in self._failing:  # the common case, without taking the lock
             return
         with self._lock:
-            recovered = kind in self._failing
-            self._failing.discard(kind)
+            if kind not in self._failing:
+                return
+            self._failing[kind] += 1
+            recovered = self._failing[kind] >= _RECOVERED_AFTER
+            if recovered:
+                del self._failing[kind]
             errors = self.errors
         if recovered:
             log.warning("%s: %ss work again (%d errors in total)", self.label, kind, errors)
