@@ -53,7 +53,6 @@ T = TypeVar("T")
 
 STALE_AFTER_S = 600.0  # a reservation or temp file this old belongs to a crashed (or hopelessly stuck) writer
 DEFAULT_BUSY_TIMEOUT_S = 60.0
-_EVICTION_ROUNDS = 4  # other writers may take the room an eviction freed; give up (reject) after this many
 _TOUCH_WAIT_S = 2.0  # a hit's LRU update waits this long for the write lock, then is skipped (still a hit)
 _FULL_DISK_SHARE = 32  # a full disk evicts max(2 x the block, 1/32 of the stored bytes)
 _FAULTS = (sqlite3.Error, OSError, DiskStoreError)
@@ -303,15 +302,13 @@ class DiskStore:
         nbytes = len(prefix) + block.nbytes
         key, rel = block.key.hex, self._files.relpath(block.key.hex)
         if nbytes <= self.capacity_bytes:
-            for _ in range(_EVICTION_ROUNDS):
-                now = self._clock()
-                reservation = self._entries.reserve(key, nbytes, block.namespace, now, now + self.ttl_s)
-                if reservation.existing:
-                    return self._count_put(reservation.is_live)
-                if reservation.row_id is not None:
-                    return self._count_put(self._write(reservation.row_id, rel, prefix, block, nbytes))
-                if not self._make_room(nbytes):
-                    break
+            now = self._clock()
+            reservation = self._entries.reserve(key, nbytes, block.namespace, now, now + self.ttl_s)
+            self._count_evictions(reservation.evicted)
+            if reservation.existing:
+                return self._count_put(reservation.is_live)
+            if reservation.row_id is not None:
+                return self._count_put(self._write(reservation.row_id, rel, prefix, block, nbytes))
         with self._counters_lock:
             self._counters.rejected += 1
         return False

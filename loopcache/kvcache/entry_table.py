@@ -3,9 +3,10 @@
     entry state:  RESERVED --(file placed)--> READY --(marked for removal)--> DYING --(file gone)--> row deleted
                       \\______________________(delete, clear, crashed writer)__/
 
-    reserve: [txn] room? insert RESERVED row         place:  [txn] still RESERVED? rename file in, READY
+    reserve: [txn] room? insert RESERVED row, else mark least recently used READY rows DYING
+             -> unlink their files -> [txn] delete those rows, room? insert RESERVED row (the room it freed)
+    place:   [txn] still RESERVED? rename the written file in, READY
     remove:  [txn] state=DYING  ->  unlink file  ->  [txn] delete row
-    evict:   [txn] mark least recently used READY rows DYING, then remove them as above
 
 Invariants (across threads and processes): the bytes of all rows, whatever their state, never exceed the
 capacity (checked in the reserving transaction); a row is deleted only after its file is gone, so files
@@ -24,17 +25,20 @@ from loopcache.kvcache.block_files import BlockFiles
 from loopcache.kvcache.disk_index import DYING, DiskIndex
 
 Row = tuple[int, str]  # (entry id, path relative to root)
+_EVICTION_ROUNDS = 4  # other writers may fill the room again (in-flight writes); give up (reject) after this
 ErrorSink = Callable[[str, OSError], None]
 
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
     """The outcome of `reserve`: a new RESERVED row (`row_id`), an existing entry (refreshed; `is_live`
-    False if it is being removed), or no room (both None / False)."""
+    False if it is being removed), or neither (no room: the rest is held by in-flight writes). `evicted`
+    counts the entries removed to make room."""
 
     row_id: int | None = None
     existing: bool = False
     is_live: bool = False
+    evicted: int = 0
 
 
 class EntryTable:
@@ -54,21 +58,60 @@ class EntryTable:
         return int(row[0])
 
     def reserve(self, key: str, nbytes: int, namespace: str, now: float, expires_at: float) -> Reservation:
-        """Insert a RESERVED row if `nbytes` more fit; if the key exists, refresh its LRU time and expiry."""
-        with self.index.txn() as db:
-            existing = db.execute("SELECT id, state FROM entries WHERE key = ?", (key,)).fetchone()
-            if existing is not None:  # stored, or being written by another thread or process: keep it
-                db.execute("UPDATE entries SET last_access = ?, expires_at = ? WHERE id = ? AND state != 2",
-                           (now, expires_at, existing[0]))
-                return Reservation(existing=True, is_live=existing[1] != DYING)
-            if self.used(db) + nbytes > self.capacity_bytes:
-                return Reservation()
-            row_id = db.execute(
-                "INSERT INTO entries (key, path, nbytes, namespace, created_at, last_access, expires_at, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                (key, self.files.relpath(key), nbytes, namespace, now, now, expires_at),
-            ).lastrowid
-        return Reservation(row_id=row_id)
+        """Insert a RESERVED row for `nbytes` more, evicting least recently used ready entries if needed; if
+        the key exists, refresh its LRU time and expiry instead. The room an eviction frees goes to this
+        reservation: the victims' rows are deleted in the transaction that inserts it, so a concurrent
+        writer cannot take it meanwhile."""
+        unlinked: list[Row] = []  # dying rows whose files this call removed
+        evicted = 0
+        for round_ in range(_EVICTION_ROUNDS + 1):
+            with self.index.txn() as db:
+                db.executemany("DELETE FROM entries WHERE id = ? AND state = 2", [(r[0],) for r in unlinked])
+                existing = db.execute("SELECT id, state FROM entries WHERE key = ?", (key,)).fetchone()
+                if existing is not None:  # stored, or being written by another thread or process: keep it
+                    db.execute("UPDATE entries SET last_access = ?, expires_at = ? WHERE id = ? AND state != 2",
+                               (now, expires_at, existing[0]))
+                    return Reservation(existing=True, is_live=existing[1] != DYING, evicted=evicted)
+                excess = self.used(db) + nbytes - self.capacity_bytes
+                if excess <= 0:
+                    row_id = db.execute(
+                        "INSERT INTO entries (key, path, nbytes, namespace, created_at, last_access, expires_at,"
+                        " state) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                        (key, self.files.relpath(key), nbytes, namespace, now, now, expires_at),
+                    ).lastrowid
+                    return Reservation(row_id=row_id, evicted=evicted)
+                victims = self._lru(db, excess) if round_ < _EVICTION_ROUNDS else None
+                if victims is None:
+                    return Reservation(evicted=evicted)
+                db.executemany("UPDATE entries SET state = 2 WHERE id = ?", [(v[0],) for v in victims])
+            evicted += len(victims)
+            unlinked = self._unlink(victims)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _lru(db: sqlite3.Connection, excess: int) -> list[Row] | None:
+        """The least recently used ready rows worth `excess` bytes; None if all ready rows are not enough."""
+        victims: list[Row] = []
+        lru = db.execute("SELECT id, path, nbytes FROM entries WHERE state = 1 ORDER BY last_access, id")
+        for row_id, rel, size in lru:
+            victims.append((row_id, rel))
+            excess -= size
+            if excess <= 0:
+                break
+        lru.close()
+        return victims if excess <= 0 else None
+
+    def _unlink(self, dying: list[Row]) -> list[Row]:
+        """Unlink the files of dying rows; the rows whose file is gone. A file that cannot be unlinked
+        (read-only or failing disk) keeps its row dying, still counted, until gc finishes it."""
+        gone = []
+        for row in dying:
+            try:
+                self.files.unlink(row[1])
+                gone.append(row)
+            except OSError as exc:
+                self._on_error("removing a block file", exc)
+        return gone
 
     def place(self, row_id: int, tmp: Path, rel: str, now: float) -> bool:
         """Move a fully written temp file into place and mark its row ready, if it is still reserved.
@@ -92,13 +135,7 @@ class EntryTable:
     def finish(self, dying: list[Row]) -> None:
         """Unlink the files of dying rows, then delete the rows. Safe outside the lock: a dying row holds its
         key, so no other row can place a file at that path meanwhile."""
-        gone = []
-        for row in dying:
-            try:
-                self.files.unlink(row[1])
-                gone.append(row)
-            except OSError as exc:  # read-only or failing disk: the row stays dying (and counted)
-                self._on_error("removing a block file", exc)
+        gone = self._unlink(dying)
         if gone:
             with self.index.txn() as db:
                 db.executemany("DELETE FROM entries WHERE id = ? AND state = 2", [(r[0],) for r in gone])
@@ -108,17 +145,13 @@ class EntryTable:
         (nothing removed) when `all_or_nothing` and ready entries cannot free that much."""
         with self.index.txn() as db:
             excess = excess_of(self.used(db))
-            victims: list[Row] = []
-            if excess > 0:
-                lru = db.execute("SELECT id, path, nbytes FROM entries WHERE state = 1 ORDER BY last_access, id")
-                for row_id, rel, size in lru:
-                    victims.append((row_id, rel))
-                    excess -= size
-                    if excess <= 0:
-                        break
-                lru.close()
-            if excess > 0 and all_or_nothing:
-                return None
+            if excess <= 0:
+                return 0
+            victims = self._lru(db, excess)
+            if victims is None:
+                if all_or_nothing:
+                    return None
+                victims = [(row_id, rel) for row_id, rel in db.execute("SELECT id, path FROM entries WHERE state = 1")]
             db.executemany("UPDATE entries SET state = 2 WHERE id = ?", [(v[0],) for v in victims])
         self.finish(victims)
         return len(victims)
