@@ -34,7 +34,7 @@ from loopcache.toolcache.spec import (DEFAULT_SEMANTIC_THRESHOLD, Invalidation, 
 from loopcache.toolcache.sqlite_store import SQLiteStore
 from loopcache.toolcache.stats import CacheStats, StatsCounter
 from loopcache.toolcache.store import Entry, IntegrityReport, MemoryStore, Store
-from loopcache.toolcache.verify import has_free_text, verify_call
+from loopcache.toolcache.verify import Verdict, has_free_text, verify_call
 
 logger = logging.getLogger(__name__)
 _PURGE_EVERY_PUTS = 256
@@ -92,7 +92,7 @@ class ToolCache:
 
         `read_only` defaults to the definition's MCP `readOnlyHint`, else False (never cached).
         `semantic=True` turns the semantic stage on; `threshold` is its cosine similarity threshold
-        (higher = stricter, default 0.9). Pass a `SemanticPolicy` for full control.
+        (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full control.
         """
         hint = None
         if isinstance(tool, str):
@@ -149,6 +149,8 @@ class ToolCache:
                 index.remove([neighbour.key])
                 continue
             verdict = verify_call(canonical, candidate.args, spec.parameters, spec.semantic.verify)
+            if verdict.accepted and verdict.min_similarity is not None and neighbour.similarity < verdict.min_similarity:
+                verdict = Verdict(False, f"{verdict.reason}, which needs similarity {verdict.min_similarity}")
             if verdict.accepted:
                 self._stats.add(spec.name, semantic_hits=1, saved_seconds=candidate.elapsed_s)
                 return Lookup(Stage.SEMANTIC, spec.name, scope, key, canonical, candidate, neighbour.similarity,

@@ -1,7 +1,7 @@
 """Settings of `loopcache mcp-proxy`, read once from a TOML or JSON file and validated.
 
     semantic = true            # the semantic stage for read-only tools (default false: exact only)
-    threshold = 0.9            # cosine similarity, higher = stricter
+    threshold = 0.8            # cosine similarity, higher = stricter
     ttl = 300                  # seconds (default 300: read-only is not "never changes"); 0 = no expiry
     namespace = "team-a"       # share entries across proxy runs (scope "namespace"); omit: one session per run
     cache_errors = false

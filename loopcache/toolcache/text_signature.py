@@ -1,20 +1,29 @@
 """What a free-text argument commits to, as data the verify stage can compare.
 
-    "Is coffee NOT good for health in 2025?"  ->  TextSignature(
-        quoted=(), anchors=("2025",), operators=(), negations=1,
-        content={"coffee", "good", "health"}, entities=set(), words={...all words...})
+    "Is coffee NOT good for health in Q3 2025?"  ->  TextSignature(
+        anchors=(("period", "q3"), ("year", "2025")), negations=1, operators=(),
+        content={"coffee", "good", "health"}, relations={("for", "health"), ("in", "q3")}, ...)
 
-English only, deliberately small and conservative: a word the tables below do not know is a content word,
-and content words must match, so an unknown word can only cause a miss, never a false hit.
-- anchors: numbers ("1,000" == "1000"), dates (any form canonical.py parses -> ISO), codes (words mixing
-  letters and digits: "H100", "#W2378156" == "W2378156", "Q2"), in their order of appearance.
+English only, deliberately small and conservative: a word the tables do not know is a content word, and
+content words must match, so an unknown word can only cause a miss, never a false hit. The text is first
+rewritten (rewrites.py: periods, degrees, dotted abbreviations, units glued to numbers), scheme prefixes
+of identifiers are set aside (identifiers.py), and the rest is tokenised and spelled one way
+(text_tokens.py, vocabulary.py). Then:
+
 - quoted: text inside quotes, compared case-sensitively.
-- negations: not, no, never, without, none, nor, "n't", cannot.
-- operators: arithmetic and comparison symbols and currency signs, in order ("2 + 2" != "2 * 2").
+- anchors: numbers, dates, codes (words with digits: "h100", "#W2378156" == "W2378156", "q3", "5th"),
+  each with its type (date, period, year, number, code). The same anchors must appear, and within each type
+  in the same order: "Q3 2024" == "2024 Q3", but "from 2020 to 2024" != "from 2024 to 2020".
+- operators: arithmetic and comparison signs, parentheses, search operators AND / OR; when there are
+  any, anchors and operators must appear in the same order ("(2 + 3) * 4" != "2 + 3 * 4").
+- currencies: $ € £ ¥ and their names ("dollars", "USD"), as a set.
+- negations: not, no, never, without, none, nor, neither, cannot, "n't".
 - content: words that are not stop words, plural "s" stripped; relational words (to, from, before, after,
-  over, under, ...) are content ("flights to Paris" != "flights from Paris"), except the infinitive "to"
-  after how/what/want/need/....
+  over, under, ...) are content, except the infinitive "to" after how/what/want/need/....
+- relations: (preposition, the word it governs): "books by X" != "books about X"; a preposition missing on
+  one side is fine ("population of France" == "France population").
 - entities: capitalised or all-caps words ("Paris", "TX"); the case of the text itself does not matter.
+- schemes: identifier schemes named ("arXiv:"): one side naming none agrees with any.
 """
 
 from __future__ import annotations
@@ -23,22 +32,11 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from loopcache.toolcache.canonical import canonical_date
+from loopcache.toolcache.identifiers import strip_schemes
+from loopcache.toolcache.rewrites import rewrite
+from loopcache.toolcache.text_tokens import Token, tokenize
 
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|‘([^’]*)’|(?<![\w])\'([^\']*)\'(?![\w])|`([^`]*)`')
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(
-    rf"\b(?:\d{{4}}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"
-    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
-    rf"|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{4}})\b",
-    re.IGNORECASE,
-)
-_TOKEN = re.compile(
-    r"(?P<number>(?<![\w.])-?\d+(?:[,]\d{3})*(?:\.\d+)?(?![\w]))"
-    r"|(?P<word>[^\W_](?:[\w']*[^\W_])?|_\w+)"
-    r"|(?P<op>[+*/=<>^%$€£¥]|(?<![^\W\d_])-)"
-)
 _NEGATIONS = frozenset({"not", "no", "never", "without", "none", "nor", "cannot", "neither"})
 _STOPWORDS = frozenset(
     """
@@ -50,6 +48,17 @@ _STOPWORDS = frozenset(
 _INFINITIVE_LEADS = frozenset(
     "how what where when why which who want wants need needs way ways learn trying going able".split()
 )
+_PREPOSITIONS = frozenset(
+    """
+    of for on in at by with about from to into onto over under above below before after since until till
+    between against near per than via within across through toward towards inside outside beyond behind
+    during among around
+    """.split()
+)
+_DETERMINERS = frozenset("a an the this that these those my your our their its his her".split())
+_CURRENCIES = {"$": "$", "€": "€", "£": "£", "¥": "¥", "dollar": "$", "dollars": "$", "usd": "$", "euro": "€",
+               "euros": "€", "eur": "€", "gbp": "£", "yen": "¥", "jpy": "¥"}
+_PERIOD = re.compile(r"^(?:q[1-4]|h[12]|fy\d{4})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,70 +66,83 @@ class TextSignature:
     """The parts of a free-text value that a cached answer must agree on (see module doc)."""
 
     quoted: tuple[str, ...]
-    anchors: tuple[str, ...]
+    anchors: tuple[tuple[str, str], ...]  # (type, value) in order of appearance
     operators: tuple[str, ...]
+    expression: tuple[str, ...]  # anchors and operators interleaved, in order
+    currencies: frozenset[str]
     negations: int
     content: frozenset[str]
     entities: frozenset[str]
     words: frozenset[str]
+    word_sequence: tuple[str, ...]  # every word, stop words included, in order (for compounds: "set up")
+    relations: frozenset[tuple[str, str]]
+    schemes: frozenset[str]
 
 
 def text_signature(text: str) -> TextSignature:
     """Pure: the signature of one free-text value."""
     text = unicodedata.normalize("NFKC", text)
     quoted = tuple(next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text))
-    anchors: list[str] = []
+    bare, schemes = strip_schemes(rewrite(text))
+    tokens = tokenize(bare)
+    anchors: list[tuple[str, str]] = []
     operators: list[str] = []
+    expression: list[str] = []
+    currencies: set[str] = set()
     words: list[str] = []
     entities: set[str] = set()
     negations = 0
-    position = 0
-    for date_match in _DATE.finditer(text):
-        negations += _scan(text[position:date_match.start()], anchors, operators, words, entities)
-        anchors.append("date:" + canonical_date(date_match.group()))
-        position = date_match.end()
-    negations += _scan(text[position:], anchors, operators, words, entities)
-    content = {_stem(w) for i, w in enumerate(words) if _is_content(words, i)}
+    for token in tokens:
+        if token.text in _CURRENCIES:
+            currencies.add(_CURRENCIES[token.text])
+        elif token.kind == "op":
+            operators.append(token.text)
+            expression.append(token.text)
+        elif token.kind in ("number", "date") or token.is_code:
+            anchors.append((_anchor_type(token), token.text))
+            expression.append(token.text)
+            if token.is_code:
+                words.append(token.text)
+        else:
+            word = token.text
+            if word.endswith("n't"):
+                negations += 1
+                word = word[:-3]
+            if word in _NEGATIONS:
+                negations += 1
+                continue
+            if token.capitalised and word not in _STOPWORDS:
+                entities.add(stem(word))
+            words.append(word)
+    content = {stem(w) for i, w in enumerate(words) if _is_content(words, i)}
     return TextSignature(
-        quoted=quoted,
-        anchors=tuple(anchors),
-        operators=tuple(operators),
-        negations=negations,
-        content=frozenset(content),
-        entities=frozenset(_stem(e) for e in entities),
-        words=frozenset(_stem(w) for w in words),
+        quoted=quoted, anchors=tuple(anchors), operators=tuple(operators), expression=tuple(expression),
+        currencies=frozenset(currencies), negations=negations, content=frozenset(content),
+        entities=frozenset(entities), words=frozenset(stem(w) for w in words), word_sequence=tuple(words),
+        relations=_relations(tokens), schemes=schemes,
     )
 
 
-def _scan(text: str, anchors: list[str], operators: list[str], words: list[str], entities: set[str]) -> int:
-    negations = 0
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if match.lastgroup == "number":
-            anchors.append(_number(token))
-        elif match.lastgroup == "op":
-            operators.append(token)
-        else:
-            lower = token.casefold()
-            if lower.endswith("n't"):
-                negations += 1
-                lower = lower[:-3]
-            if lower in _NEGATIONS:
-                negations += 1
-                continue
-            if any(c.isdigit() for c in lower):
-                anchors.append(lower)
-            if token[:1].isupper() and lower not in _STOPWORDS:
-                entities.add(lower)
-            words.append(lower)
-    return negations
+def _anchor_type(token: Token) -> str:
+    if token.kind == "date":
+        return "date"
+    if token.kind == "number":
+        return "year" if re.fullmatch(r"(19|20)\d\d", token.text) else "number"
+    return "period" if _PERIOD.match(token.text) else "code"
 
 
-def _number(token: str) -> str:
-    value = token.replace(",", "")
-    if "." in value:
-        value = value.rstrip("0").rstrip(".")
-    return value if value not in ("-0", "") else "0"
+def _relations(tokens: list[Token]) -> frozenset[tuple[str, str]]:
+    found = set()
+    for i, token in enumerate(tokens):
+        if token.kind != "word" or token.text not in _PREPOSITIONS:
+            continue
+        if token.text == "to" and i > 0 and tokens[i - 1].text in _INFINITIVE_LEADS:
+            continue
+        following = (t for t in tokens[i + 1:] if t.text not in _DETERMINERS and t.text not in _CURRENCIES)
+        governed = next(following, None)
+        if governed is not None and governed.kind != "op":
+            found.add((token.text, stem(governed.text) if governed.kind == "word" else governed.text))
+    return frozenset(found)
 
 
 def _is_content(words: list[str], index: int) -> bool:
@@ -132,7 +154,8 @@ def _is_content(words: list[str], index: int) -> bool:
     return not word.isdigit()
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """Inflection only: possessive and plural endings ("libraries" -> "library", "boxes" -> "box")."""
     word = word.removesuffix("'s").removesuffix("'")
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -141,3 +164,38 @@ def _stem(word: str) -> str:
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+_DERIVATIONS = ("ations", "ation", "itions", "ition", "ions", "ion", "ings", "ing", "ments", "ment", "ed", "e")
+
+
+def root(word: str) -> str:
+    """A word without its inflection and one derivational ending ("streaming", "streamed" -> "stream";
+    "pagination" -> "pagin"). Only for telling variants apart from different words: see `are_variants`."""
+    word = stem(word)
+    for suffix in _DERIVATIONS:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "cancell" -> "cancel", "stopp" -> "stop"
+    return word
+
+
+def are_variants(a: str, b: str) -> bool:
+    """Two forms of one word: roots that share at least 5 letters and differ by at most 2 at the end
+    ("stream" / "streaming", "paginate" / "pagination", "convert" / "conversion", but also "train" /
+    "training": so a match through variants needs more semantic similarity, see verify.py). Not variants:
+    "wired" / "wireless", "log" / "logging" (too short a root), "upload" / "download"."""
+    ra, rb = root(a), root(b)
+    if ra == rb:
+        return len(ra) >= 5
+    shared = len(_common_prefix(ra, rb))
+    return shared >= 5 and shared >= max(len(ra), len(rb)) - 2
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]

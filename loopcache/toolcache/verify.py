@@ -2,14 +2,21 @@
 
 Both calls are canonical argument dicts of the same tool (same schema). Field by field:
 
-    non-string values (numbers, booleans, null)  -> equal
-    strings with a `format` hint or an `enum`    -> equal after canonicalisation (paths, SQL, regexes, ...)
-    free-text strings                            -> same TextSignature: quoted strings, numbers / dates /
-                                                    codes in order, operators, negations, named entities,
-                                                    and (policy.content_words) the same content words;
-                                                    case, stop words, punctuation and word order may differ
-    objects / arrays                             -> same keys / length, then recursively
+    non-string values (numbers, booleans, null)   -> equal
+    strings with a format (declared or inferred,  -> equal after canonicalisation (paths, URLs, dates,
+      formats.py), an enum or a const                addresses, periods, units, SQL, regexes, ...)
+    identifiers, one side naming its scheme       -> the same id ("arXiv:2405.16444" = "2405.16444",
+                                                     "https://doi.org/10.1/x" = "10.1/X"; identifiers.py)
+    a URL on either side                          -> equal URLs
+    free text                                     -> same TextSignature (text_signature.py): quoted strings,
+                                                     anchors, operators, currencies, negations, relations,
+                                                     schemes, named entities and content words; case, stop
+                                                     words, punctuation and word order may differ
+    objects / arrays                              -> same keys / length, then recursively
 
+Content words that differ only as forms of one word ("stream" / "streaming", "set up" / "setup") are
+accepted with a condition: the candidate must be at least `policy.variant_similarity` similar
+(`Verdict.min_similarity`), since such a pair is also how "train" / "training" differ.
 A rejection says which field and which part differed, so a miss can be explained.
 """
 
@@ -19,22 +26,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from loopcache.toolcache.text_signature import TextSignature, text_signature
+from loopcache.toolcache.formats import infer_format, value_format
+from loopcache.toolcache.identifiers import same_identifier
+from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
+
+DEFAULT_VARIANT_SIMILARITY = 0.95
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyPolicy:
-    """How strict free-text comparison is. `content_words=False` trades false hits for recall."""
+    """How strict free-text comparison is. `content_words=False` trades false hits for recall;
+    `variant_similarity` is the cosine similarity a match through word variants needs (1.0: never)."""
 
     content_words: bool = True
+    variant_similarity: float = DEFAULT_VARIANT_SIMILARITY
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The verify stage's answer; `reason` names the first difference found ("" when accepted)."""
+    """The verify stage's answer. `reason` names the first difference found (or, when accepted, what was
+    relaxed); an accepted verdict with `min_similarity` holds only for a candidate at least that similar."""
 
     accepted: bool
     reason: str = ""
+    min_similarity: float | None = None
 
 
 ACCEPTED = Verdict(True)
@@ -47,73 +62,124 @@ def verify_call(
     policy: VerifyPolicy = VerifyPolicy(),
 ) -> Verdict:
     """Pure: accept `candidate`'s result for `query` only if no guard finds a difference."""
-    return _compare(query, candidate, dict(schema or {}), "args", policy)
+    return _compare(query, candidate, dict(schema or {}), None, "args", policy)
 
 
 def has_free_text(args: Mapping[str, Any], schema: Mapping[str, Any] | None) -> bool:
-    """Whether any value would be compared as free text (if none, only an exact key can match)."""
-    return _has_free_text(args, dict(schema or {}))
+    """Whether any string has no format from its schema or name: then the semantic stage may find an
+    equivalent call (if none, only an exact key can match). A URL in such a field counts: "https://doi.org/X"
+    may be the call a later "X" needs."""
+    return _has_free_text(args, dict(schema or {}), None)
 
 
-def _has_free_text(value: Any, schema: Mapping[str, Any]) -> bool:
+def _has_free_text(value: Any, schema: Mapping[str, Any], name: str | None) -> bool:
     if isinstance(value, Mapping):
-        return any(_has_free_text(item, _property(schema, key)) for key, item in value.items())
+        return any(_has_free_text(item, _property(schema, key), key) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_free_text(item, _items(schema)) for item in value)
-    return isinstance(value, str) and _is_free_text(schema)
+        return any(_has_free_text(item, _items(schema), name) for item in value)
+    return isinstance(value, str) and _is_free_text(schema, name)
 
 
-def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], where: str, policy: VerifyPolicy) -> Verdict:
+def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | None, where: str,
+             policy: VerifyPolicy) -> Verdict:
     if type(query) is not type(candidate):
         return Verdict(False, f"{where}: types differ")
     if isinstance(query, Mapping):
         if set(query) != set(candidate):
             return Verdict(False, f"{where}: keys differ {sorted(set(query) ^ set(candidate))}")
-        for key in sorted(query):
-            verdict = _compare(query[key], candidate[key], _property(schema, key), f"{where}.{key}", policy)
-            if not verdict.accepted:
-                return verdict
-        return ACCEPTED
+        parts = [_compare(query[k], candidate[k], _property(schema, k), k, f"{where}.{k}", policy) for k in sorted(query)]
+        return _all(parts)
     if isinstance(query, list):
         if len(query) != len(candidate):
             return Verdict(False, f"{where}: lengths differ")
-        for index, (q, c) in enumerate(zip(query, candidate, strict=True)):
-            verdict = _compare(q, c, _items(schema), f"{where}[{index}]", policy)
-            if not verdict.accepted:
-                return verdict
-        return ACCEPTED
-    if isinstance(query, str) and _is_free_text(schema):
-        return _compare_text(query, candidate, where, policy)
+        return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy)
+                     for i, (q, c) in enumerate(zip(query, candidate, strict=True))])
+    if isinstance(query, str) and _is_free_text(schema, name):
+        same_id = same_identifier(query, candidate)
+        if same_id is not None:
+            return ACCEPTED if same_id else Verdict(False, f"{where}: identifiers differ")
+        if not value_format(query) and not value_format(candidate):
+            return _compare_text(query, candidate, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
+
+
+def _all(verdicts: list[Verdict]) -> Verdict:
+    """The first rejection, else acceptance under the strictest similarity condition."""
+    for verdict in verdicts:
+        if not verdict.accepted:
+            return verdict
+    conditions = [v for v in verdicts if v.min_similarity is not None]
+    return max(conditions, key=lambda v: v.min_similarity or 0.0) if conditions else ACCEPTED
 
 
 def _compare_text(query: str, candidate: str, where: str, policy: VerifyPolicy) -> Verdict:
     if query == candidate:
         return ACCEPTED
     q, c = text_signature(query), text_signature(candidate)
-    difference = _signature_difference(q, c, policy)
-    return Verdict(False, f"{where}: {difference}") if difference else ACCEPTED
+    difference = _signature_difference(q, c)
+    if difference:
+        return Verdict(False, f"{where}: {difference}")
+    left = (q.entities - c.words) | ((q.content - c.content) if policy.content_words else set())
+    right = (c.entities - q.words) | ((c.content - q.content) if policy.content_words else set())
+    if not left and not right:
+        return ACCEPTED
+    if _aligned(set(left), set(right), q, c):
+        return Verdict(True, f"{where}: word variants {sorted(left)} ~ {sorted(right)}", policy.variant_similarity)
+    kind = "named entities" if (q.entities - c.words) | (c.entities - q.words) else "content words"
+    return Verdict(False, f"{where}: {kind} differ {sorted(left | right)}")
 
 
-def _signature_difference(q: TextSignature, c: TextSignature, policy: VerifyPolicy) -> str:
+def _signature_difference(q: TextSignature, c: TextSignature) -> str:
     if q.quoted != c.quoted:
         return f"quoted strings differ {q.quoted} vs {c.quoted}"
-    if q.anchors != c.anchors:
-        return f"numbers/dates/codes differ {q.anchors} vs {c.anchors}"
-    if q.operators != c.operators:
-        return f"operators differ {q.operators} vs {c.operators}"
+    if q.operators or c.operators:
+        if q.expression != c.expression:
+            return f"numbers/operators differ {q.expression} vs {c.expression}"
+    elif sorted(q.anchors) != sorted(c.anchors):
+        return f"numbers/dates/codes differ {[v for _, v in q.anchors]} vs {[v for _, v in c.anchors]}"
+    else:
+        for kind in {k for k, _ in q.anchors}:
+            if [v for k, v in q.anchors if k == kind] != [v for k, v in c.anchors if k == kind]:
+                return f"{kind} anchors in another order"
+    if q.currencies != c.currencies:
+        return f"currencies differ {sorted(q.currencies)} vs {sorted(c.currencies)}"
     if q.negations != c.negations:
         return f"negations differ ({q.negations} vs {c.negations})"
-    missing = sorted((q.entities - c.words) | (c.entities - q.words))
-    if missing:
-        return f"named entities differ {missing}"
-    if policy.content_words and q.content != c.content:
-        return f"content words differ {sorted(q.content ^ c.content)}"
+    if q.schemes and c.schemes and q.schemes != c.schemes:
+        return f"identifier schemes differ {sorted(q.schemes)} vs {sorted(c.schemes)}"
+    return _relation_difference(q, c)
+
+
+def _relation_difference(q: TextSignature, c: TextSignature) -> str:
+    """A word governed by different prepositions, or a preposition governing different words."""
+    for side, other in ((q.relations, c.relations), (c.relations, q.relations)):
+        for preposition, word in side:
+            mine = {p for p, w in side if w == word}
+            theirs = {p for p, w in other if w == word}
+            if theirs and mine != theirs:
+                return f"'{word}' governed by {sorted(mine)} vs {sorted(theirs)}"
+            governed = {w for p, w in side if p == preposition}
+            other_governed = {w for p, w in other if p == preposition}
+            if other_governed and governed != other_governed:
+                return f"'{preposition}' governs {sorted(governed)} vs {sorted(other_governed)}"
     return ""
 
 
-def _is_free_text(schema: Mapping[str, Any]) -> bool:
-    return "format" not in schema and "enum" not in schema and "const" not in schema
+def _aligned(left: set[str], right: set[str], q: TextSignature, c: TextSignature) -> bool:
+    """Whether the differing words are only compounds ("setup" = "set up") and forms of one word."""
+    for words, other_side, sequence in ((right, left, q.word_sequence), (left, right, c.word_sequence)):
+        for word in list(words):
+            for first, second in zip(sequence, sequence[1:]):
+                if first + second == word:
+                    words.discard(word)
+                    other_side.difference_update({stem(first), stem(second)})
+                    break
+    return (all(any(are_variants(a, b) for b in right) for a in left)
+            and all(any(are_variants(b, a) for a in left) for b in right))
+
+
+def _is_free_text(schema: Mapping[str, Any], name: str | None) -> bool:
+    return infer_format(name, schema) is None and "enum" not in schema and "const" not in schema
 
 
 def _property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any]:
