@@ -16,7 +16,7 @@ of identifiers are set aside (identifiers.py), and the rest is tokenised and spe
   in the same order: "Q3 2024" == "2024 Q3", but "from 2020 to 2024" != "from 2024 to 2020".
 - operators: arithmetic and comparison signs, parentheses, search operators AND / OR; when there are
   any, anchors and operators must appear in the same order ("(2 + 3) * 4" != "2 + 3 * 4").
-- currencies: $ € £ ¥ and their names ("dollars", "USD"), as a set.
+- currencies: $ € £ ¥ and their names ("dollars", "USD"), in order ("USD to EUR" != "EUR to USD").
 - negations: not, no, never, without, none, nor, neither, cannot, "n't".
 - content: words that are not stop words, plural "s" stripped; relational words (to, from, before, after,
   over, under, ...) are content, except the infinitive "to" after how/what/want/need/....
@@ -69,7 +69,7 @@ class TextSignature:
     anchors: tuple[tuple[str, str], ...]  # (type, value) in order of appearance
     operators: tuple[str, ...]
     expression: tuple[str, ...]  # anchors and operators interleaved, in order
-    currencies: frozenset[str]
+    currencies: tuple[str, ...]
     negations: int
     content: frozenset[str]
     entities: frozenset[str]
@@ -88,13 +88,15 @@ def text_signature(text: str) -> TextSignature:
     anchors: list[tuple[str, str]] = []
     operators: list[str] = []
     expression: list[str] = []
-    currencies: set[str] = set()
+    currencies: list[str] = []
     words: list[str] = []
     entities: set[str] = set()
     negations = 0
-    for token in tokens:
+    for i, token in enumerate(tokens):
+        if token.text == "may" and _is_month(tokens, i):
+            token = Token("word", "may:month", token.capitalised, token.after_comma)  # not the modal verb
         if token.text in _CURRENCIES:
-            currencies.add(_CURRENCIES[token.text])
+            currencies.append(_CURRENCIES[token.text])
         elif token.kind == "op":
             operators.append(token.text)
             expression.append(token.text)
@@ -117,10 +119,18 @@ def text_signature(text: str) -> TextSignature:
     content = {stem(w) for i, w in enumerate(words) if _is_content(words, i)}
     return TextSignature(
         quoted=quoted, anchors=tuple(anchors), operators=tuple(operators), expression=tuple(expression),
-        currencies=frozenset(currencies), negations=negations, content=frozenset(content),
+        currencies=tuple(currencies), negations=negations, content=frozenset(content),
         entities=frozenset(entities), words=frozenset(stem(w) for w in words), word_sequence=tuple(words),
         relations=_relations(tokens), schemes=schemes,
     )
+
+
+def _is_month(tokens: list[Token], i: int) -> bool:
+    """"May" the month (capitalised, after a preposition, or next to a number), not "may" the verb."""
+    before = tokens[i - 1] if i else None
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    return (tokens[i].capitalised or (before is not None and before.text in _PREPOSITIONS)
+            or any(t is not None and t.kind == "number" for t in (before, after)))
 
 
 def _anchor_type(token: Token) -> str:
@@ -138,9 +148,13 @@ def _relations(tokens: list[Token]) -> frozenset[tuple[str, str]]:
             continue
         if token.text == "to" and i > 0 and tokens[i - 1].text in _INFINITIVE_LEADS:
             continue
-        following = (t for t in tokens[i + 1:] if t.text not in _DETERMINERS and t.text not in _CURRENCIES)
-        governed = next(following, None)
-        if governed is not None and governed.kind != "op":
+        rest = [t for t in tokens[i + 1:] if t.text not in _DETERMINERS]
+        governed = rest[0] if rest else None
+        if governed is not None and governed.text in _CURRENCIES and len(rest) > 1 and rest[1].kind == "number":
+            governed = rest[1]  # "under $1000" governs 1000, as "under 1000 dollars" does
+        if governed is not None and governed.text in _CURRENCIES:
+            found.add((token.text, _CURRENCIES[governed.text]))
+        elif governed is not None and governed.kind != "op":
             found.add((token.text, stem(governed.text) if governed.kind == "word" else governed.text))
     return frozenset(found)
 

@@ -142,7 +142,7 @@ def _signature_difference(q: TextSignature, c: TextSignature) -> str:
             if [v for k, v in q.anchors if k == kind] != [v for k, v in c.anchors if k == kind]:
                 return f"{kind} anchors in another order"
     if q.currencies != c.currencies:
-        return f"currencies differ {sorted(q.currencies)} vs {sorted(c.currencies)}"
+        return f"currencies differ {list(q.currencies)} vs {list(c.currencies)}"
     if q.negations != c.negations:
         return f"negations differ ({q.negations} vs {c.negations})"
     if q.schemes and c.schemes and q.schemes != c.schemes:
