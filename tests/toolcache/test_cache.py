@@ -216,6 +216,21 @@ def test_import_does_not_load_torch() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_package_exports_load_lazily_without_torch() -> None:
+    import subprocess
+
+    code = ("import sys; import loopcache.toolcache as t; "
+            "assert 'loopcache.toolcache.cache' not in sys.modules, 'importing the package did work'; "
+            "from loopcache.toolcache import ToolCache, Stage, Invalidation; "
+            "assert ToolCache.__module__ == 'loopcache.toolcache.cache' and Stage.EXACT.value == 'exact'; "
+            "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules, 'torch loaded'; "
+            "assert 'ToolCache' in dir(t) and 'mcp' not in sys.modules\n"
+            "try:\n    from loopcache.toolcache import NoSuchName\nexcept ImportError:\n    pass\n"
+            "else:\n    raise AssertionError('unknown name imported')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 # -- semantic stage with the real MiniLM model --------------------------------------------------------
 
 
