@@ -3,20 +3,24 @@
     MCP client  <--stdio-->  proxy (mcp Server)  <--stdio-->  real MCP server (a child process)
                               tools/call: ToolCache.lookup -> hit: the stored result
                                                            -> miss: forward, store if read-only
-                              tools/list, resources/list|templates/list|read, prompts/list|get,
-                              completion/complete: forwarded unchanged (when the real server offers them)
-
-Not forwarded (yet): resource subscriptions, server-to-client requests (sampling, elicitation) and server
-notifications (progress, logging, list_changed).
+                              tools/list, resources/list|templates/list|read|subscribe|unsubscribe,
+                              prompts/list|get, completion/complete, logging/setLevel: forwarded unchanged
+                              (when the real server offers them); progress of every forwarded request is
+                              passed back to the request that asked for it
+                  <----------  notifications (list_changed, logging, resource updated) and server-to-client
+                               requests (sampling, elicitation, roots) relayed back: mcp_relay.py
+                  ---------->  notifications/roots/list_changed relayed to the real server
 
 A tool is read-only when the real server says so (`annotations.readOnlyHint`) or the config says so;
-other tools always reach the server and invalidate (by default: every cached entry). A result served from
+other tools always reach the server and invalidate (by default: every cached entry). When the real server
+says its tool list changed, the proxy reads the tools again before the next call. A result served from
 cache carries `_meta["io.loopcache/cache"] = {"stage": "exact"|"semantic", "similarity": ...}`.
 The `mcp` SDK is imported here, not by the rest of the package.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,11 +28,12 @@ from typing import Any
 
 import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client, types
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.stdio import stdio_server
 
 from loopcache.toolcache.cache import ToolCache
-from loopcache.toolcache.proxy_config import ProxyConfig
+from loopcache.toolcache.mcp_relay import DownstreamRelay
+from loopcache.toolcache.proxy_config import ProxyConfig, ToolOverride
 from loopcache.toolcache.spec import Scope, SemanticPolicy
 
 logger = logging.getLogger(__name__)
@@ -43,6 +48,10 @@ class McpCachingProxy:
         self.cache = cache
         self.config = config
         self.session_id = session_id
+        self._tools_known = False
+
+    def forget_tools(self) -> None:
+        """The upstream's tool list changed: read it (and its annotations) again before the next call."""
         self._tools_known = False
 
     # -- tools --------------------------------------------------------------------------------------------
@@ -63,7 +72,8 @@ class McpCachingProxy:
             meta[META_KEY] = {"stage": lookup.stage.value, "similarity": lookup.similarity}
             return result.model_copy(update={"meta": meta})
         started = time.perf_counter()
-        result = await self.upstream.call_tool(name, args, allow_input_required=True)
+        result = await self.upstream.call_tool(name, args, progress_callback=_progress_to(ctx),
+                                               allow_input_required=True)
         elapsed = time.perf_counter() - started
         if not isinstance(result, types.CallToolResult):
             return result  # input required: a conversation, not a result to cache
@@ -93,6 +103,7 @@ class McpCachingProxy:
                 threshold=override.threshold if override.threshold is not None else config.threshold)
             self.cache.register_tool(
                 tool,
+                _schema_with_formats(tool, override),
                 read_only=override.read_only,
                 ttl=(override.ttl or None) if override.ttl is not None else config.ttl,
                 semantic=semantic,
@@ -106,12 +117,17 @@ class McpCachingProxy:
 
     def _forward(self, request_type: type, result_type: type) -> Callable[[Any, Any], Awaitable[Any]]:
         async def handler(ctx: Any, params: Any) -> Any:
-            return await self.upstream.send_request(request_type(params=params), result_type)
+            return await self.upstream.send_request(request_type(params=params), result_type,
+                                                    progress_callback=_progress_to(ctx))
 
         return handler
 
-    def build_server(self, upstream_init: types.InitializeResult) -> Server:
-        """An MCP server offering what the upstream offers (tools, resources, prompts, completions)."""
+    async def _roots_changed(self, ctx: Any, params: Any) -> None:
+        await self.upstream.send_roots_list_changed()
+
+    def build_server(self, upstream_init: types.InitializeResult, relay: DownstreamRelay) -> Server:
+        """An MCP server offering what the upstream offers (tools, resources, prompts, completions, logging),
+        relaying the upstream's notifications and requests back through `relay`."""
         caps = upstream_init.capabilities
         handlers: dict[str, Any] = {}
         if caps.tools is not None:
@@ -123,6 +139,9 @@ class McpCachingProxy:
                                                          types.ListResourceTemplatesResult),
                 on_read_resource=self._forward(types.ReadResourceRequest, types.ReadResourceResult),
             )
+            if caps.resources.subscribe:
+                handlers.update(on_subscribe_resource=self._forward(types.SubscribeRequest, types.EmptyResult),
+                                on_unsubscribe_resource=self._forward(types.UnsubscribeRequest, types.EmptyResult))
         if caps.prompts is not None:
             handlers.update(
                 on_list_prompts=self._forward(types.ListPromptsRequest, types.ListPromptsResult),
@@ -131,20 +150,57 @@ class McpCachingProxy:
         if caps.completions is not None:
             handlers.update(on_completion=self._forward(types.CompleteRequest, types.CompleteResult))
         info = upstream_init.server_info
-        return Server(f"loopcache-proxy/{info.name}", version=info.version or "",
-                      instructions=upstream_init.instructions, **handlers)
+        app = Server(f"loopcache-proxy/{info.name}", version=info.version or "",
+                     instructions=upstream_init.instructions, **handlers)
+        if caps.logging is not None:
+            app.add_request_handler("logging/setLevel", types.SetLevelRequestParams,
+                                    self._forward(types.SetLevelRequest, types.EmptyResult))
+        app.add_notification_handler("notifications/roots/list_changed", types.NotificationParams, self._roots_changed)
+        app.middleware.insert(0, relay.capture)
+        return app
+
+
+def notification_options(upstream_init: types.InitializeResult) -> NotificationOptions:
+    """Announce the list_changed notifications the upstream announces: the relay passes them on."""
+    caps = upstream_init.capabilities
+    return NotificationOptions(prompts_changed=bool(caps.prompts and caps.prompts.list_changed),
+                               resources_changed=bool(caps.resources and caps.resources.list_changed),
+                               tools_changed=bool(caps.tools and caps.tools.list_changed))
+
+
+def _progress_to(ctx: Any) -> Callable[[float, float | None, str | None], Awaitable[None]]:
+    """A progress callback for a forwarded request: reports to the client's request (a no-op if it asked
+    for no progress)."""
+    async def report(progress: float, total: float | None, message: str | None) -> None:
+        await ctx.session.report_progress(progress, total, message)
+
+    return report
+
+
+def _schema_with_formats(tool: types.Tool, override: ToolOverride) -> dict[str, Any]:
+    """The tool's input schema with the config's `formats` for its arguments (config wins)."""
+    schema = copy.deepcopy(dict(tool.input_schema or {"type": "object"}))
+    if override.formats:
+        properties = schema.setdefault("properties", {})
+        for argument, fmt in override.formats.items():
+            properties[argument] = {**properties.get(argument, {"type": "string"}), "format": fmt}
+    return schema
 
 
 async def serve_proxy(server: StdioServerParameters, cache: ToolCache, config: ProxyConfig,
                       session_id: str) -> None:
     """Start the real server, then serve MCP on this process's stdin/stdout until the client leaves."""
+    relay = DownstreamRelay()
     async with stdio_client(server) as (upstream_read, upstream_write):
-        async with ClientSession(upstream_read, upstream_write) as upstream:
+        async with ClientSession(upstream_read, upstream_write, sampling_callback=relay.sampling,
+                                 elicitation_callback=relay.elicitation, list_roots_callback=relay.list_roots,
+                                 message_handler=relay.message_handler) as upstream:
             init = await upstream.initialize()
             proxy = McpCachingProxy(upstream, cache, config, session_id)
-            app = proxy.build_server(init)
+            relay.on_tools_changed = proxy.forget_tools
+            app = proxy.build_server(init, relay)
             async with stdio_server() as (read, write):
-                await app.run(read, write, app.create_initialization_options())
+                await app.run(read, write, app.create_initialization_options(notification_options(init)))
     stats = cache.stats()
     logger.info("loopcache mcp-proxy: %d exact hits, %d semantic hits, %d misses, %d pass-through calls, "
                 "%.3f s saved", stats.exact_hits, stats.semantic_hits, stats.misses, stats.bypassed,

@@ -11,6 +11,11 @@
     ttl = 30
     [tools.git_commit]
     invalidates = [{ tool = "git_log" }, { tool = "git_status" }]   # default: drop everything
+
+    [tools.geocode.formats]    # what an argument is, where the server's schema does not say (formats.py):
+    address = "address"        # path, uri, date, date-time, sql, regex, email, address, period, unit,
+    [tools.fetch_paper]        # doi, arxiv; the config wins over the schema
+    formats = { paper_id = "arxiv" }
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loopcache.toolcache.formats import FORMATS
 from loopcache.toolcache.spec import DEFAULT_SEMANTIC_THRESHOLD, Invalidation
 
 
@@ -38,6 +44,7 @@ class ToolOverride:
     semantic: bool | None = None
     threshold: float | None = None
     invalidates: tuple[Invalidation, ...] | None = None
+    formats: Mapping[str, str] = field(default_factory=dict, hash=False)  # argument -> format
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +61,7 @@ class ProxyConfig:
 
 
 _TOP_KEYS = {"semantic", "threshold", "ttl", "namespace", "cache_errors", "tools"}
-_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates"}
+_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates", "formats"}
 
 
 def load_proxy_config(path: str | Path | None) -> ProxyConfig:
@@ -88,6 +95,7 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
             semantic=_optional(settings, "semantic", bool, f"{where}: tools.{name}"),
             threshold=_optional(settings, "threshold", (int, float), f"{where}: tools.{name}"),
             invalidates=None if rules is None else tuple(_rule(rule, f"{where}: tools.{name}") for rule in rules),
+            formats=_formats(settings.get("formats"), f"{where}: tools.{name}.formats"),
         )
     return ProxyConfig(
         semantic=bool(_optional(raw, "semantic", bool, where) or False),
@@ -110,6 +118,17 @@ def _rule(rule: Any, where: str) -> Invalidation:
     if not isinstance(rule, Mapping) or set(rule) - {"tool", "match"}:
         raise ValueError(f"{where}: each invalidates rule is {{ tool = NAME, match = [ARG, ...] }}")
     return Invalidation(tool=rule.get("tool"), match=tuple(rule.get("match") or ()))
+
+
+def _formats(table: Any, where: str) -> dict[str, str]:
+    if table is None:
+        return {}
+    if not isinstance(table, Mapping):
+        raise ValueError(f"{where} must be a table of argument = format")
+    for argument, fmt in table.items():
+        if fmt not in FORMATS:
+            raise ValueError(f"{where}.{argument}: unknown format {fmt!r} (known: {sorted(FORMATS)})")
+    return dict(table)
 
 
 def _ttl(value: float | None, default: float | None) -> float | None:

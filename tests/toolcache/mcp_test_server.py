@@ -2,12 +2,21 @@
 
 Every tool result names how many upstream tool calls the server has served so far, so a test can tell a
 cached answer (an old count) from a fresh one. `upstream_calls` is not read-only, so it always reaches here.
+The back-channel tools use the client: progress, a tool added at run time (tools/list_changed), a log
+message, sampling, elicitation and roots (server-to-client requests).
 """
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+from mcp import types
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
+from pydantic import BaseModel
+
+
+class Confirmation(BaseModel):
+    confirmed: bool
+    note: str = ""
 
 READ_ONLY = ToolAnnotations(read_only_hint=True)
 WRITES = ToolAnnotations(read_only_hint=False)
@@ -47,6 +56,45 @@ def build() -> MCPServer:
     def upstream_calls() -> int:
         """How many tool calls reached this server (no annotations: not read-only)."""
         return state["calls"]
+
+    @server.tool(annotations=READ_ONLY)
+    async def count_steps(n: int, ctx: Context) -> str:
+        """Count to n, reporting progress at each step."""
+        for step in range(1, n + 1):
+            await ctx.report_progress(step, n, f"step {step}")
+        return f"call {served()}: counted to {n}"
+
+    @server.tool(annotations=WRITES)
+    async def add_tool(name: str, ctx: Context) -> str:
+        """Add a read-only tool `name` at run time and tell the client the tool list changed."""
+        def added(x: str) -> str:
+            return f"call {served()}: {name}({x})"
+
+        server.add_tool(added, name=name, description="added at run time", annotations=READ_ONLY)
+        await ctx.request_context.session.send_tool_list_changed()
+        await ctx.request_context.session.send_log_message("info", f"added {name}", logger="test-server")
+        return f"call {served()}: added {name}"
+
+    @server.tool(annotations=WRITES)
+    async def ask_model(question: str, ctx: Context) -> str:
+        """Ask the client's model (sampling/createMessage) and return its answer."""
+        reply = await ctx.request_context.session.create_message(
+            [types.SamplingMessage(role="user", content=types.TextContent(type="text", text=question))],
+            max_tokens=20)
+        return f"call {served()}: the model said {reply.content.text!r}"
+
+    @server.tool(annotations=WRITES)
+    async def confirm(action: str, ctx: Context) -> str:
+        """Ask the user (elicitation/create) to confirm `action`."""
+        answer = await ctx.elicit(f"Really {action}?", Confirmation)
+        data = answer.data if answer.action == "accept" else None
+        return f"call {served()}: {answer.action} confirmed={data.confirmed if data else None} note={data.note if data else ''}"
+
+    @server.tool(annotations=WRITES)
+    async def client_roots(ctx: Context) -> str:
+        """The client's roots (roots/list)."""
+        roots = await ctx.request_context.session.list_roots()
+        return f"call {served()}: " + ",".join(str(root.uri) for root in roots.roots)
 
     @server.resource("notes://all")
     def all_notes() -> str:

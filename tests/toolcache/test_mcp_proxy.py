@@ -100,6 +100,80 @@ def test_proxy_with_test_server(tmp_path: Path) -> None:
     anyio.run(with_session, exact_only, second)
 
 
+def test_proxy_relays_notifications_progress_and_server_requests(tmp_path: Path) -> None:
+    """Against the real test server process, through the real proxy process: progress of a forwarded call,
+    tools/list_changed (and the proxy reading the new tool's annotations), a log message, and the
+    server-to-client requests sampling, elicitation and roots, each answered by this client."""
+    from mcp import types
+
+    params = proxy_params(tmp_path, [sys.executable, str(TEST_SERVER)])
+    notifications: list = []
+    logs: list = []
+    questions: list = []
+    tools_changed = anyio.Event()
+
+    async def on_message(message) -> None:
+        notifications.append(message)
+        if isinstance(message, types.ToolListChangedNotification):
+            tools_changed.set()
+
+    async def on_log(params) -> None:
+        logs.append(params)
+
+    async def sampling(context, params):
+        questions.append(params.messages[0].content.text)
+        return types.CreateMessageResult(role="assistant", model="test-model",
+                                         content=types.TextContent(type="text", text="forty-two"))
+
+    async def elicitation(context, params):
+        return types.ElicitResult(action="accept", content={"confirmed": True, "note": "sure"})
+
+    async def roots(context):
+        return types.ListRootsResult(roots=[types.Root(uri="file:///work/project", name="project")])
+
+    async def until(condition, seconds: float = 10) -> None:
+        with anyio.fail_after(seconds):
+            while not condition():
+                await anyio.sleep(0.02)
+
+    async def scenario() -> None:
+        with anyio.fail_after(90):
+            async with stdio_client(params) as (read, write), ClientSession(
+                    read, write, sampling_callback=sampling, elicitation_callback=elicitation,
+                    list_roots_callback=roots, message_handler=on_message, logging_callback=on_log) as session:
+                await session.initialize()
+                steps: list = []
+
+                async def progress(done, total, message) -> None:
+                    steps.append((done, total, message))
+
+                counted = await session.call_tool("count_steps", {"n": 3}, progress_callback=progress)
+                assert "counted to 3" in text(counted) and stage(counted) is None
+                await until(lambda: len(steps) == 3)
+                assert steps == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
+
+                assert "extra" not in {tool.name for tool in (await session.list_tools()).tools}
+                assert "added extra" in text(await session.call_tool("add_tool", {"name": "extra"}))
+                with anyio.fail_after(10):
+                    await tools_changed.wait()
+                assert "extra" in {tool.name for tool in (await session.list_tools()).tools}
+                first = await session.call_tool("extra", {"x": "1"})
+                again = await session.call_tool("extra", {"x": "1"})
+                assert stage(first) is None and stage(again) == "exact" and text(again) == text(first)
+                await until(lambda: any(log.data == "added extra" for log in logs))
+
+                asked = await session.call_tool("ask_model", {"question": "meaning of life?"})
+                assert "the model said 'forty-two'" in text(asked) and questions == ["meaning of life?"]
+                confirmed = await session.call_tool("confirm", {"action": "deploy"})
+                assert "accept confirmed=True note=sure" in text(confirmed)
+                listed = await session.call_tool("client_roots", {})
+                assert text(listed).endswith("file:///work/project")
+        # each step arrived once, with this client's token: the relay did not also pass on the upstream's own
+        assert sum(isinstance(n, types.ProgressNotification) for n in notifications) == 3
+
+    anyio.run(scenario)
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="mcp-server-git needs the git executable")
 def test_proxy_with_real_pypi_server_mcp_server_git(tmp_path: Path) -> None:
     executable = Path(sys.executable).with_name("mcp-server-git")
@@ -137,6 +211,21 @@ def test_proxy_with_real_pypi_server_mcp_server_git(tmp_path: Path) -> None:
     anyio.run(with_session, params, scenario)
 
 
+def test_config_formats_override_the_server_schema() -> None:
+    from mcp import types
+
+    from loopcache.toolcache.canonical import canonicalize_args
+    from loopcache.toolcache.mcp_proxy import _schema_with_formats
+    from loopcache.toolcache.proxy_config import ToolOverride
+
+    tool = types.Tool(name="geocode", input_schema={"type": "object", "properties": {"q": {"type": "string"}}})
+    schema = _schema_with_formats(tool, ToolOverride(formats={"q": "address", "paper": "arxiv"}))
+    assert schema["properties"]["q"] == {"type": "string", "format": "address"}
+    assert tool.input_schema["properties"]["q"] == {"type": "string"}  # the server's schema is not modified
+    assert canonicalize_args({"q": "1 Main Street", "paper": "arXiv:2405.16444"}, schema) == \
+        canonicalize_args({"q": "1 main st", "paper": "2405.16444"}, schema)
+
+
 def test_proxy_config_parsing(tmp_path: Path) -> None:
     path = tmp_path / "proxy.toml"
     path.write_text('semantic = true\nttl = 30\n[tools.git_log]\nread_only = false\nthreshold = 0.95\n'
@@ -151,5 +240,9 @@ def test_proxy_config_parsing(tmp_path: Path) -> None:
     assert example.semantic and example.override("git_commit").invalidates[0].tool == "git_log"
     with pytest.raises(ValueError, match="unknown keys"):
         parse_proxy_config({"semantc": True})
+    formats = parse_proxy_config({"tools": {"geocode": {"formats": {"address": "address"}}}})
+    assert formats.override("geocode").formats == {"address": "address"}
+    with pytest.raises(ValueError, match=r"tools.geocode.formats.address: unknown format 'adress'"):
+        parse_proxy_config({"tools": {"geocode": {"formats": {"address": "adress"}}}})
     with pytest.raises(ValueError, match="wrong type"):
         parse_proxy_config({"ttl": "soon"})
