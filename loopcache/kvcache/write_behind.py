@@ -21,7 +21,7 @@ _STOP = object()
 
 @dataclass(frozen=True, slots=True)
 class WriteBehindStats:
-    queued: int
+    queued: int  # accepted and not yet attempted: waiting in the queue or being written right now
     written: int
     dropped: int
     failed: int
@@ -38,6 +38,8 @@ class WriteBehind:
         self._written = 0
         self._dropped = 0
         self._failed = 0
+        self._pending = 0  # submitted, not yet attempted (changed under _pending_lock)
+        self._pending_lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"write-behind-{target.name}", daemon=True)
         self._thread.start()
@@ -47,10 +49,14 @@ class WriteBehind:
         if self._closed:
             self._dropped += 1
             return False
+        with self._pending_lock:  # counted before the worker can take it
+            self._pending += 1
         try:
             self._queue.put_nowait(block)
             return True
         except queue.Full:
+            with self._pending_lock:
+                self._pending -= 1
             self._dropped += 1
             return False
 
@@ -67,7 +73,7 @@ class WriteBehind:
         self._thread.join()
 
     def stats(self) -> WriteBehindStats:
-        return WriteBehindStats(self._queue.qsize(), self._written, self._dropped, self._failed)
+        return WriteBehindStats(self._pending, self._written, self._dropped, self._failed)
 
     def _run(self) -> None:
         while True:
@@ -84,4 +90,7 @@ class WriteBehind:
                 self._failed += 1
                 log.exception("write-behind put into %s failed", self.target.name)
             finally:
+                if item is not _STOP:
+                    with self._pending_lock:
+                        self._pending -= 1
                 self._queue.task_done()

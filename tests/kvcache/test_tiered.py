@@ -49,9 +49,10 @@ def test_slow_tier_never_blocks_and_a_full_queue_drops_writes() -> None:
     assert slow.entered.wait(60)  # the background writer is inside the slow put
     dropped = store.writer_stats()["slow"].dropped
     assert dropped >= 7  # one in the worker's hands, two queued, the rest dropped
+    assert store.writer_stats()["slow"].queued == 10 - dropped  # pending counts the write in the worker's hands
     slow.release.set()
     store.drain()
-    assert slow.stats().num_entries == 10 - dropped
+    assert slow.stats().num_entries == 10 - dropped and store.writer_stats()["slow"].queued == 0
     store.close()
 
 
