@@ -39,7 +39,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from loopcache.toolcache.cache import Stage, ToolCache  # noqa: E402
 from loopcache.toolcache.canonical import canonicalize_args  # noqa: E402
-from loopcache.toolcache.embedder import MiniLMEmbedder, call_text, minilm_model_dir  # noqa: E402
+from loopcache.toolcache.embedder import Embedder, MiniLMEmbedder, PreparedEmbedder, call_text, minilm_model_dir  # noqa: E402
 from loopcache.toolcache.key import make_key  # noqa: E402
 from loopcache.toolcache.labelled_pairs import LabelledPair, ToolInfo, load_pairs, load_tools  # noqa: E402
 from loopcache.toolcache.pair_scoring import PairResult, Score, register_tools, replay_pairs, score  # noqa: E402
@@ -78,20 +78,28 @@ def own_set(shared: Path, split: str) -> LabelledSet | None:
     return [p for p in pairs if p.split == split], load_tools(OWN / "tools.json")
 
 
-def run_loopcache(labelled: LabelledSet, embedder: MiniLMEmbedder, semantic: bool | None,
+def run_loopcache(labelled: LabelledSet, embedder: Embedder, semantic: bool | None,
                   threshold: float) -> list[PairResult]:
+    """`semantic`: True (on, at `threshold`), False (exact only) or None (register_tool's default)."""
     pairs, tools = labelled
     with ToolCache(":memory:", embedder=embedder) as cache:
-        for info in tools.values():
-            if semantic:
+        if semantic:
+            for info in tools.values():
                 cache.register_tool(info.name, info.parameters, read_only=info.read_only, semantic=True,
                                     threshold=threshold)
-        if not semantic:
+        else:
             register_tools(cache, tools, semantic)
         return replay_pairs(cache, pairs, tools)
 
 
-def run_threshold_only(labelled: LabelledSet, embedder: MiniLMEmbedder, threshold: float) -> Score:
+def prepared(labelled: LabelledSet, embedder: Embedder) -> PreparedEmbedder:
+    """Every call text of the set embedded in one batch (same vectors, far fewer model calls)."""
+    pairs, tools = labelled
+    return PreparedEmbedder(embedder, [call_text(p.tool, canonicalize_args(args, tools[p.tool].parameters))
+                                       for p in pairs for args in (p.a, p.b)])
+
+
+def run_threshold_only(labelled: LabelledSet, embedder: Embedder, threshold: float) -> Score:
     """Ablation: exact key match, else cosine >= threshold, with the verify stage switched off."""
     pairs, tools = labelled
     hits = []
@@ -230,10 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         if labelled is None:
             print(f"\nSKIP {name}: not found under {args.shared} (the `shared` folder beside the repository)")
             continue
-        full = run_loopcache(labelled, embedder, True, args.threshold)
-        scores = [score("loopcache exact", run_loopcache(labelled, embedder, False, args.threshold)),
-                  score("loopcache default", run_loopcache(labelled, embedder, None, args.threshold)),
-                  run_threshold_only(labelled, embedder, args.threshold),
+        model = prepared(labelled, embedder)
+        full = run_loopcache(labelled, model, True, args.threshold)
+        scores = [score("loopcache exact", run_loopcache(labelled, model, False, args.threshold)),
+                  score("loopcache default", run_loopcache(labelled, model, None, args.threshold)),
+                  run_threshold_only(labelled, model, args.threshold),
                   score("loopcache semantic+verify", full)]
         if not args.skip_gptcache:
             outcome = run_gptcache(labelled)

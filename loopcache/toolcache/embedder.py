@@ -93,3 +93,20 @@ class MiniLMEmbedder:
         vectors = model.encode(list(texts), batch_size=64, convert_to_numpy=True, normalize_embeddings=True,
                                show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class PreparedEmbedder:
+    """Another embedder with some texts embedded up front, in one batch (many calls known in advance: a
+    benchmark, a test). Same vectors as the wrapped embedder; texts not prepared are embedded on demand."""
+
+    def __init__(self, model: Embedder, texts: Sequence[str]) -> None:
+        self.dim = model.dim
+        self._model = model
+        unique = list(dict.fromkeys(texts))
+        self._vectors = dict(zip(unique, model.embed(unique), strict=True)) if unique else {}
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._model.embed(missing), strict=True))
+        return np.stack([self._vectors[t] for t in texts]).astype(np.float32, copy=False)

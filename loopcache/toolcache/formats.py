@@ -19,7 +19,7 @@
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
-address, but not `email_address` / `ip_address`; `period`, `quarter` -> period; `unit`, `to_unit` ->
+address, `email_address` -> email, `ip_address` -> none; `period`, `quarter` -> period; `unit`, `to_unit` ->
 unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email), and `value_format` from the value itself
 (a whole value that is an absolute URL is a uri).
 """
@@ -155,6 +155,8 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
     if "arxiv" in words:
         return "arxiv"
     hint = _NAME_HINTS.get(words[-1])
+    if hint == "address" and {"email", "mail"}.intersection(words):
+        return "email"
     if hint == "address" and _NOT_POSTAL.intersection(words):
         return None
     return hint

@@ -13,7 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loopcache.toolcache.cache import ToolCache
+from loopcache.toolcache.canonical import canonicalize_args
+from loopcache.toolcache.embedder import call_text
 from loopcache.toolcache.labelled_pairs import LabelledPair, ToolInfo
+from loopcache.toolcache.verify import has_free_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,20 @@ def register_tools(cache: ToolCache, tools: Mapping[str, ToolInfo], semantic: bo
             cache.register_tool(info.name, info.parameters, read_only=info.read_only)
         else:
             cache.register_tool(info.name, info.parameters, read_only=info.read_only, semantic=semantic)
+
+
+def call_texts(pairs: Iterable[LabelledPair], tools: Mapping[str, ToolInfo]) -> list[str]:
+    """The texts the semantic stage will embed when these pairs are replayed (to embed them in one batch
+    up front): call `a` of read-only tools with free text, and call `b` unless it is `a`'s exact repeat."""
+    texts = []
+    for pair in pairs:
+        info = tools[pair.tool]
+        a, b = canonicalize_args(pair.a, info.parameters), canonicalize_args(pair.b, info.parameters)
+        if info.read_only and has_free_text(a, info.parameters):
+            texts.append(call_text(pair.tool, a))
+        if info.read_only and a != b and has_free_text(b, info.parameters):
+            texts.append(call_text(pair.tool, b))
+    return texts
 
 
 def replay_pairs(cache: ToolCache, pairs: Iterable[LabelledPair], tools: Mapping[str, ToolInfo]) -> list[PairResult]:

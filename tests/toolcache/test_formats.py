@@ -1,0 +1,121 @@
+"""Formats (declared, read from the property name, or shown by the value), schema patterns, identifiers and
+the text rewrites: what must agree agrees, what must differ differs. None of these values are from the
+labelled pair set."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.canonical import canonicalize_args
+from loopcache.toolcache.formats import canonical_address, canonical_period, canonical_unit, infer_format
+from loopcache.toolcache.identifiers import parse_identifier, same_identifier, strip_schemes
+from loopcache.toolcache.rewrites import rewrite
+
+
+def prop(**schema: object) -> dict:
+    return {"type": "string", **schema}
+
+
+@pytest.mark.parametrize(
+    ("name", "schema", "fmt"),
+    [
+        ("file_path", prop(), "path"), ("filePath", prop(), "path"), ("dir", prop(), "path"),
+        ("profile", prop(), None), ("homepage_url", prop(), "uri"), ("start_date", prop(), "date"),
+        ("update", prop(), None), ("shipping_address", prop(), "address"), ("email_address", prop(), "email"),
+        ("ip_address", prop(), None), ("wallet_address", prop(), None), ("fiscal_period", prop(), "period"),
+        ("to_unit", prop(), "unit"), ("doi", prop(), "doi"), ("arxiv_id", prop(), "arxiv"),
+        ("unit", prop(enum=["c", "f"]), None), ("query", prop(format="regex"), "regex"), ("q", prop(), None),
+    ],
+)
+def test_format_from_schema_else_from_the_property_name(name: str, schema: dict, fmt: str | None) -> None:
+    assert infer_format(name, schema) == fmt
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("77 Sunset Boulevard, Los Angeles, California 90028", "77 Sunset Blvd., Los Angeles, CA 90028", True),
+        ("9 N Elm St Apt 3", "9 North Elm Street Apartment 3", True),
+        ("40 Harbor Hwy, Portland, Oregon", "40 Harbor Highway, Portland, OR", True),
+        ("9 N Elm St", "9 S Elm St", False),
+        ("9 Elm St", "9 Elm Ave", False),
+        ("9 Elm St Apt 3", "9 Elm St Apt 4", False),
+        ("9 Elm St, Portland, OR", "9 Elm St, Portland, ME", False),
+    ],
+)
+def test_address_format(a: str, b: str, equal: bool) -> None:
+    assert (canonical_address(a) == canonical_address(b)) is equal
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("Q1 2026", "Q1 2026"), ("first quarter of 2026", "Q1 2026"), ("2026 Q1", "Q1 2026"), ("1Q26", "Q1 2026"),
+        ("Q1'26", "Q1 2026"), ("second half 2026", "H2 2026"), ("fiscal year 2026", "FY2026"), ("FY 26", "FY2026"),
+        ("Q1 FY2026", "Q1 FY2026"), ("year to date", "year to date"),
+    ],
+)
+def test_period_format(text: str, canonical: str) -> None:
+    assert canonical_period(text) == canonical
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("kilometres", "km", True), ("Miles", "mi", True), ("°C", "celsius", True), ("degrees Fahrenheit", "°F", True),
+        ("pounds", "lb", True), ("Terabytes", "TB", True), ("GB", "GiB", False), ("Mb", "MB", False),
+        ("oz", "fl oz", False), ("km", "m", False),
+    ],
+)
+def test_unit_format(a: str, b: str, equal: bool) -> None:
+    assert (canonical_unit(a) == canonical_unit(b)) is equal
+
+
+def test_doi_and_arxiv_formats_drop_scheme_and_resolver() -> None:
+    doi = {"type": "object", "properties": {"ref": prop(format="doi")}}
+    for spelling in ("doi:10.1000/XYZ.42", "DOI: 10.1000/xyz.42", "https://doi.org/10.1000/xyz.42"):
+        assert canonicalize_args({"ref": spelling}, doi) == {"ref": "10.1000/xyz.42"}
+    paper = {"type": "object", "properties": {"arxiv_id": prop()}}
+    for spelling in ("arXiv:2501.00001", "https://arxiv.org/pdf/2501.00001.pdf", "arxiv.org/abs/2501.00001"):
+        assert canonicalize_args({"arxiv_id": spelling}, paper) == {"arxiv_id": "2501.00001"}
+    assert canonicalize_args({"arxiv_id": "2501.00001v3"}, paper) != canonicalize_args({"arxiv_id": "2501.00001"}, paper)
+
+
+def test_pattern_repairs_only_values_the_pattern_rejects() -> None:
+    schema = {"type": "object", "properties": {
+        "symbol": prop(pattern=r"^[A-Z]{1,5}$"), "code": prop(pattern=r"^[a-z]{3}\d$"), "free": prop(pattern="(")}}
+    for spelling in ("ibm", "$IBM", "NYSE:IBM", " ibm "):
+        assert canonicalize_args({"symbol": spelling}, schema)["symbol"] == "IBM"
+    assert canonicalize_args({"symbol": "IBMX2"}, schema)["symbol"] == "IBMX2"  # no repair fits: as written
+    assert canonicalize_args({"code": "ABC1"}, schema)["code"] == "abc1"
+    assert canonicalize_args({"free": "As Is"}, schema)["free"] == "As Is"  # a pattern Python cannot read
+
+
+def test_urls_in_plain_strings_and_numbers_in_integer_fields() -> None:
+    schema = {"type": "object", "properties": {"target": prop(), "n": {"type": "integer"}}}
+    out = canonicalize_args({"target": "HTTPS://Example.ORG:443/A", "n": "#1,204"}, schema)
+    assert out == {"n": 1204, "target": "https://example.org/A"}
+
+
+def test_identifiers() -> None:
+    assert parse_identifier("NASDAQ: AAPL").scheme == "nasdaq"
+    assert parse_identifier("site:example.com").scheme is None  # not an identifier scheme
+    assert parse_identifier("two words") is None
+    assert same_identifier("doi:10.1/ABC", "10.1/abc") is True
+    assert same_identifier("isbn:123", "issn:123") is False
+    assert same_identifier("123", "123") is None  # no scheme on either side: not this rule's to decide
+    assert strip_schemes("see arXiv:2501.00001 and doi 10.1/x") == ("see 2501.00001 and 10.1/x",
+                                                                   frozenset({"arxiv", "doi"}))
+
+
+@pytest.mark.parametrize(
+    ("text", "rewritten"),
+    [
+        ("revenue third quarter of 2026", "revenue Q3 2026"), ("3Q26 revenue", "Q3 2026 revenue"),
+        ("100°F", "100 degf"), ("Washington, D.C.", "Washington, DC"), ("a 10km run", "a 10 km run"),
+        ('a 24" screen', "a 24 inch screen"), ('say "hi 2" now', 'say "hi 2" now'), ("60 km/h", "60 kph"),
+        ("H100 specs", "H100 specs"),
+    ],
+)
+def test_rewrites(text: str, rewritten: str) -> None:
+    assert rewrite(text) == rewritten
