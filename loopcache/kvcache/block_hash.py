@@ -71,12 +71,15 @@ def block_hash(parent: BlockHash, namespace: str, fingerprint: str, token_ids: S
     return BlockHash(h.digest())
 
 
-def tail_key(parent: BlockHash, namespace: str, fingerprint: str) -> BlockHash:
-    """The key of the slot holding the partial block (fewer than block_size tokens) that follows `parent`."""
+def tail_key(parent: BlockHash, namespace: str, fingerprint: str, session: str = "") -> BlockHash:
+    """The key of the slot holding the partial block (fewer than block_size tokens) that follows `parent`:
+    one slot per session (`session`), plus one shared slot (session "") for requests without a session."""
     h = hashlib.sha256(_DOMAIN_TAIL)
     h.update(parent.digest)
     h.update(_field(namespace.encode()))
     h.update(_field(fingerprint.encode()))
+    if session:
+        h.update(_field(session.encode()))
     return BlockHash(h.digest())
 
 

@@ -6,14 +6,10 @@
 
     entries       RESERVED -> READY -> DYING -> gone, index and files kept in step (entry_table.py)
 
-Invariants:
-- Bytes of all rows, whatever their state (kept by triggers), <= capacity_bytes. A block or temp file exists
-  only while its row does (a row is deleted only after its files are gone), so the directory's block files
-  never exceed the capacity, at any instant, across threads and processes.
-- Only READY rows are served, and a READY row's file is complete (placed before READY commits, removed only
-  after DYING commits). A crash (kill -9) leaves only RESERVED or DYING rows and temp files: benign, never
-  served, finished by gc(). Files are placed only by their own RESERVED row, under SQLite's write lock.
-- Busy is not broken: a locked index is waited for, never repaired (disk_index.py, index_rebuild.py).
+Invariants (entry_table.py): the bytes of all rows never exceed capacity_bytes, and files never outgrow
+the rows, at any instant, across threads and processes; only READY rows are served and their files are
+complete; a crash (kill -9) leaves only benign leftovers (RESERVED or DYING rows, temp files), never served,
+finished by gc(). Busy is not broken: a locked index is waited for, never repaired (index_rebuild.py).
 
 Faults: a data call (get, put, contains, delete, keys, stats) never raises for an I/O or index error; it
 degrades (a miss, a dropped write), counts the error (stats().errors, .write_failures) and logs it once
@@ -40,7 +36,7 @@ from loopcache.kvcache.block_hash import BlockHash
 from loopcache.kvcache.disk_errors import (
     DirectoryUnusableError, DiskStoreError, IndexBusyError, StoreClosedError, is_disk_full,
 )
-from loopcache.kvcache.entry_table import EntryTable
+from loopcache.kvcache.entry_table import EntryTable, PutResult
 from loopcache.kvcache.index_lock import IndexLock
 from loopcache.kvcache.index_rebuild import EntryDefaults, RebuildResult, open_index
 from loopcache.kvcache.store import Counters, IntegrityReport, StoreStats
@@ -174,21 +170,8 @@ class DiskStore:
         Bad entries are removed and reported. Crash leftovers (reserved or dying rows, temp files, orphan
         files) are benign, never problems even when deep: gc() removes them. So are expired entries."""
         self._require_attached()
-        rows = self._index.rows("SELECT id, key, path, nbytes FROM entries WHERE state = 1")
-        problems: list[str] = []
-        num_fixed = 0
-        for row_id, key, rel, nbytes in rows:
-            problem = self._files.check(key, rel, nbytes, deep)
-            if problem is not None and self._entries.remove([(row_id, rel)]):  # else removed meanwhile: fine
-                problems.append(f"{key[:16]}: {problem}; entry removed")
-                num_fixed += 1
-        recorded, actual = self._entries.recount()
-        if recorded != actual:
-            problems.append(f"byte count {recorded} != sum of entries {actual}; recounted")
-            num_fixed += 1
-        if actual > self.capacity_bytes:
-            problems.append(f"{actual} bytes exceed capacity {self.capacity_bytes}")
-        return IntegrityReport(self.name, len(rows), tuple(problems), num_fixed)
+        num_checked, problems, num_fixed = self._entries.check(deep)
+        return IntegrityReport(self.name, num_checked, problems, num_fixed)
 
     def close(self) -> None:
         """Close the index and drop the directory lock. Idempotent. Puts in flight in other threads then
@@ -209,26 +192,15 @@ class DiskStore:
         dying entries a crashed process left, and orphan block files (no row for their key: only after a
         power loss or outside meddling). Returns how many things were removed."""
         self._require_attached()
-        now = self._clock()
-        num_temps = self._files.remove_temps(older_than=now - STALE_AFTER_S)
-        expired = self._index.rows("SELECT id, path FROM entries WHERE state = 1 AND expires_at <= ?", (now,))
-        stale_sql = "SELECT id, path FROM entries WHERE state = 0 AND created_at <= ?"
-        stale = self._index.rows(stale_sql, (now - STALE_AFTER_S,))
-        num_expired = self._entries.remove(expired)
-        num_stale = self._entries.remove(stale)
-        dying = self._index.rows("SELECT id, path FROM entries WHERE state = 2")
-        self._entries.finish(dying)  # their remover may still be alive: finishing twice is harmless
+        removed, num_expired = self._entries.collect(self._clock(), STALE_AFTER_S)
         with self._counters_lock:
             self._counters.expired += num_expired
-        return num_temps + num_expired + num_stale + len(dying) + self._entries.remove_orphans()
+        return removed
 
     def clear(self) -> None:
         """Remove every entry, block file and temp file (puts in flight then return False)."""
         self._require_attached()
-        self._entries.remove(self._index.rows("SELECT id, path FROM entries WHERE state != 2"))
-        self._entries.finish(self._index.rows("SELECT id, path FROM entries WHERE state = 2"))
-        self._entries.remove_orphans()
-        self._files.remove_temps(older_than=float("inf"))
+        self._entries.clear()
 
     # ---- internals ----------------------------------------------------------------------------------------
 
@@ -244,7 +216,8 @@ class DiskStore:
         except _FAULTS as exc:
             self._failed(what, exc, write=write)
             if write:  # a put: its block was not stored
-                self._count_write_failure()
+                with self._counters_lock:
+                    self._counters.write_failures += 1
                 if is_disk_full(exc) and not self._detached:  # the index could not grow
                     self._free_space(0)
             return fallback
@@ -300,53 +273,21 @@ class DiskStore:
     def _put(self, block: KVBlock) -> bool:
         prefix = encode_prefix(block)
         nbytes = len(prefix) + block.nbytes
-        key, rel = block.key.hex, self._files.relpath(block.key.hex)
-        if nbytes <= self.capacity_bytes:
-            now = self._clock()
-            reservation = self._entries.reserve(key, nbytes, block.namespace, now, now + self.ttl_s)
-            self._count_evictions(reservation.evicted)
-            if reservation.existing:
-                return self._count_put(reservation.is_live)
-            if reservation.row_id is not None:
-                return self._count_put(self._write(reservation.row_id, rel, prefix, block, nbytes))
+        if nbytes > self.capacity_bytes:
+            result = PutResult(False, no_room=True)
+        else:
+            result = self._entries.put(block.key.hex, prefix, block.payload, block.namespace,
+                                       self._clock() + self.ttl_s, self._clock)
         with self._counters_lock:
-            self._counters.rejected += 1
-        return False
-
-    def _count_put(self, stored: bool) -> bool:
-        if stored:
-            with self._counters_lock:
-                self._counters.puts += 1
-        return stored
-
-    def _write(self, row_id: int, rel: str, prefix: bytes, block: KVBlock, nbytes: int) -> bool:
-        """Write the reserved block to a temp file, fsync, place it. On failure undo everything; False."""
-        tmp: Path | None = None
-        try:
-            tmp = self._files.write_temp(block.key.hex, prefix, block.payload)
-            if self._entries.place(row_id, tmp, rel, self._clock()):
-                return True
-            self._abandon(row_id, rel, tmp)  # removed meanwhile (delete, clear): not a failure
-            return False
-        except OSError as exc:  # disk full, read-only, I/O error, temp file removed by clear()
-            self._abandon(row_id, rel, tmp)
-            self._failed("block write", exc, write=True)
-            self._count_write_failure()
-            if is_disk_full(exc) and not self._detached:
+            self._counters.evictions += result.evicted
+            self._counters.rejected += result.no_room
+            self._counters.puts += result.stored
+            self._counters.write_failures += result.error is not None
+        if result.error is not None:
+            self._failed("block write", result.error, write=True)
+            if is_disk_full(result.error) and not self._detached:
                 self._free_space(nbytes)
-            return False
-        except BaseException:
-            self._abandon(row_id, rel, tmp)
-            raise
-
-    def _abandon(self, row_id: int, rel: str, tmp: Path | None) -> None:
-        """Undo a failed put: its temp file, then its row and its final file if it got placed."""
-        if tmp is not None:
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError:
-                pass  # a read-only directory: gc removes it once it is writable again
-        self._entries.remove([(row_id, rel)])
+        return result.stored
 
     def _make_room(self, nbytes: int) -> bool:
         """Evict least recently used ready entries until `nbytes` more fit. False (nothing evicted) if ready
@@ -362,10 +303,6 @@ class DiskStore:
             self._count_evictions(self._entries.evict(share, all_or_nothing=False) or 0)
         except _FAULTS as exc:
             self._failed("eviction for space", exc, write=True)
-
-    def _count_write_failure(self) -> None:
-        with self._counters_lock:
-            self._counters.write_failures += 1
 
     def _count_evictions(self, n: int) -> None:
         with self._counters_lock:

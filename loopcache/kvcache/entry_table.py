@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from loopcache.kvcache.block_files import BlockFiles
 from loopcache.kvcache.disk_index import DYING, DiskIndex
 
@@ -39,6 +41,18 @@ class Reservation:
     existing: bool = False
     is_live: bool = False
     evicted: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    """What `put` did. `stored`: placed now, or the key was already there (and not being removed);
+    `no_room`: the room is held by in-flight writes; `error`: the write failed (disk full, read-only, I/O),
+    and nothing of it is left behind; `evicted`: entries removed to make room."""
+
+    stored: bool
+    no_room: bool = False
+    evicted: int = 0
+    error: OSError | None = None
 
 
 class EntryTable:
@@ -113,6 +127,39 @@ class EntryTable:
                 self._on_error("removing a block file", exc)
         return gone
 
+    def put(self, key: str, prefix: bytes, payload: np.ndarray, namespace: str, expires_at: float,
+            clock: Callable[[], float]) -> PutResult:
+        """Reserve, write a temp file, place it: the whole put of one block. Any failure undoes itself."""
+        now = clock()
+        reservation = self.reserve(key, len(prefix) + payload.nbytes, namespace, now, expires_at)
+        evicted = reservation.evicted
+        if reservation.existing:
+            return PutResult(reservation.is_live, evicted=evicted)
+        if reservation.row_id is None:
+            return PutResult(False, no_room=True, evicted=evicted)
+        row_id, rel, tmp = reservation.row_id, self.files.relpath(key), None
+        try:
+            tmp = self.files.write_temp(key, prefix, payload)
+            if self.place(row_id, tmp, rel, clock()):
+                return PutResult(True, evicted=evicted)
+            self._abandon(row_id, rel, tmp)  # removed meanwhile (delete, clear): not a failure
+            return PutResult(False, evicted=evicted)
+        except OSError as exc:  # disk full, read-only, I/O error, temp file removed by clear()
+            self._abandon(row_id, rel, tmp)
+            return PutResult(False, evicted=evicted, error=exc)
+        except BaseException:
+            self._abandon(row_id, rel, tmp)
+            raise
+
+    def _abandon(self, row_id: int, rel: str, tmp: Path | None) -> None:
+        """Undo a failed put: its temp file, then its row and its final file if it got placed."""
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # a read-only directory: gc removes it once it is writable again
+        self.remove([(row_id, rel)])
+
     def place(self, row_id: int, tmp: Path, rel: str, now: float) -> bool:
         """Move a fully written temp file into place and mark its row ready, if it is still reserved.
         False if the row was removed meanwhile (delete, clear, gc of a writer stuck for minutes)."""
@@ -167,11 +214,45 @@ class EntryTable:
                     removed += 1
         return removed
 
-    def recount(self) -> tuple[int, int]:
-        """(recorded, actual) byte counts; a wrong recorded count is corrected."""
+    def check(self, deep: bool) -> tuple[int, tuple[str, ...], int]:
+        """(entries checked, problems, fixed). Every ready entry's file exists at its key's path with the
+        recorded size (deep: it decodes, checksum verified, to the same key); bad entries are removed. The
+        byte count equals the sum of rows (else recounted) and is within capacity. Leftovers of crashes
+        (reserved or dying rows, temp files, orphan files) and expired entries are not problems."""
+        rows = self.index.rows("SELECT id, key, path, nbytes FROM entries WHERE state = 1")
+        problems: list[str] = []
+        for row_id, key, rel, nbytes in rows:
+            problem = self.files.check(key, rel, nbytes, deep)
+            if problem is not None and self.remove([(row_id, rel)]):  # else removed meanwhile: no problem
+                problems.append(f"{key[:16]}: {problem}; entry removed")
+        num_fixed = len(problems)
         with self.index.txn() as db:
             (recorded,) = db.execute("SELECT nbytes FROM usage").fetchone()
             (actual,) = db.execute("SELECT COALESCE(SUM(nbytes), 0) FROM entries").fetchone()
             if recorded != actual:
                 db.execute("UPDATE usage SET nbytes = ?", (actual,))
-        return recorded, actual
+                problems.append(f"byte count {recorded} != sum of entries {actual}; recounted")
+                num_fixed += 1
+        if actual > self.capacity_bytes:
+            problems.append(f"{actual} bytes exceed capacity {self.capacity_bytes}")
+        return len(rows), tuple(problems), num_fixed
+
+    def collect(self, now: float, stale_after_s: float) -> tuple[int, int]:
+        """Remove temp files and reservations older than `stale_after_s` (crashed writers), expired entries,
+        dying rows a crashed process left, and orphan files. Returns (things removed, of them expired)."""
+        num_temps = self.files.remove_temps(older_than=now - stale_after_s)
+        expired = self.index.rows("SELECT id, path FROM entries WHERE state = 1 AND expires_at <= ?", (now,))
+        stale = self.index.rows("SELECT id, path FROM entries WHERE state = 0 AND created_at <= ?",
+                                (now - stale_after_s,))
+        num_expired = self.remove(expired)
+        num_stale = self.remove(stale)
+        dying = self.index.rows("SELECT id, path FROM entries WHERE state = 2")
+        self.finish(dying)  # their remover may still be alive: finishing twice is harmless
+        return num_temps + num_expired + num_stale + len(dying) + self.remove_orphans(), num_expired
+
+    def clear(self) -> None:
+        """Remove every entry, block file and temp file (puts in flight then find their rows gone)."""
+        self.remove(self.index.rows("SELECT id, path FROM entries WHERE state != 2"))
+        self.finish(self.index.rows("SELECT id, path FROM entries WHERE state = 2"))
+        self.remove_orphans()
+        self.files.remove_temps(older_than=float("inf"))

@@ -1,5 +1,6 @@
 """DiskStore: round trips, persistence across instances and processes, TTL, hard capacity with LRU, corruption,
-crash safety under SIGKILL, and concurrent threads and processes."""
+crash safety under SIGKILL, and concurrent threads and processes. Opening, busy and damaged indexes:
+test_disk_index.py; storage faults and contention: tests/faults/."""
 
 from __future__ import annotations
 
@@ -529,22 +530,3 @@ def test_two_processes_write_into_one_directory(tmp_path: Path) -> None:
         assert store.stats().num_entries > 0
         for key in store.keys():
             assert_exact(store.get(key))
-
-
-def test_a_damaged_index_is_moved_aside_and_rebuilt_from_the_block_files(tmp_path: Path) -> None:
-    blocks = [make_block(i) for i in range(5)]
-    with DiskStore(tmp_path) as store:
-        for b in blocks:
-            assert store.put(b)
-    bad = sorted((tmp_path / "blocks").glob("*/*.kv"))[0]
-    bad.write_bytes(bad.read_bytes()[:-3])  # one block file is truncated too
-    (tmp_path / "index.sqlite3").write_bytes(b"this is not a database" * 100)
-    for extra in ("index.sqlite3-wal", "index.sqlite3-shm"):
-        (tmp_path / extra).unlink(missing_ok=True)
-    with DiskStore(tmp_path) as store:
-        assert_ok(store, deep=True)
-        assert store.stats().num_entries == 4  # every intact block is back, the truncated one is gone
-        for b in blocks:
-            got = store.get(b.key)
-            assert got is None or got.payload.tobytes() == b.payload.tobytes()
-    assert list(tmp_path.glob("index.sqlite3.corrupt-*"))  # kept for inspection, not deleted
