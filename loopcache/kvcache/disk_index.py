@@ -191,8 +191,14 @@ class DiskIndex:
                                  check_same_thread=False)
         except sqlite3.Error as exc:
             raise DirectoryUnusableError(self.root, f"cannot open {INDEX_NAME}: {exc}") from exc
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+        try:
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
+        except BaseException as exc:
+            db.close()
+            if isinstance(exc, sqlite3.Error) and not is_busy(exc):
+                raise DirectoryUnusableError(self.root, f"cannot open {INDEX_NAME}: {exc}") from exc
+            raise
         return db
 
     def _retry(self, what: str, fn: Callable[[], T], wait_s: float | None = None) -> T:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ import pytest
 
 from loopcache.kvcache.block import KVBlock
 from loopcache.kvcache.disk import DiskStore
-from loopcache.kvcache.disk_errors import DiskStoreError
+from loopcache.kvcache.disk_errors import DirectoryUnusableError, DiskStoreError
 from tests.faults.mounts import read_only, tmpfs
 from tests.kvcache.blocks import block_for
 
@@ -187,3 +188,25 @@ def test_deleted_directory(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
     store.close()
     with DiskStore(root) as fresh:  # reopening starts a new, empty directory
         assert fresh.stats().num_entries == 0 and fresh.put(kept[0]) and fresh.get(kept[0].key) is not None
+
+
+def _open_descriptors_under(root: Path) -> list[str]:
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return [t for t in targets if t.startswith(str(root))]
+
+
+def test_opening_a_read_only_directory_is_a_clear_error(tmp_path: Path) -> None:
+    root = tmp_path / "kv"
+    with DiskStore(root) as store:
+        assert store.put(block_for(0))
+    with read_only(root):
+        with pytest.raises(DirectoryUnusableError, match=re.escape(str(root))):
+            DiskStore(root)
+        assert _open_descriptors_under(root) == []  # nothing left open by the failed attempt
+    with DiskStore(root) as store:
+        assert store.get(block_for(0).key) is not None and store.check_integrity(deep=True).ok
