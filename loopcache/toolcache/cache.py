@@ -29,8 +29,8 @@ from loopcache.toolcache.embedder import Embedder, MiniLMEmbedder, call_text
 from loopcache.toolcache.key import ToolKey, make_key
 from loopcache.toolcache.lookup import CachedToolError, Lookup, Stage
 from loopcache.toolcache.semantic import SemanticIndex
-from loopcache.toolcache.spec import (DEFAULT_SEMANTIC_THRESHOLD, Invalidation, Scope, SemanticPolicy, ToolSpec,
-                                      parse_definition)
+from loopcache.toolcache.spec import (DEFAULT_SEMANTIC, DEFAULT_SEMANTIC_THRESHOLD, Invalidation, Scope,
+                                      SemanticPolicy, ToolSpec, parse_definition, with_formats)
 from loopcache.toolcache.sqlite_store import SQLiteStore
 from loopcache.toolcache.stats import CacheStats, StatsCounter
 from loopcache.toolcache.store import Entry, IntegrityReport, MemoryStore, Store
@@ -85,14 +85,16 @@ class ToolCache:
 
     def register_tool(self, tool: str | Mapping[str, Any] | Any, parameters_schema: Mapping[str, Any] | None = None,
                       *, read_only: bool | None = None, ttl: float | None = None,
-                      semantic: bool | SemanticPolicy = False, threshold: float | None = None,
+                      semantic: bool | SemanticPolicy = DEFAULT_SEMANTIC, threshold: float | None = None,
                       scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
-                      cache_errors: bool = False) -> ToolSpec:
+                      cache_errors: bool = False, formats: Mapping[str, str] | None = None) -> ToolSpec:
         """Register a tool by name + parameters schema, or from an OpenAI / MCP tool definition.
 
         `read_only` defaults to the definition's MCP `readOnlyHint`, else False (never cached).
-        `semantic=True` turns the semantic stage on; `threshold` is its cosine similarity threshold
-        (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full control.
+        `semantic=True` turns the semantic stage on (default `spec.DEFAULT_SEMANTIC`: off); `threshold` is its
+        cosine similarity threshold (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full
+        control. `formats` says what arguments are where the schema does not (`{"address": "address"}`;
+        formats.py lists them).
         """
         hint = None
         if isinstance(tool, str):
@@ -101,6 +103,7 @@ class ToolCache:
             definition = parse_definition(tool)
             name, schema, hint = definition.name, dict(parameters_schema or definition.parameters), \
                 definition.read_only_hint
+        schema = with_formats(schema, formats)
         if isinstance(semantic, SemanticPolicy):
             policy = semantic
         else:
@@ -238,9 +241,10 @@ class ToolCache:
             self.put(lookup, result, elapsed_s, is_error)
 
     def tool(self, fn: Callable[..., Any] | None = None, *, name: str | None = None, read_only: bool = False,
-             ttl: float | None = None, semantic: bool | SemanticPolicy = False, threshold: float | None = None,
+             ttl: float | None = None, semantic: bool | SemanticPolicy = DEFAULT_SEMANTIC,
+             threshold: float | None = None,
              scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
-             cache_errors: bool = False, session: str | None = None) -> Any:
+             cache_errors: bool = False, session: str | None = None, formats: Mapping[str, str] | None = None) -> Any:
         """Decorator for sync and async functions: `@cache.tool(read_only=True, ttl=60, semantic=True)`.
 
         The schema comes from the signature (annotations -> types, defaults -> defaults); the tool name
@@ -251,7 +255,7 @@ class ToolCache:
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
             return wrap_tool(self, function, name=name, read_only=read_only, ttl=ttl, semantic=semantic,
                              threshold=threshold, scope=scope, invalidates=invalidates,
-                             cache_errors=cache_errors, session=session)
+                             cache_errors=cache_errors, session=session, formats=formats)
 
         return decorate(fn) if fn is not None else decorate
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from loopcache.toolcache.spec import Invalidation, Scope, SemanticPolicy, schema_from_signature
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def wrap_tool(cache: ToolCache, fn: Callable[..., Any], *, name: str | None, read_only: bool, ttl: float | None,
               semantic: bool | SemanticPolicy, threshold: float | None, scope: Scope | str,
               invalidates: Iterable[Invalidation] | None, cache_errors: bool,
-              session: str | None) -> Callable[..., Any]:
+              session: str | None, formats: Mapping[str, str] | None = None) -> Callable[..., Any]:
     """Register `fn` as a tool (schema from its signature) and return the caching wrapper.
 
     The wrapper binds positional and keyword arguments to parameter names, so `f(1)` and `f(x=1)` are the
@@ -27,7 +27,7 @@ def wrap_tool(cache: ToolCache, fn: Callable[..., Any], *, name: str | None, rea
         raise TypeError(f"{fn.__qualname__}: *args cannot be cached by name; use named parameters")
     spec = cache.register_tool(name or f"{fn.__module__}.{fn.__qualname__}", schema_from_signature(fn),
                                read_only=read_only, ttl=ttl, semantic=semantic, threshold=threshold, scope=scope,
-                               invalidates=invalidates, cache_errors=cache_errors)
+                               invalidates=invalidates, cache_errors=cache_errors, formats=formats)
 
     def arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], inspect.BoundArguments]:
         bound = signature.bind(*args, **kwargs)

@@ -20,7 +20,6 @@ The `mcp` SDK is imported here, not by the rest of the package.
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ from mcp.server.stdio import stdio_server
 from loopcache.toolcache.cache import ToolCache
 from loopcache.toolcache.mcp_relay import DownstreamRelay
 from loopcache.toolcache.proxy_config import ProxyConfig, ToolOverride
-from loopcache.toolcache.spec import Scope, SemanticPolicy
+from loopcache.toolcache.spec import Scope, SemanticPolicy, with_formats
 
 logger = logging.getLogger(__name__)
 META_KEY = "io.loopcache/cache"
@@ -179,12 +178,7 @@ def _progress_to(ctx: Any) -> Callable[[float, float | None, str | None], Awaita
 
 def _schema_with_formats(tool: types.Tool, override: ToolOverride) -> dict[str, Any]:
     """The tool's input schema with the config's `formats` for its arguments (config wins)."""
-    schema = copy.deepcopy(dict(tool.input_schema or {"type": "object"}))
-    if override.formats:
-        properties = schema.setdefault("properties", {})
-        for argument, fmt in override.formats.items():
-            properties[argument] = {**properties.get(argument, {"type": "string"}), "format": fmt}
-    return schema
+    return with_formats(tool.input_schema or {"type": "object"}, override.formats)
 
 
 async def serve_proxy(server: StdioServerParameters, cache: ToolCache, config: ProxyConfig,

@@ -1,6 +1,6 @@
 """Settings of `loopcache mcp-proxy`, read once from a TOML or JSON file and validated.
 
-    semantic = true            # the semantic stage for read-only tools (default false: exact only)
+    semantic = true            # the semantic stage for read-only tools (default: spec.DEFAULT_SEMANTIC, off)
     threshold = 0.8            # cosine similarity, higher = stricter
     ttl = 300                  # seconds (default 300: read-only is not "never changes"); 0 = no expiry
     namespace = "team-a"       # share entries across proxy runs (scope "namespace"); omit: one session per run
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from loopcache.toolcache.formats import FORMATS
-from loopcache.toolcache.spec import DEFAULT_SEMANTIC_THRESHOLD, Invalidation
+from loopcache.toolcache.spec import DEFAULT_SEMANTIC, DEFAULT_SEMANTIC_THRESHOLD, Invalidation
 
 
 # A read-only tool can still return something new later (the time, a git log): entries expire by default.
@@ -49,7 +49,7 @@ class ToolOverride:
 
 @dataclass(frozen=True, slots=True)
 class ProxyConfig:
-    semantic: bool = False
+    semantic: bool = DEFAULT_SEMANTIC
     threshold: float = DEFAULT_SEMANTIC_THRESHOLD
     ttl: float | None = DEFAULT_PROXY_TTL_S
     namespace: str | None = None
@@ -98,7 +98,7 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
             formats=_formats(settings.get("formats"), f"{where}: tools.{name}.formats"),
         )
     return ProxyConfig(
-        semantic=bool(_optional(raw, "semantic", bool, where) or False),
+        semantic=_default(_optional(raw, "semantic", bool, where), DEFAULT_SEMANTIC),
         threshold=float(_optional(raw, "threshold", (int, float), where) or DEFAULT_SEMANTIC_THRESHOLD),
         ttl=_ttl(_optional(raw, "ttl", (int, float), where), DEFAULT_PROXY_TTL_S),
         namespace=_optional(raw, "namespace", str, where),
@@ -129,6 +129,10 @@ def _formats(table: Any, where: str) -> dict[str, str]:
         if fmt not in FORMATS:
             raise ValueError(f"{where}.{argument}: unknown format {fmt!r} (known: {sorted(FORMATS)})")
     return dict(table)
+
+
+def _default(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
 
 
 def _ttl(value: float | None, default: float | None) -> float | None:

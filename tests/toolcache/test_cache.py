@@ -207,6 +207,22 @@ def test_decorator_async_and_side_effects(cache: ToolCache) -> None:
     assert runs == ["https://x.org/a", "post", "post", "https://x.org/a"]
 
 
+def test_formats_declared_at_registration(cache: ToolCache) -> None:
+    runs = []
+
+    @cache.tool(read_only=True, formats={"where": "address"})
+    def geocode(where: str) -> str:
+        runs.append(where)
+        return f"pin for {where}"
+
+    assert geocode("14 Harbor Boulevard, Salem, Oregon") == geocode("14 harbor blvd salem, OR")
+    assert geocode("14 Harbor Blvd, Salem, ME") != geocode("14 Harbor Blvd, Salem, OR")
+    assert runs == ["14 Harbor Boulevard, Salem, Oregon", "14 Harbor Blvd, Salem, ME"]
+    assert geocode.cache_spec.parameters["properties"]["where"]["format"] == "address"
+    with pytest.raises(ValueError, match="unknown format 'adress'"):
+        cache.register_tool("geo", {"type": "object"}, read_only=True, formats={"where": "adress"})
+
+
 def test_import_does_not_load_torch() -> None:
     import subprocess
 
