@@ -1,6 +1,6 @@
 """Tool-call keys: sha256 over canonical bytes, identical across processes, machines and restarts.
 
-    key = sha256("loopcache.toolcall.v1" \0 tool \0 schema_fingerprint \0 scope \0 canonical_json(args))
+    key = sha256("loopcache.toolcall.v2" \0 tool \0 schema_fingerprint \0 scope \0 canonical_json(args))
 
 The schema fingerprint is part of the key, so a tool whose schema changed never serves old results; the
 scope ("session:<id>" or "namespace:<name>") keeps tenants and sessions apart. Python's `hash()` is
@@ -17,7 +17,7 @@ from typing import Any
 from loopcache.toolcache.canonical import canonical_json
 
 # Bump when the canonical bytes change: old keys then simply stop matching.
-KEY_FORMAT_VERSION = 1
+KEY_FORMAT_VERSION = 2  # 2: formats by name and value shape, patterns, integer "#12" (issue 13)
 _DOMAIN = b"loopcache.toolcall.v%d\x00" % KEY_FORMAT_VERSION
 
 
