@@ -11,8 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from loopcache.toolcache.cache import ToolCache
-from loopcache.toolcache.spec import Invalidation
+from loopcache.toolcache import Invalidation, ToolCache
 
 
 def main() -> None:
@@ -29,6 +28,14 @@ def main() -> None:
         def read_file(path: str) -> str:
             return Path(path).read_text()
 
+        @cache.tool(name="geocode", read_only=True, formats={"where": "address"})  # the schema can't say it
+        def geocode(where: str) -> tuple[float, float]:
+            return (37.42, -122.08)
+
+        @cache.tool(name="revenue", read_only=True)  # `period` is a period by its name (docs/toolcache.md)
+        def revenue(ticker: str, period: str) -> float:
+            return 85.8
+
         @cache.tool(name="write_file", invalidates=[Invalidation("read_file", ("path",))])
         def write_file(path: str, content: str) -> None:
             Path(path).write_text(content)
@@ -38,6 +45,10 @@ def main() -> None:
         web_search("  python   asyncio tutorial ")  # whitespace: exact hit
         web_search("Python asyncio tutorial")  # case: semantic hit (with --semantic)
         web_search("python threading tutorial")  # different topic: always a miss
+        geocode("1600 Amphitheatre Parkway, Mountain View, California")
+        geocode("1600 amphitheatre pkwy, mountain view, CA")  # address format: exact hit
+        revenue("AAPL", "Q3 2024")
+        revenue("AAPL", "third quarter of 2024")  # period format: exact hit
 
         note = str(path.with_name("note.txt"))
         write_file(note, "v1")
