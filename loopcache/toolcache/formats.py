@@ -133,7 +133,9 @@ FORMATS: dict[str, Callable[[str], str]] = {
 # property-name word -> format (the name's last word; see the module doc)
 _NAME_HINTS: dict[str, str] = {
     "path": "path", "file": "path", "filepath": "path", "filename": "path", "dir": "path", "directory": "path",
-    "folder": "path", "url": "uri", "uri": "uri", "href": "uri", "link": "uri", "date": "date",
+    "folder": "path", "paths": "path", "files": "path", "filenames": "path", "dirs": "path", "directories": "path",
+    "folders": "path", "url": "uri", "uri": "uri", "href": "uri", "link": "uri", "urls": "uri", "uris": "uri",
+    "links": "uri", "date": "date", "dates": "date",
     "address": "address", "period": "period", "quarter": "period", "unit": "unit", "units": "unit",
     "doi": "doi", "email": "email",
 }

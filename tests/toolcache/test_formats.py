@@ -20,7 +20,7 @@ def prop(**schema: object) -> dict:
     ("name", "schema", "fmt"),
     [
         ("file_path", prop(), "path"), ("filePath", prop(), "path"), ("dir", prop(), "path"),
-        ("profile", prop(), None), ("homepage_url", prop(), "uri"), ("start_date", prop(), "date"),
+        ("profile", prop(), None), ("files", prop(), "path"), ("homepage_url", prop(), "uri"), ("start_date", prop(), "date"),
         ("update", prop(), None), ("shipping_address", prop(), "address"), ("email_address", prop(), "email"),
         ("ip_address", prop(), None), ("wallet_address", prop(), None), ("fiscal_period", prop(), "period"),
         ("to_unit", prop(), "unit"), ("doi", prop(), "doi"), ("arxiv_id", prop(), "arxiv"),
