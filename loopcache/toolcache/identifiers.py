@@ -25,8 +25,10 @@ _RESOLVERS = (
 )
 _PREFIXED = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9-]*)\s*:\s*(?P<id>\S+)$")
 _TOKEN = re.compile(r"^\S+$")
-# In running text: a known scheme word directly before an id ("arXiv:2405.16444", "doi 10.1/x", "NYSE: IBM")
-_IN_TEXT = re.compile(r"\b(?P<scheme>[A-Za-z][A-Za-z0-9-]*)(?:\s*:\s*|\s+)(?=[A-Za-z0-9]*\d|[A-Z]{1,5}\b)")
+# In running text: a known scheme word directly before an id ("arXiv:2405.16444", "NYSE: IBM"); without the
+# colon only arXiv and DOI ("doi 10.1/x"), since "amex 5 cards" is not an exchange
+_IN_TEXT = re.compile(r"\b(?P<scheme>[A-Za-z][A-Za-z0-9-]*)(?P<colon>\s*:\s*|\s+)(?=[A-Za-z0-9]*\d|[A-Z]{1,5}\b)")
+_SPACED = frozenset({"arxiv", "doi"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ def strip_schemes(text: str) -> tuple[str, frozenset[str]]:
 
     def drop(match: re.Match[str]) -> str:
         scheme = match["scheme"].lower()
-        if scheme not in ID_SCHEMES:
+        if scheme not in ID_SCHEMES or (":" not in match["colon"] and scheme not in _SPACED):
             return match.group()
         schemes.add(scheme)
         return ""
