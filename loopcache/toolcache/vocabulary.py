@@ -86,11 +86,11 @@ UNITS = _table({
     "gal": ("gallon", "gallons"),
     "b": ("byte", "bytes"), "kb": ("kilobyte", "kilobytes"), "mb": ("megabyte", "megabytes"),
     "gb": ("gigabyte", "gigabytes"), "tb": ("terabyte", "terabytes"),
-    "w": ("watt", "watts"), "kw": ("kilowatt", "kilowatts"), "kwh": ("kilowatt-hour", "kilowatt-hours"),
+    "w": ("watt", "watts"), "kw": ("kilowatt", "kilowatts"), "kwh": ("kilowatt hour", "kilowatt hours"),
     "ms": ("millisecond", "milliseconds", "msec"), "h": ("hour", "hours", "hr", "hrs"),
     "min": ("minute", "minutes", "mins"), "sec": ("seconds", "secs"),
-    "degc": ("celsius", "centigrade", "°c"), "degf": ("fahrenheit", "°f"),
-    "mph": ("miles per hour",), "kph": ("km/h", "kmh", "kilometers per hour", "kilometres per hour"),
+    "degc": ("celsius", "centigrade"), "degf": ("fahrenheit",),  # "°C", "degrees F": rewrites.py
+    "mph": ("miles per hour",), "kph": ("kmh", "kilometers per hour", "kilometres per hour"),  # "km/h": rewrites.py
 })
 
 SYNONYMS = _table({"vs": ("versus",)})
