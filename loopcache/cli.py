@@ -8,25 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from loopcache.config import RunConfig
-from loopcache.engine.config import EngineConfig
+from loopcache.cli_options import BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, ModelOpt, ThreadsOpt, run_config
 from loopcache.kvcache.tier_config import TierConfig, default_home
-
-ModelOpt = Annotated[str, typer.Option("--model", help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")]
-DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda")]
-DtypeOpt = Annotated[str, typer.Option("--dtype", help="bfloat16, float32 or float16")]
-HomeOpt = Annotated[
-    Optional[Path], typer.Option("--cache-dir", help="models and KV cache (default $LOOPCACHE_HOME or ~/.cache/loopcache)")
-]
-BlockOpt = Annotated[int, typer.Option("--block-size", help="tokens per KV block")]
-
-
-def _config(model: str, device: str, dtype: str, home: Path | None, block_size: int) -> RunConfig:
-    root = (home or default_home()).expanduser()
-    try:
-        return RunConfig(model, device, dtype, root, TierConfig(root=root), EngineConfig(block_size=block_size))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
 
 
 def _disk(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
@@ -72,6 +55,7 @@ def _register_engine_commands(app: typer.Typer) -> None:
         dtype: DtypeOpt = "bfloat16",
         cache_dir: HomeOpt = None,
         block_size: BlockOpt = 256,
+        threads: ThreadsOpt = 0,
         steps: Annotated[Optional[int], typer.Option(help="number of steps (default: as many as fit)")] = None,
         json_path: Annotated[Optional[Path], typer.Option("--json", help="write the per-step figures here")] = None,
     ) -> None:
@@ -83,8 +67,8 @@ def _register_engine_commands(app: typer.Typer) -> None:
         from loopcache.workload.demo import run_demo
 
         try:
-            run_demo(_config(model, device, dtype, cache_dir, block_size), LoopShape(max_steps=steps), Console(),
-                     json_path)
+            run_demo(run_config(model, device, dtype, cache_dir, block_size, threads=threads),
+                     LoopShape(max_steps=steps), Console(), json_path)
         except ModelNotFoundError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -176,6 +160,7 @@ def _register_engine_commands(app: typer.Typer) -> None:
         dtype: DtypeOpt = "bfloat16",
         cache_dir: HomeOpt = None,
         block_size: BlockOpt = 256,
+        threads: ThreadsOpt = 0,
         steps: Annotated[Optional[int], typer.Option(help="number of steps (default: as many as fit)")] = None,
         json_path: Annotated[Path, typer.Option("--json")] = Path("bench/results/agent_loop.json"),
     ) -> None:
@@ -185,8 +170,8 @@ def _register_engine_commands(app: typer.Typer) -> None:
         from loopcache.workload.agent_loop import LoopShape
         from loopcache.workload.bench import run_agent_loop_bench
 
-        run_agent_loop_bench(_config(model, device, dtype, cache_dir, block_size), LoopShape(max_steps=steps),
-                             Console(), json_path)
+        run_agent_loop_bench(run_config(model, device, dtype, cache_dir, block_size, threads=threads),
+                             LoopShape(max_steps=steps), Console(), json_path)
 
 
 def build_app() -> typer.Typer:

@@ -29,9 +29,14 @@ class RunConfig:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
 
     @classmethod
-    def at(cls, home: Path, **kwargs: object) -> RunConfig:
-        """A config whose models and cache tiers all live under `home`."""
-        return cls(home=home, tiers=TierConfig(root=home), **kwargs)  # type: ignore[arg-type]
+    def from_options(cls, model: str = "default", device: str = "cpu", dtype: str = "bfloat16",
+                     cache_dir: Path | None = None, kv_dir: Path | None = None,
+                     engine: EngineConfig | None = None, use_cache: bool = True) -> RunConfig:
+        """Models under `cache_dir` (default: $LOOPCACHE_HOME or ~/.cache/loopcache), KV tiers under `kv_dir`
+        (default: the same place)."""
+        home = (cache_dir or default_home()).expanduser()
+        tiers = TierConfig(root=kv_dir.expanduser() if kv_dir is not None else home)
+        return cls(model, device, dtype, home, tiers, engine or EngineConfig(), use_cache)
 
     def with_cache_root(self, root: Path) -> RunConfig:
         """The same config with the cache tiers somewhere else (models stay under `home`)."""

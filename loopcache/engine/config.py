@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+DEFAULT_POOL_BYTES = 2 * 2**30
+
 
 @dataclass(frozen=True)
 class EngineConfig:
+    """How the engine batches and where running KV lives.
+
+    block_size: tokens per KV block, in the pool and in the store (one size, so blocks move without reshaping).
+    step_tokens: the token budget of one engine step: every running decode takes one, prefill chunks share the
+        rest. Smaller keeps other sessions' tokens flowing during a long prefill; larger prefills a lone
+        prompt with fewer steps.
+    max_running: sequences decoding together at most (the rest wait in the queue).
+    pool_bytes: hard limit of the KV block pool (the KV of running sequences); when full, the newest running
+        sequence is preempted (its KV goes to the store, it resumes from there later).
+    threads: CPU threads for torch (0: leave torch's default).
+    """
+
     block_size: int = 256
-    prefill_chunk: int = 2048
+    step_tokens: int = 512
+    max_running: int = 16
+    pool_bytes: int = DEFAULT_POOL_BYTES
+    threads: int = 0
 
     def __post_init__(self) -> None:
-        if self.block_size < 1 or self.prefill_chunk < 1:
-            raise ValueError("block_size and prefill_chunk must be positive")
+        if self.block_size < 1 or self.step_tokens < 1 or self.max_running < 1:
+            raise ValueError("block_size, step_tokens and max_running must be positive")
+        if self.pool_bytes < 1:
+            raise ValueError("pool_bytes must be positive")
+        if self.threads < 0:
+            raise ValueError("threads must be >= 0 (0: torch's default)")

@@ -1,296 +1,326 @@
-"""The engine: request -> lookup -> load -> prefill -> decode -> store.
+"""The engine: requests in, one batched step at a time, events out.
 
-Synchronous and single-threaded by design (the server puts one worker in front of it). `stream` yields text
-as it is decoded and ends with the finished `Completion`; the KV computed so far is stored even when the
-caller stops iterating early (a client that went away), so nothing computed is wasted.
+    add_request -> [scheduler: waiting] --admit: prefix lookup + load--> [running, KV in the block pool]
+    step():  plan = scheduler.schedule()          decodes first, then prefill chunks, under a token budget
+             logits = runner.forward(plan)        one batched forward for every scheduled sequence
+             sample, detokenize, emit events;     full blocks go to the store as soon as they are computed
+             finished sequences store their tail slots and free their blocks
+
+Synchronous and single-threaded: whoever owns the engine calls `step()` (the server's engine thread, or
+`stream` / `generate` / `generate_many` for a caller in Python). Each sequence reports through its `sink`:
+`TextDelta`s, then one `Completion` (or one `Failure`). A sequence aborted early (a client that went away)
+stores the KV it computed, so nothing computed is wasted.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence as Seq
 from typing import Any
 
-import numpy as np
 import torch
 
+from loopcache.engine.block_pool import BlockPool
 from loopcache.engine.config import EngineConfig
 from loopcache.engine.cost_model import CostModel
 from loopcache.engine.detokenizer import Detokenizer
-from loopcache.engine.prefix import BlockLayout, PrefixMatch, match_prefix
-from loopcache.engine.running_cache import RunningCache
-from loopcache.engine.sampling import Sampler, SamplingParams
+from loopcache.engine.events import Completion, Event, Failure, TextDelta
+from loopcache.engine.model_runner import ForwardChunk, Logits, ModelRunner
+from loopcache.engine.prefix_cache import PrefixCache
+from loopcache.engine.sampling import SamplingParams
+from loopcache.engine.scheduler import Chunk, Scheduler
+from loopcache.engine.sequence import Sequence
 from loopcache.engine.stats import RequestStats
-from loopcache.kvcache.block import KVBlock
-from loopcache.kvcache.block_hash import ROOT, BlockHash, chain_hashes, tail_key
 from loopcache.kvcache.tiered import TieredStore
 from loopcache.model.loader import LoadedModel
 
 Message = Mapping[str, Any]
+
+__all__ = ["Completion", "Engine", "Failure", "PromptTooLongError", "TextDelta"]
 
 
 class PromptTooLongError(ValueError):
     """The prompt does not fit the model's context window."""
 
 
-@dataclass(frozen=True)
-class TextDelta:
-    text: str
-    token_id: int
-
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    token_ids: tuple[int, ...]
-    prompt_token_ids: tuple[int, ...]
-    finish_reason: str  # "stop" (EOS or a stop string) or "length"
-    stats: RequestStats
-
-
 class Engine:
-    def __init__(self, model: LoadedModel, store: TieredStore | None, config: EngineConfig | None = None) -> None:
+    def __init__(self, model: LoadedModel, store: TieredStore | None, config: EngineConfig | None = None,
+                 cost: CostModel | None = None) -> None:
         self.model = model
         self.store = store
         self.config = config or EngineConfig()
-        self.cost = CostModel()
-        self._torch_dtype = next(model.model.parameters()).dtype
+        torch_dtype = next(model.model.parameters()).dtype
+        self.pool = BlockPool(model.num_layers, model.num_kv_heads, model.head_dim, self.config.block_size,
+                              self.config.pool_bytes, torch_dtype, model.device)
+        self.prefix_cache = PrefixCache(store, model.fingerprint, model.dtype, torch_dtype, self.config.block_size,
+                                        model.kv_bytes_per_token, cost)
+        self.runner = ModelRunner(model.model, self.pool)
+        self.scheduler = Scheduler(self.pool, self.prefix_cache, self.config)
+        self._next_id = 0
 
-    def layout(self, namespace: str) -> BlockLayout:
-        return BlockLayout(
-            namespace=namespace,
-            fingerprint=self.model.fingerprint,
-            dtype=self.model.dtype,
-            block_size=self.config.block_size,
-            bytes_per_token=self.model.kv_bytes_per_token,
-        )
+    @property
+    def cost(self) -> CostModel:
+        """The load-or-recompute estimates (learnt online)."""
+        return self.prefix_cache.cost
 
-    def render(self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]] | None = None) -> list[int]:
+    # ---- requests -----------------------------------------------------------------------------------------
+
+    def render(self, messages: Seq[Message], tools: Seq[Mapping[str, Any]] | None = None) -> list[int]:
         """Token ids of `messages` through the model's chat template, ready for the assistant's turn."""
         text = self.model.tokenizer.apply_chat_template(
             list(messages), tools=list(tools) if tools else None, add_generation_prompt=True, tokenize=False
         )
         return list(self.model.tokenizer.encode(text, add_special_tokens=False))
 
-    def generate(
+    def add_request(
         self,
-        prompt: Sequence[Message] | Sequence[int],
+        prompt: Seq[Message] | Seq[int],
         params: SamplingParams | None = None,
         session_id: str | None = None,
         namespace: str = "default",
-    ) -> Completion:
-        completion = None
-        for event in self.stream(prompt, params, session_id, namespace):
-            if isinstance(event, Completion):
-                completion = event
-        assert completion is not None
-        return completion
+        sink: Callable[[Event], None] | None = None,
+        use_cache: bool = True,
+    ) -> Sequence:
+        """Queue a generation; its events go to `sink` as later `step()` calls produce them. Raises
+        `PromptTooLongError` or `ValueError` (empty prompt) at once."""
+        params = params or SamplingParams()
+        ids = self._prompt_ids(prompt)
+        room = self.model.max_context - len(ids)
+        if room < 1:
+            raise PromptTooLongError(f"prompt has {len(ids)} tokens; the model's context is {self.model.max_context}")
+        self._next_id += 1
+        seq = Sequence(
+            seq_id=self._next_id,
+            prompt_ids=ids,
+            params=params,
+            max_new_tokens=min(params.max_tokens, room),
+            detokenizer=Detokenizer(self.model.tokenizer, params.stop),
+            session_id=session_id,
+            namespace=namespace,
+            sink=sink,
+            use_cache=use_cache and self.store is not None,
+        )
+        self.scheduler.add(seq)
+        return seq
+
+    def abort(self, seq: Sequence) -> None:
+        """Stop `seq` without a result; the KV it computed is stored. No-op if it already ended."""
+        if not seq.is_finished:
+            self.scheduler.finish(seq, "cancelled")
+
+    @property
+    def has_work(self) -> bool:
+        return self.scheduler.has_work
+
+    @property
+    def queue_depth(self) -> int:
+        """Queued sequences beyond the free places in the running batch (they wait for others to end)."""
+        return self.scheduler.queue_depth
+
+    def step(self) -> int:
+        """Run one batched forward over what the scheduler plans; deliver events. Returns tokens computed."""
+        plan = self.scheduler.schedule()
+        for seq, error in plan.failed:
+            seq.emit(Failure(error))
+        if not plan.chunks:
+            return 0
+        forward = [self._forward_chunk(c) for c in plan.chunks]
+        t0 = time.perf_counter()
+        try:
+            logits = self.runner.forward(forward)
+        except Exception as exc:  # noqa: BLE001 - the engine survives; these sequences fail
+            for c in plan.chunks:
+                self.scheduler.finish(c.seq, "error")
+                c.seq.emit(Failure(exc))
+            return 0
+        elapsed = time.perf_counter() - t0
+        prefill_tokens = sum(c.num_tokens for c in plan.chunks if c.num_tokens > 1)
+        self.prefix_cache.cost.observe_prefill(prefill_tokens, elapsed)
+        for chunk, row in zip(plan.chunks, logits):
+            self._advance(chunk, row, elapsed)
+        return sum(c.num_tokens for c in plan.chunks)
+
+    # ---- convenience for a single caller ------------------------------------------------------------------
 
     def stream(
         self,
-        prompt: Sequence[Message] | Sequence[int],
+        prompt: Seq[Message] | Seq[int],
         params: SamplingParams | None = None,
         session_id: str | None = None,
         namespace: str = "default",
     ) -> Iterator[TextDelta | Completion]:
-        """Yield `TextDelta`s as text is decoded, then one `Completion`."""
-        params = params or SamplingParams()
-        t_start = time.perf_counter()
-        ids = self._prompt_ids(prompt)
-        room = self.model.max_context - len(ids)
-        if room < 1:
-            raise PromptTooLongError(
-                f"prompt has {len(ids)} tokens; the model's context is {self.model.max_context}"
-            )
-        max_new = min(params.max_tokens, room)
-        layout = self.layout(namespace)
-        t_load = time.perf_counter()
-        running, match = self._restore(ids, layout, capacity=len(ids) + max_new)
-        load_s = time.perf_counter() - t_load
-
-        t_prefill = time.perf_counter()
-        logits = self._prefill(running, ids[match.num_tokens :])
-        prefill_s = time.perf_counter() - t_prefill
-        self.cost.observe_prefill(len(ids) - match.num_tokens, prefill_s)
-
-        sampler = Sampler(params)
-        detok = Detokenizer(self.model.tokenizer, params.stop)
-        generated: list[int] = []
-        finish = "length"
-        ttft_s = decode_s = 0.0
-        stored = 0
+        """Yield `TextDelta`s as text is decoded, then one `Completion`; runs the engine until then. Closing
+        the iterator early aborts the request (its KV is stored)."""
+        events: deque[Event] = deque()
+        seq = self.add_request(prompt, params, session_id, namespace, sink=events.append)
         try:
-            t_decode = time.perf_counter()
             while True:
-                token = sampler(logits)
-                if not generated:
-                    ttft_s = time.perf_counter() - t_start
-                    t_decode = time.perf_counter()
-                generated.append(token)
-                if token in self.model.eos_token_ids:
-                    finish = "stop"
-                    break
-                delta = detok.add(token)
-                if delta:
-                    yield TextDelta(delta, token)
-                if detok.stopped:
-                    finish = "stop"
-                    break
-                if len(generated) >= max_new:
-                    break
-                logits = self._forward(running, [token])
-            tail = detok.flush()
-            if tail:
-                yield TextDelta(tail, generated[-1])
-            decode_s = time.perf_counter() - t_decode
+                while events:
+                    event = events.popleft()
+                    if isinstance(event, Failure):
+                        raise event.error
+                    yield event
+                    if isinstance(event, Completion):
+                        return
+                self.step()
         finally:
-            # Runs on normal exit and when the consumer closes the stream early: keep what was computed.
-            if self.store is not None:
-                stored = self._store(running, ids + generated, len(ids), layout, match)
-        stats = RequestStats(
-            session_id=session_id,
-            namespace=namespace,
-            prompt_tokens=len(ids),
-            cached_tokens=match.num_tokens,
-            cached_tokens_by_tier=dict(match.tokens_by_tier),
-            computed_tokens=len(ids) - match.num_tokens,
-            skipped_cached_tokens=match.skipped_tokens,
-            completion_tokens=len(generated),
-            stored_blocks=stored,
-            load_s=load_s,
-            prefill_s=prefill_s,
-            ttft_s=ttft_s,
-            decode_s=decode_s,
-            finish_reason=finish,
-        )
-        yield Completion(detok.text, tuple(generated), tuple(ids), finish, stats)
+            self.abort(seq)
+
+    def generate(
+        self,
+        prompt: Seq[Message] | Seq[int],
+        params: SamplingParams | None = None,
+        session_id: str | None = None,
+        namespace: str = "default",
+    ) -> Completion:
+        return self.generate_many([prompt], params, [session_id], namespace)[0]
+
+    def generate_many(
+        self,
+        prompts: Seq[Seq[Message] | Seq[int]],
+        params: SamplingParams | None = None,
+        session_ids: Seq[str | None] | None = None,
+        namespace: str = "default",
+    ) -> list[Completion]:
+        """Run `prompts` together (continuous batching) and return their completions in order."""
+        results: list[Completion | None] = [None] * len(prompts)
+        failures: list[Exception] = []
+
+        def sink_for(i: int) -> Callable[[Event], None]:
+            def sink(event: Event) -> None:
+                if isinstance(event, Completion):
+                    results[i] = event
+                elif isinstance(event, Failure):
+                    failures.append(event.error)
+            return sink
+
+        ids = session_ids or [None] * len(prompts)
+        seqs = [self.add_request(p, params, s, namespace, sink_for(i)) for i, (p, s) in enumerate(zip(prompts, ids))]
+        try:
+            while not failures and not all(s.is_finished for s in seqs):
+                self.step()
+        finally:
+            for seq in seqs:
+                self.abort(seq)
+        if failures:
+            raise failures[0]
+        assert all(r is not None for r in results)
+        return results  # type: ignore[return-value]
 
     @torch.inference_mode()
-    def prompt_logprobs(self, token_ids: Sequence[int], namespace: str = "default") -> tuple[int, torch.Tensor]:
+    def prompt_logprobs(self, token_ids: Seq[int], namespace: str = "default") -> tuple[int, torch.Tensor]:
         """Log-probabilities the model gives each next token of `token_ids`, through the cache.
 
         Returns (number of leading tokens served from the cache, logprobs of shape (n - cached, vocab)): row i
         is the distribution after token `cached + i`. Nothing is stored. For evaluation and fidelity checks.
         """
-        ids = [int(t) for t in token_ids]
-        running, match = self._restore(ids, self.layout(namespace), capacity=len(ids))
-        rest = ids[match.num_tokens :]
-        positions = torch.arange(running.length, len(ids), device=self.model.device).unsqueeze(0)
-        out = self.model.model(
-            input_ids=torch.tensor([rest], device=self.model.device),
-            position_ids=positions,
-            cache=running.cache,
-            use_cache=True,
-        )
-        return match.num_tokens, torch.log_softmax(out.logits[0].float(), dim=-1)
+        ids = self._prompt_ids(token_ids)
+        seq = Sequence(0, ids, SamplingParams(max_tokens=1), 1, Detokenizer(self.model.tokenizer), namespace=namespace)
+        hit = self.prefix_cache.lookup(seq)
+        blocks = self.pool.allocate(self.pool.blocks_for(len(ids)))
+        if blocks is None:
+            raise RuntimeError("the KV pool has no room for this evaluation now")
+        rows = []
+        try:
+            self.prefix_cache.load(hit, self.pool, blocks)
+            for start in range(hit.num_tokens, len(ids), self.config.step_tokens):
+                end = min(len(ids), start + self.config.step_tokens)
+                chunk = ForwardChunk(ids[start:end], start, self.pool.slots(blocks, start, end),
+                                     self.pool.kv_index(blocks, end), Logits.ALL)
+                rows.append(self.runner.forward([chunk])[0])
+        finally:
+            self.pool.free(blocks)
+        return hit.num_tokens, torch.log_softmax(torch.cat(rows).float(), dim=-1)
 
     def warmup(self) -> None:
-        """Run a prefill and a few decode steps without the cache: the first calls of a process pay one-off
+        """Run a real-sized prefill and a few decode steps, uncached: the first calls of a process pay one-off
         costs (kernel selection, allocator growth) that would otherwise land on the first request's TTFT."""
         vocab = self.model.model.get_input_embeddings().num_embeddings
         n = max(1, min(512, self.model.max_context - 8))
-        running = self._new_running(n + 4)
-        self._prefill(running, [t % vocab for t in range(n)])
-        for token in range(4):
-            self._forward(running, [token % vocab])
+        seq = self.add_request([t % vocab for t in range(n)], SamplingParams(max_tokens=4), use_cache=False)
+        while not seq.is_finished:
+            self.step()
+
+    def check_integrity(self) -> None:
+        """Raise AssertionError if the scheduler's sequences and the pool disagree."""
+        self.scheduler.check_integrity()
 
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
 
-    # -- internals -------------------------------------------------------------------------------------
+    # ---- internals ----------------------------------------------------------------------------------------
 
-    def _prompt_ids(self, prompt: Sequence[Message] | Sequence[int]) -> list[int]:
+    def _prompt_ids(self, prompt: Seq[Message] | Seq[int]) -> list[int]:
         if not prompt:
             raise ValueError("empty prompt")
         if all(isinstance(t, int) for t in prompt):
             return [int(t) for t in prompt]  # type: ignore[arg-type]
         return self.render(prompt)  # type: ignore[arg-type]
 
-    def _new_running(self, capacity: int) -> RunningCache:
-        m = self.model
-        return RunningCache(m.num_layers, m.num_kv_heads, m.head_dim, capacity, self._torch_dtype, m.device)
-
-    def _restore(self, ids: list[int], layout: BlockLayout, capacity: int) -> tuple[RunningCache, PrefixMatch]:
-        """A running cache holding the longest cached prefix of `ids` worth loading."""
-        running = self._new_running(capacity)
-        match = match_prefix(self.store, ids, layout, self.cost) if self.store is not None else PrefixMatch()
-        for segment in match.segments:
-            running.load(self._block_tensor(segment.block)[:, :, :, : segment.num_tokens])
-        return running, match
-
-    @torch.inference_mode()
-    def _forward(self, running: RunningCache, token_ids: Sequence[int]) -> torch.Tensor:
-        start = running.length
-        input_ids = torch.tensor([list(token_ids)], dtype=torch.long, device=self.model.device)
-        positions = torch.arange(start, start + len(token_ids), device=self.model.device).unsqueeze(0)
-        out = self.model.model(
-            input_ids=input_ids, position_ids=positions, cache=running.cache, use_cache=True, logits_to_keep=1
+    def _forward_chunk(self, chunk: Chunk) -> ForwardChunk:
+        seq, end = chunk.seq, chunk.start + chunk.num_tokens
+        return ForwardChunk(
+            token_ids=seq.token_ids[chunk.start : end],
+            start=chunk.start,
+            slots=self.pool.slots(seq.blocks, chunk.start, end),
+            kv_index=self.pool.kv_index(seq.blocks, end),
+            logits=Logits.LAST if chunk.samples else Logits.NONE,
         )
-        return out.logits[0, -1]
 
-    def _prefill(self, running: RunningCache, token_ids: Sequence[int]) -> torch.Tensor:
-        chunk = self.config.prefill_chunk
-        logits = None
-        for i in range(0, len(token_ids), chunk):
-            logits = self._forward(running, token_ids[i : i + chunk])
+    def _advance(self, chunk: Chunk, logits: torch.Tensor | None, elapsed: float) -> None:
+        seq = chunk.seq
+        if seq.is_prefilling:
+            seq.prefill_s += elapsed
+            seq.num_prompt_computed += min(chunk.start + chunk.num_tokens, len(seq.prompt_ids)) - chunk.start
+        seq.num_computed += chunk.num_tokens
+        if seq.use_cache:
+            self.prefix_cache.store_full_blocks(seq, self.pool)
+        if not chunk.samples:
+            return
         assert logits is not None
-        return logits
+        token = seq.sampler(logits)
+        if seq.first_token_s is None:
+            seq.first_token_s = time.perf_counter()
+        seq.output_ids.append(token)
+        if token in self.model.eos_token_ids:
+            return self._finish(seq, "stop")
+        delta = seq.detokenizer.add(token)
+        if delta:
+            seq.emit(TextDelta(delta, token))
+        if seq.detokenizer.stopped:
+            self._finish(seq, "stop")
+        elif len(seq.output_ids) >= seq.max_new_tokens:
+            self._finish(seq, "length")
 
-    def _block_tensor(self, block: KVBlock) -> torch.Tensor:
-        flat = torch.from_numpy(block.payload)
-        return flat.view(self._torch_dtype).view(block.shape)
+    def _finish(self, seq: Sequence, reason: str) -> None:
+        self.scheduler.finish(seq, reason)
+        tail = seq.detokenizer.flush()
+        if tail:
+            seq.emit(TextDelta(tail, seq.output_ids[-1]))
+        seq.emit(Completion(seq.detokenizer.text, tuple(seq.output_ids), tuple(seq.prompt_ids), reason,
+                            self._stats(seq)))
 
-    def _store(
-        self, running: RunningCache, sequence: list[int], prompt_len: int, layout: BlockLayout, match: PrefixMatch
-    ) -> int:
-        """Put every full block not already cached, and the tail slots. Returns the number of blocks put.
-
-        Tail slots hold what followed a block in this sequence, up to one block: the final partial block
-        (the next step of a loop continues from it), and, when the prompt ends inside a full block, that
-        block too, so that re-sending the same prompt (a retry) reuses all of it.
-        """
-        assert self.store is not None
-        n = running.length  # tokens with KV: the last sampled token was never fed
-        bs = layout.block_size
-        keys = chain_hashes(sequence[:n], bs, layout.namespace, layout.fingerprint)
-        parents = [ROOT, *keys]
-        already = sum(1 for s in match.segments if s.num_tokens == bs and s.block.num_tokens == bs)
-        put = 0
-        for i in range(already, len(keys)):
-            self.store.put(self._make_block(running, keys[i], parents[i], sequence, i * bs, (i + 1) * bs, layout))
-            put += 1
-        tails = {len(keys)} if len(keys) * bs < n else set()
-        prompt_block = (prompt_len - 1) // bs
-        if prompt_len % bs and prompt_block < len(keys):
-            tails.add(prompt_block)
-        for i in sorted(tails):
-            key = tail_key(parents[i], layout.namespace, layout.fingerprint)
-            self.store.put(self._make_block(running, key, parents[i], sequence, i * bs, min((i + 1) * bs, n), layout))
-            put += 1
-        return put
-
-    def _make_block(
-        self,
-        running: RunningCache,
-        key: BlockHash,
-        parent: BlockHash,
-        sequence: list[int],
-        start: int,
-        end: int,
-        layout: BlockLayout,
-    ) -> KVBlock:
-        kv = running.export(start, end)
-        payload = kv.view(torch.uint8).reshape(-1).numpy()
-        assert payload.dtype == np.uint8
-        return KVBlock(
-            key=key,
-            parent=parent,
-            namespace=layout.namespace,
-            fingerprint=layout.fingerprint,
-            token_ids=tuple(sequence[start:end]),
-            dtype=layout.dtype,
-            shape=tuple(kv.shape),
-            payload=payload,
+    @staticmethod
+    def _stats(seq: Sequence) -> RequestStats:
+        prefix = seq.first_prefix
+        first = seq.first_token_s or seq.finished_s or seq.arrival_s
+        return RequestStats(
+            session_id=seq.session_id,
+            namespace=seq.namespace,
+            prompt_tokens=len(seq.prompt_ids),
+            cached_tokens=prefix.num_tokens if prefix else 0,
+            cached_tokens_by_tier=dict(prefix.tokens_by_tier) if prefix else {},
+            computed_tokens=seq.num_prompt_computed,
+            skipped_cached_tokens=prefix.num_skipped if prefix else 0,
+            completion_tokens=len(seq.output_ids),
+            stored_blocks=seq.stored_blocks,
+            queued_s=(seq.admitted_s or seq.arrival_s) - seq.arrival_s,
+            load_s=seq.load_s,
+            prefill_s=seq.prefill_s,
+            ttft_s=first - seq.arrival_s,
+            decode_s=(seq.finished_s or first) - first,
+            num_preemptions=seq.num_preemptions,
+            finish_reason=seq.finish_reason or "length",
         )

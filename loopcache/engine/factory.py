@@ -9,7 +9,12 @@ from loopcache.model.loader import load_model
 
 
 def open_engine(config: RunConfig) -> Engine:
-    """The engine for `config`; close it when done (that drains pending disk writes)."""
+    """The engine for `config`; close it when done (that drains pending disk writes). `engine.threads`, when
+    set, sets torch's (process-wide) CPU thread count."""
+    if config.engine.threads:
+        import torch
+
+        torch.set_num_threads(config.engine.threads)
     model = load_model(config.model, config.home, device=config.device, dtype=config.dtype)
     store = open_tiers(config.tiers) if config.use_cache else None
     return Engine(model, store, config.engine)

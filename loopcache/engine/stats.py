@@ -12,14 +12,16 @@ class RequestStats:
     prompt_tokens: int
     cached_tokens: int
     cached_tokens_by_tier: dict[str, int] = field(default_factory=dict)
-    computed_tokens: int = 0  # tokens the engine ran prefill on
+    computed_tokens: int = 0  # prompt tokens the engine ran prefill on (again after a preemption)
     skipped_cached_tokens: int = 0  # cached, but recomputing was cheaper
     completion_tokens: int = 0
     stored_blocks: int = 0
-    load_s: float = 0.0
-    prefill_s: float = 0.0
-    ttft_s: float = 0.0
-    decode_s: float = 0.0
+    queued_s: float = 0.0  # from arrival to admission (waiting for a slot in the batch)
+    load_s: float = 0.0  # prefix lookup and loading cached KV into the pool
+    prefill_s: float = 0.0  # engine steps the prompt took part in (shared with other sequences)
+    ttft_s: float = 0.0  # from arrival to the first token
+    decode_s: float = 0.0  # from the first token to the end
+    num_preemptions: int = 0
     finish_reason: str = "length"
 
     @property

@@ -68,7 +68,7 @@ def build_anthropic_router() -> APIRouter:
         mid = "msg_" + uuid.uuid4().hex[:24]
         if body.stream:
             return sse_response(_stream(state, gen, mid, body.model, bool(prompt.tools), session_id, raw))
-        finished = await gen.finish()
+        finished = await gen.finish(request.is_disconnected)
         text = finished.completion.text
         parsed = parse_tool_calls(text) if prompt.tools else ParsedOutput(text, ())
         out = _message_body(mid, body.model, parsed, finished)

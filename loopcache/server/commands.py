@@ -7,23 +7,30 @@ from typing import Annotated, Optional
 
 import typer
 
+from loopcache.cli_options import (
+    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, KvDirOpt, MaxRunningOpt, ModelOpt, PoolOpt, StepTokensOpt, ThreadsOpt,
+    run_config,
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
-        model: Annotated[str, typer.Option(help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")] = "default",
+        model: ModelOpt = "default",
         host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-        cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="models and KV cache "
-                                                          "(default $LOOPCACHE_HOME or ~/.cache/loopcache)")] = None,
-        kv_dir: Annotated[Optional[Path], typer.Option("--kv-dir", help="put the KV cache tiers here instead "
-                                                       "of under --cache-dir (models stay there)")] = None,
+        cache_dir: HomeOpt = None,
+        kv_dir: KvDirOpt = None,
         api_key: Annotated[Optional[str], typer.Option("--api-key", help="require this key (one namespace)")] = None,
         api_keys_file: Annotated[Optional[Path], typer.Option("--api-keys-file",
                                  help="lines 'KEY [NAMESPACE]': one tenant namespace per key")] = None,
-        device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
-        dtype: Annotated[str, typer.Option(help="bfloat16, float32 or float16")] = "bfloat16",
-        block_size: Annotated[int, typer.Option("--block-size", help="tokens per KV block")] = 256,
+        device: DeviceOpt = "cpu",
+        dtype: DtypeOpt = "bfloat16",
+        block_size: BlockOpt = 256,
+        threads: ThreadsOpt = 0,
+        max_running: MaxRunningOpt = 16,
+        step_tokens: StepTokensOpt = 512,
+        kv_pool_mib: PoolOpt = 2048,
         max_queue: Annotated[int, typer.Option("--max-queue", help="requests waiting for the engine "
                                                "before 429")] = 16,
         trace_log: Annotated[Optional[Path], typer.Option("--trace-log", help="append one JSONL line per "
@@ -34,14 +41,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the OpenAI- and Anthropic-compatible APIs with a persistent KV cache."""
         import logging
-        from dataclasses import replace
 
         import uvicorn
 
-        from loopcache.config import RunConfig
-        from loopcache.engine.config import EngineConfig
         from loopcache.engine.factory import open_engine
-        from loopcache.kvcache.tier_config import default_home
         from loopcache.model.loader import ModelNotFoundError
         from loopcache.server.app import create_app
         from loopcache.server.config import OPEN_NAMESPACE, ServerConfig
@@ -49,13 +52,10 @@ def register(app: typer.Typer) -> None:
 
         if api_key and api_keys_file:
             raise typer.BadParameter("give --api-key or --api-keys-file, not both")
+        run = run_config(model, device, dtype, cache_dir, block_size, kv_dir, not no_cache, threads, max_running,
+                         step_tokens, kv_pool_mib)
         try:
             keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
-            home = (cache_dir or default_home()).expanduser()
-            run = replace(RunConfig.at(home, device=device, dtype=dtype, engine=EngineConfig(block_size=block_size)),
-                          model=model, use_cache=not no_cache)
-            if kv_dir is not None:
-                run = run.with_cache_root(kv_dir.expanduser())
             server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)
         except (OSError, ValueError) as exc:
             raise typer.BadParameter(str(exc)) from exc

@@ -78,7 +78,7 @@ def build_openai_router() -> APIRouter:
             usage = bool(body.stream_options and body.stream_options.include_usage)
             return sse_response(_chat_stream(state, gen, cid, created, body.model, bool(prompt.tools), usage,
                                              session_id, raw))
-        finished = await gen.finish()
+        finished = await gen.finish(request.is_disconnected)
         parsed = parse_tool_calls(finished.completion.text) if prompt.tools else ParsedOutput(
             finished.completion.text, ())
         out = _chat_body(cid, created, body.model, parsed, finished)
@@ -101,7 +101,7 @@ def build_openai_router() -> APIRouter:
         if body.stream:
             usage = bool(body.stream_options and body.stream_options.include_usage)
             return sse_response(_text_stream(state, gen, cid, created, body.model, usage, session_id, raw))
-        finished = await gen.finish()
+        finished = await gen.finish(request.is_disconnected)
         out = _text_body(cid, created, body.model, finished.completion.text, finished)
         state.record("openai", finished, session_id, gen.started_at, raw, out)
         return JSONResponse(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from loopcache.server.worker import (
 
 
 MIN_TEMPERATURE = 1e-3
+_DISCONNECT_POLL_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,22 @@ class Generation:
             if isinstance(event, Finished):
                 return
 
-    async def finish(self) -> Finished:
+    async def finish(self, disconnected: Callable[[], Awaitable[bool]] | None = None) -> Finished:
+        """The `Finished` event. With `disconnected` (the request's `is_disconnected`), a client that goes
+        away while it waits cancels the job (its KV is kept) and this raises `APIError(499)`."""
+        waiter = asyncio.ensure_future(self._finished())
+        try:
+            while True:
+                done, _ = await asyncio.wait({waiter}, timeout=_DISCONNECT_POLL_S if disconnected else None)
+                if done:
+                    return waiter.result()
+                if disconnected is not None and await disconnected():
+                    self.job.cancel()
+                    raise APIError(499, "the client closed the request")
+        finally:
+            waiter.cancel()
+
+    async def _finished(self) -> Finished:
         async for event in self.deltas():
             if isinstance(event, Finished):
                 return event

@@ -1,11 +1,13 @@
-"""One engine thread in front of a bounded queue; the async HTTP side submits jobs and awaits events.
+"""One engine thread driving continuous batching; the async HTTP side submits jobs and awaits events.
 
-    route --submit()--> [queue, max_queue] --> engine thread: render -> engine.stream -> events
+    route --submit()--> [inbox] --> engine thread loop:  take new jobs: render -> engine.add_request
+                                                         abort cancelled jobs
+                                                         engine.step()   (every running sequence advances)
     route <--Started, TextDelta..., Finished | Failed-- (through the route's event loop)
 
-`submit` never blocks: a full queue raises `QueueFullError` (the route answers 429). A job whose client
-went away is cancelled: the thread stops iterating the engine's stream after the next event and closes
-it, which stores the KV computed so far (see `Engine.stream`).
+Many jobs run at once (the engine batches them); `submit` never blocks: when `max_queue` requests already
+wait for a place in the batch, it raises `QueueFullError` (the route answers 429). A job whose client went
+away is cancelled: between two steps the thread aborts its sequence, which stores the KV computed so far.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopcache.engine.engine import Completion, PromptTooLongError, TextDelta
+from loopcache.engine.events import Event as EngineEvent
+from loopcache.engine.events import Failure
 from loopcache.engine.sampling import SamplingParams
 from loopcache.server.prompt import Prompt
 
@@ -79,6 +83,8 @@ class Job:
     def __init__(self, request: GenerationRequest, loop: asyncio.AbstractEventLoop) -> None:
         self.request = request
         self.submitted_at = time.perf_counter()
+        self.sequence: Any = None  # the engine's Sequence, once added (engine thread only)
+        self.num_deltas = 0
         self._loop = loop
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._cancelled = threading.Event()
@@ -106,10 +112,14 @@ class EngineWorker:
 
     def __init__(self, engine: Any, max_queue: int) -> None:
         self.engine = engine
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        self.max_queue = max_queue
+        self._inbox: queue.Queue[object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="loopcache-engine", daemon=True)
         self._closed = False
+        self._num_waiting = 0  # jobs in the inbox or in the engine's queue (updated by the engine thread)
+        self._lock = threading.Lock()
         self._completed = self._failed = self._cancelled = self._cancelled_tokens = 0
+        self._active: list[Job] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -117,43 +127,68 @@ class EngineWorker:
     def submit(self, request: GenerationRequest, loop: asyncio.AbstractEventLoop) -> Job:
         if self._closed:
             raise WorkerClosedError("the server is shutting down")
+        with self._lock:
+            if self._num_waiting >= self.max_queue:
+                raise QueueFullError(f"the engine queue is full ({self.max_queue} waiting)")
+            self._num_waiting += 1
         job = Job(request, loop)
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            raise QueueFullError(f"the engine queue is full ({self._queue.maxsize} waiting)") from None
+        self._inbox.put(job)
         return job
 
     def stats(self) -> WorkerStats:
-        return WorkerStats(self._queue.qsize(), self._completed, self._failed, self._cancelled, self._cancelled_tokens)
+        return WorkerStats(self._num_waiting, self._completed, self._failed, self._cancelled, self._cancelled_tokens)
 
     def close(self, timeout_s: float = 60.0) -> None:
-        """Stop accepting work, let queued jobs finish, stop the thread. Idempotent."""
+        """Stop accepting work, let queued and running jobs finish, stop the thread. Idempotent."""
         if self._closed:
             return
         self._closed = True
         if self._thread.is_alive():
-            self._queue.put(_STOP)
+            self._inbox.put(_STOP)
             self._thread.join(timeout_s)
 
+    # ---- the engine thread --------------------------------------------------------------------------------
+
     def _run(self) -> None:
+        stopping = False
+        while not stopping or self._active:
+            stopping = self._take_new_jobs(block=not self._active and not stopping) or stopping
+            self._abort_cancelled()
+            if self.engine.has_work:
+                try:
+                    self.engine.step()
+                except Exception as exc:  # noqa: BLE001 - fail what runs, keep serving
+                    log.exception("engine step failed")
+                    for job in list(self._active):
+                        self.engine.abort(job.sequence)
+                        self._fail(job, exc)
+            self._active = [j for j in self._active if not j.sequence.is_finished]
+            self._update_waiting()
+
+    def _take_new_jobs(self, block: bool) -> bool:
+        """Add the inbox's jobs to the engine; True if the stop marker was among them."""
         while True:
-            item = self._queue.get()
+            try:
+                item = self._inbox.get(block=block)
+            except queue.Empty:
+                return False
+            block = False
             if item is _STOP:
-                return
+                return True
             assert isinstance(item, Job)
             if item.is_cancelled:
                 self._cancelled += 1
+                self._update_waiting()
                 continue
             try:
-                self._run_job(item)
-            except Exception as exc:  # noqa: BLE001 - reported to the waiting request, never kills the thread
+                self._add(item)
+            except Exception as exc:  # noqa: BLE001 - reported to the waiting request
                 if not isinstance(exc, (PromptTooLongError, ValueError)):
-                    log.exception("generation failed")
-                self._failed += 1
-                item.emit(Failed(exc))
+                    log.exception("could not start a generation")
+                self._fail(item, exc)
+            self._update_waiting()
 
-    def _run_job(self, job: Job) -> None:
+    def _add(self, job: Job) -> None:
         req = job.request
         try:
             ids = req.prompt.token_ids(self.engine)
@@ -165,25 +200,35 @@ class EngineWorker:
             raise PromptTooLongError(
                 f"prompt has {len(ids)} tokens; the model's context is {self.engine.model.max_context}"
             )
+        job.sequence = self.engine.add_request(ids, req.params, req.session_id, req.namespace,
+                                               sink=lambda event: self._deliver(job, event))
         job.emit(Started(len(ids), time.perf_counter() - job.submitted_at))
-        stream = self.engine.stream(ids, req.params, req.session_id, req.namespace)
-        deltas, stopped_early = 0, False
-        try:
-            for event in stream:
-                if job.is_cancelled:
-                    stopped_early = True
-                    break
-                deltas += 1
-                if isinstance(event, Completion):
-                    job.emit(Finished(event, self._stop_sequence(event, req.params)))
-                    self._completed += 1
-                else:
-                    job.emit(event)
-        finally:
-            stream.close()  # stores the KV computed so far when the job was cancelled
-        if stopped_early:
-            self._cancelled += 1
-            self._cancelled_tokens += deltas
+        self._active.append(job)
+
+    def _deliver(self, job: Job, event: EngineEvent) -> None:
+        if isinstance(event, Failure):
+            self._fail(job, event.error)
+        elif isinstance(event, Completion):
+            self._completed += 1
+            job.emit(Finished(event, self._stop_sequence(event, job.request.params)))
+        else:
+            job.num_deltas += 1
+            job.emit(event)
+
+    def _fail(self, job: Job, error: Exception) -> None:
+        self._failed += 1
+        job.emit(Failed(error))
+
+    def _abort_cancelled(self) -> None:
+        for job in self._active:
+            if job.is_cancelled and not job.sequence.is_finished:
+                self.engine.abort(job.sequence)  # stores the KV computed so far
+                self._cancelled += 1
+                self._cancelled_tokens += job.num_deltas
+
+    def _update_waiting(self) -> None:
+        with self._lock:
+            self._num_waiting = self._inbox.qsize() + self.engine.queue_depth
 
     def _stop_sequence(self, completion: Completion, params: SamplingParams) -> str | None:
         if completion.finish_reason != "stop" or not params.stop or not completion.token_ids:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from loopcache.engine.engine import Completion, Engine
-from loopcache.engine.prefix import common_prefix_len
+from loopcache.engine.prefix_cache import common_prefix_len
 from loopcache.engine.sampling import SamplingParams
 
 _RULES = [

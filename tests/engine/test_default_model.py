@@ -60,6 +60,28 @@ def test_fp32_greedy_output_with_cache_is_token_identical(default_model_home: Pa
     assert mid_block >= 1
 
 
+def test_fp32_greedy_matches_plain_transformers_alone_batched_and_cached(default_model_home: Path) -> None:
+    model = load_model("default", default_model_home, dtype="float32")
+    questions = ["Name three reasons a build can fail on CI but pass locally.",
+                 "What does a KV cache store?", "Write a haiku about disks."]
+    prompts = [Engine(model, None).render([{"role": "user", "content": q}]) for q in questions]
+    prompts[2] = prompts[2] + _license_tokens(model.tokenizer, 300)  # one longer prompt: chunked prefill
+    want = []
+    for ids in prompts:
+        out = model.model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False,
+                                   eos_token_id=list(model.eos_token_ids))
+        want.append(out[0, len(ids):].tolist())
+    params = SamplingParams(max_tokens=12)
+    alone = Engine(model, None, EngineConfig(step_tokens=128))
+    assert [list(alone.generate(ids, params).token_ids) for ids in prompts] == want
+    cached = Engine(model, TieredStore([MemoryStore()]), EngineConfig(block_size=64, step_tokens=128))
+    sessions = ["a", "b", "c"]  # per-session tail slots: the three short prompts share their first block
+    assert [list(c.token_ids) for c in cached.generate_many(prompts, params, sessions)] == want  # batched, cold
+    again = cached.generate_many(prompts, params, sessions)  # batched, every prompt a cache hit
+    assert [list(c.token_ids) for c in again] == want
+    assert all(c.stats.cached_tokens == c.stats.prompt_tokens - 1 for c in again)
+
+
 def test_bf16_cache_adds_no_error_against_an_fp32_reference(default_model_home: Path) -> None:
     reference = Engine(load_model("default", default_model_home, dtype="float32"), None)
     bf16 = load_model("default", default_model_home, dtype="bfloat16")

@@ -21,10 +21,9 @@ GREEDY = SamplingParams(max_tokens=24)
 
 def _engine(model, *tiers, block_size: int = BS, learn_costs: bool = False) -> Engine:  # noqa: ANN001
     store = TieredStore(list(tiers)) if tiers else None
-    engine = Engine(model, store, EngineConfig(block_size=block_size, prefill_chunk=64))
-    if not learn_costs:  # fixed priors: on a loaded machine, measured costs could flip load-vs-recompute
-        engine.cost = CostModel(alpha=0.0)
-    return engine
+    # fixed priors unless asked: on a loaded machine, measured costs could flip load-vs-recompute
+    cost = None if learn_costs else CostModel(alpha=0.0)
+    return Engine(model, store, EngineConfig(block_size=block_size, step_tokens=64), cost)
 
 
 def _assert_ok(engine: Engine) -> None:

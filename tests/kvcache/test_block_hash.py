@@ -20,6 +20,8 @@ def test_chain_commits_to_every_input() -> None:
     assert chain_hashes(tokens, 256, "ns", "fp2")[0] != keys[0]
     assert tail_key(keys[0], "ns", "fp") not in keys
     assert tail_key(keys[0], "ns", "fp") != tail_key(keys[1], "ns", "fp")
+    assert tail_key(keys[0], "ns", "fp", "session-a") not in (tail_key(keys[0], "ns", "fp"),
+                                                             tail_key(keys[0], "ns", "fp", "session-b"))
 
 
 def test_tokens_are_not_ambiguous_across_fields() -> None:

@@ -64,9 +64,9 @@ def start_server(engine: Any, config: ServerConfig) -> RunningServer:
     return RunningServer(f"http://127.0.0.1:{port}", app, server, thread)
 
 
-def tiny_engine(tiny_model: Any, root: Path, use_cache: bool = True) -> Engine:
+def tiny_engine(tiny_model: Any, root: Path, use_cache: bool = True, max_running: int = 16) -> Engine:
     store = open_tiers(TierConfig(root=root)) if use_cache else None
-    return Engine(tiny_model, store, EngineConfig(block_size=BLOCK_SIZE, prefill_chunk=256))
+    return Engine(tiny_model, store, EngineConfig(block_size=BLOCK_SIZE, step_tokens=256, max_running=max_running))
 
 
 ServerFactory = Callable[..., RunningServer]

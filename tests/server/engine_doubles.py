@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,20 +19,43 @@ class _Wrapper:
     def render(self, messages: Sequence[Any], tools: Sequence[Any] | None = None) -> list[int]:
         return self.inner.render(messages, tools)
 
+    def add_request(self, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.add_request(*args, **kwargs)
+
+    def abort(self, seq: Any) -> None:
+        self.inner.abort(seq)
+
+    @property
+    def has_work(self) -> bool:
+        return self.inner.has_work
+
+    @property
+    def queue_depth(self) -> int:
+        return self.inner.queue_depth
+
+    def step(self) -> int:
+        return self.inner.step()
+
     def close(self) -> None:
         self.inner.close()
 
 
 class GatedEngine(_Wrapper):
-    """Every generation waits until `gate` is set (to fill the queue on purpose)."""
+    """Engine steps do nothing (the worker keeps looping) until `gate` is set, except the first
+    `free_steps`: to fill the queue, or to hold a generation mid-way, on purpose."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, free_steps: int = 0) -> None:
         super().__init__(engine)
         self.gate = threading.Event()
+        self.free_steps = free_steps
 
-    def stream(self, *args: Any, **kwargs: Any) -> Iterator[TextDelta | Completion]:
-        self.gate.wait(30)
-        yield from self.inner.stream(*args, **kwargs)
+    def step(self) -> int:
+        if self.free_steps > 0 and self.inner.has_work:
+            self.free_steps -= 1
+            return self.inner.step()
+        if self.gate.wait(0.005):
+            return self.inner.step()
+        return 0
 
 
 class ScriptedEngine(_Wrapper):
@@ -42,10 +65,18 @@ class ScriptedEngine(_Wrapper):
         super().__init__(engine)
         self.replies = list(replies)
 
-    def stream(self, *args: Any, **kwargs: Any) -> Iterator[TextDelta | Completion]:
+    def add_request(self, *args: Any, sink: Callable[[Any], None] | None = None, **kwargs: Any) -> Any:
         text = self.replies.pop(0)
-        for event in self.inner.stream(*args, **kwargs):
+        assert sink is not None
+
+        def scripted(event: Any) -> None:
+            if isinstance(event, TextDelta):
+                return
             if isinstance(event, Completion):
                 for i in range(0, len(text), 7):
-                    yield TextDelta(text[i : i + 7], 0)
-                yield replace(event, text=text, finish_reason="stop", stats=replace(event.stats, finish_reason="stop"))
+                    sink(TextDelta(text[i : i + 7], 0))
+                event = replace(event, text=text, finish_reason="stop",
+                                stats=replace(event.stats, finish_reason="stop"))
+            sink(event)
+
+        return self.inner.add_request(*args, sink=scripted, **kwargs)

@@ -21,7 +21,7 @@ TOOL = {"type": "function", "function": {"name": "get_weather", "description": "
 
 
 def test_default_model_behind_both_sdks(default_model_home: Path, make_server) -> None:  # noqa: ANN001
-    engine = open_engine(RunConfig.at(default_model_home))
+    engine = open_engine(RunConfig.from_options(cache_dir=default_model_home))
     assert not template_supports_tools(engine.model.tokenizer)
     prompt = ChatPrompt((ChatTurn("user", "Weather in Paris?"),), (function_tool("get_weather", "Weather in a city",
                                                                                  TOOL["function"]["parameters"]),))

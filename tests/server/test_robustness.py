@@ -100,7 +100,7 @@ def test_api_keys(make_server) -> None:  # noqa: ANN001
 
 
 def test_queue_full_is_429_and_the_server_keeps_serving(make_server, tiny_model, tmp_path) -> None:  # noqa: ANN001
-    engine = GatedEngine(tiny_engine(tiny_model, tmp_path / "c"))
+    engine = GatedEngine(tiny_engine(tiny_model, tmp_path / "c", max_running=1))  # one runs, one may wait
     server = make_server(engine, max_queue=1)
     body = {"model": "default", "messages": USER, "max_tokens": 3}
     with httpx.Client(base_url=server.base_url, timeout=60) as http:
@@ -139,6 +139,25 @@ def test_disconnect_cancels_the_generation_and_keeps_its_kv(server, http) -> Non
     usage = again.json()["usage"]
     assert again.status_code == 200 and usage["completion_tokens"] == 2
     assert usage["prompt_tokens_details"]["cached_tokens"] == usage["prompt_tokens"] - 1  # stored when cancelled
+
+
+def test_a_non_streamed_request_whose_client_goes_away_is_cancelled(make_server, tiny_model, tmp_path) -> None:  # noqa: ANN001
+    engine = GatedEngine(tiny_engine(tiny_model, tmp_path / "c"), free_steps=1)  # prefill, then hold
+    server = make_server(engine)
+    body = {"model": "default", "messages": USER, "max_tokens": 3000, "temperature": 1.0, "seed": 5}
+    with httpx.Client(base_url=server.base_url, timeout=httpx.Timeout(60, read=1.0)) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            impatient.post(CHAT, json=body)  # gives up after a second and closes the connection
+    deadline = time.monotonic() + 30
+    while not server.state.worker.stats().cancelled and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stats = server.state.worker.stats()
+    assert stats.cancelled == 1 and stats.completed == 0
+    engine.gate.set()
+    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+        again = http.post(CHAT, json={**body, "max_tokens": 2})
+    usage = again.json()["usage"]
+    assert again.status_code == 200 and usage["prompt_tokens_details"]["cached_tokens"] == usage["prompt_tokens"] - 1
 
 
 def test_extreme_sampling_values_are_served(http) -> None:  # noqa: ANN001

@@ -1,0 +1,49 @@
+"""Command-line options shared by every command that runs the engine (demo, bench, serve), and the one
+function that turns them into a `RunConfig`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from loopcache.config import RunConfig
+from loopcache.engine.config import DEFAULT_POOL_BYTES, EngineConfig
+
+ModelOpt = Annotated[str, typer.Option("--model", help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda")]
+DtypeOpt = Annotated[str, typer.Option("--dtype", help="bfloat16, float32 or float16")]
+HomeOpt = Annotated[
+    Optional[Path], typer.Option("--cache-dir", help="models and KV cache (default $LOOPCACHE_HOME or ~/.cache/loopcache)")
+]
+KvDirOpt = Annotated[Optional[Path], typer.Option("--kv-dir", help="put the KV cache tiers here instead of under "
+                                                   "--cache-dir (models stay there)")]
+BlockOpt = Annotated[int, typer.Option("--block-size", help="tokens per KV block")]
+ThreadsOpt = Annotated[int, typer.Option("--threads", help="CPU threads for torch (0: torch's default)")]
+MaxRunningOpt = Annotated[int, typer.Option("--max-running", help="sequences decoding together at most")]
+StepTokensOpt = Annotated[int, typer.Option("--step-tokens", help="token budget of one engine step (decodes + "
+                                            "prefill chunks)")]
+PoolOpt = Annotated[int, typer.Option("--kv-pool-mib", help="KV pool of running sequences, MiB (hard limit)")]
+
+
+def run_config(
+    model: str,
+    device: str,
+    dtype: str,
+    cache_dir: Path | None,
+    block_size: int,
+    kv_dir: Path | None = None,
+    use_cache: bool = True,
+    threads: int = 0,
+    max_running: int = 16,
+    step_tokens: int = 512,
+    pool_mib: int = DEFAULT_POOL_BYTES // 2**20,
+) -> RunConfig:
+    """The run configuration the options describe; a bad value is a usage error naming it."""
+    try:
+        engine = EngineConfig(block_size=block_size, step_tokens=step_tokens, max_running=max_running,
+                              pool_bytes=pool_mib * 2**20, threads=threads)
+        return RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache)
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc

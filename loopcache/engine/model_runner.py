@@ -1,0 +1,179 @@
+"""ModelRunner: the only code that runs the model. One batched forward per engine step.
+
+    chunks of several sequences  ->  one token batch (T tokens: decodes and prefill chunks side by side)
+    per layer:  norm -> fused QKV projection -> RoPE -> write K, V into the pool at the chunk's slots
+                -> attention of each chunk over its sequence's KV (a pool view) -> O projection
+                -> norm -> fused gate/up projection -> act * up -> down projection
+    then:       final norm + LM head on the rows that need logits
+
+Linear layers run on the whole batch at once (weights are read once per step, whatever the number of
+sequences decoding: that is where continuous batching pays). Norms, RoPE and activations are the model's own
+transformers modules, so numerics follow the reference implementation; the projections are fused copies of
+its weights. Supported: decoder-only models with Llama's layer structure (Llama, SmolLM, Mistral without a
+sliding window, Qwen2, Qwen3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from loopcache.engine.attention import attend, causal_mask
+from loopcache.engine.block_pool import BlockPool
+
+SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
+
+
+class UnsupportedModelError(ValueError):
+    """The model's architecture is not one the runner implements."""
+
+
+class Logits(Enum):
+    NONE = "none"  # a prefill chunk that does not reach the end of its sequence
+    LAST = "last"  # the last position: the next token is sampled from it
+    ALL = "all"  # every position (prompt log-probabilities)
+
+
+@dataclass(frozen=True)
+class ForwardChunk:
+    """The tokens of one sequence computed in this step."""
+
+    token_ids: Sequence[int]
+    start: int  # position of the first token
+    slots: torch.Tensor  # pool slots the chunk's KV is written to
+    kv_index: slice | torch.Tensor  # pool slots of the sequence's tokens [0, start + n), for attention
+    logits: Logits = Logits.LAST
+
+
+@dataclass(frozen=True)
+class _Layer:
+    input_norm: Any
+    post_norm: Any
+    q_norm: Any | None
+    k_norm: Any | None
+    w_qkv: torch.Tensor
+    b_qkv: torch.Tensor | None
+    w_o: torch.Tensor
+    b_o: torch.Tensor | None
+    w_gate_up: torch.Tensor
+    w_down: torch.Tensor
+    act: Any
+
+
+def _rotate_half(x: torch.Tensor) -> torch.Tensor:
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def _cat_bias(*linears: Any) -> torch.Tensor | None:
+    if all(lin.bias is None for lin in linears):
+        return None
+    return torch.cat([lin.bias if lin.bias is not None else torch.zeros(lin.out_features, dtype=lin.weight.dtype,
+                      device=lin.weight.device) for lin in linears]).contiguous()
+
+
+class ModelRunner:
+    def __init__(self, hf_model: Any, pool: BlockPool) -> None:
+        config = hf_model.config.get_text_config()
+        model_type = getattr(config, "model_type", "?")
+        if model_type not in SUPPORTED_MODEL_TYPES:
+            raise UnsupportedModelError(
+                f"model type {model_type!r} is not supported; loopcache runs {', '.join(SUPPORTED_MODEL_TYPES)}"
+            )
+        window = getattr(config, "sliding_window", None)
+        if window and getattr(config, "use_sliding_window", True) and window < config.max_position_embeddings:
+            raise UnsupportedModelError(f"sliding-window attention ({window} tokens) is not supported")
+        inner = hf_model.model
+        self.pool = pool
+        self.num_heads = config.num_attention_heads
+        self.num_kv_heads = getattr(config, "num_key_value_heads", None) or self.num_heads
+        self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.num_heads
+        self.embed = inner.embed_tokens
+        self.rotary = inner.rotary_emb
+        self.final_norm = inner.norm
+        self.lm_head = hf_model.lm_head.weight
+        self.layers = [self._fuse(layer) for layer in inner.layers]
+        self.scaling = float(getattr(inner.layers[0].self_attn, "scaling", self.head_dim**-0.5))
+
+    @staticmethod
+    def _fuse(layer: Any) -> _Layer:
+        attn, mlp = layer.self_attn, layer.mlp
+        return _Layer(
+            input_norm=layer.input_layernorm,
+            post_norm=layer.post_attention_layernorm,
+            q_norm=getattr(attn, "q_norm", None),
+            k_norm=getattr(attn, "k_norm", None),
+            w_qkv=torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).contiguous(),
+            b_qkv=_cat_bias(attn.q_proj, attn.k_proj, attn.v_proj),
+            w_o=attn.o_proj.weight,
+            b_o=attn.o_proj.bias,
+            w_gate_up=torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).contiguous(),
+            w_down=mlp.down_proj.weight,
+            act=mlp.act_fn,
+        )
+
+    @torch.inference_mode()
+    def forward(self, chunks: Sequence[ForwardChunk]) -> list[torch.Tensor | None]:
+        """Compute every chunk's KV into the pool; per chunk, the logits it asked for: (vocab,) for LAST,
+        (n, vocab) for ALL, None for NONE."""
+        device = self.pool.kv.device
+        sizes = [len(c.token_ids) for c in chunks]
+        ids = torch.tensor([t for c in chunks for t in c.token_ids], dtype=torch.long, device=device)
+        positions = torch.cat([torch.arange(c.start, c.start + n) for c, n in zip(chunks, sizes)]).to(device)
+        slots = torch.cat([c.slots for c in chunks]).to(device)
+        masks = [causal_mask(c.start, n, device) if n > 1 else None for c, n in zip(chunks, sizes)]
+        offsets = [0]
+        for n in sizes:
+            offsets.append(offsets[-1] + n)
+
+        x = self.embed(ids)
+        cos, sin = self.rotary(x, positions.unsqueeze(0))
+        cos, sin = cos[0].unsqueeze(1), sin[0].unsqueeze(1)  # (T, 1, head_dim)
+        q_dim, kv_dim = self.num_heads * self.head_dim, self.num_kv_heads * self.head_dim
+        num_tokens = ids.shape[0]
+        for layer, kv in zip(self.layers, self.pool.kv):
+            h = layer.input_norm(x)
+            qkv = F.linear(h, layer.w_qkv, layer.b_qkv)
+            q = qkv[:, :q_dim].view(num_tokens, self.num_heads, self.head_dim)
+            k = qkv[:, q_dim : q_dim + kv_dim].view(num_tokens, self.num_kv_heads, self.head_dim)
+            v = qkv[:, q_dim + kv_dim :].view(num_tokens, self.num_kv_heads, self.head_dim)
+            if layer.q_norm is not None:
+                q, k = layer.q_norm(q), layer.k_norm(k)
+            q = q * cos + _rotate_half(q) * sin
+            k = k * cos + _rotate_half(k) * sin
+            kv[0].index_copy_(1, slots, k.transpose(0, 1))
+            kv[1].index_copy_(1, slots, v.transpose(0, 1))
+            out = torch.empty((num_tokens, q_dim), dtype=x.dtype, device=device)
+            for c, mask, a, b in zip(chunks, masks, offsets, offsets[1:]):
+                out[a:b] = attend(q[a:b], kv[0][:, c.kv_index], kv[1][:, c.kv_index], c.start, self.scaling, mask)
+            x = x + F.linear(out, layer.w_o, layer.b_o)
+            h = layer.post_norm(x)
+            gate, up = F.linear(h, layer.w_gate_up).chunk(2, dim=-1)
+            x = x + F.linear(layer.act(gate) * up, layer.w_down)
+
+        rows: list[int] = []
+        for c, a, b in zip(chunks, offsets, offsets[1:]):
+            if c.logits is Logits.LAST:
+                rows.append(b - 1)
+            elif c.logits is Logits.ALL:
+                rows.extend(range(a, b))
+        logits = F.linear(self.final_norm(x[rows]), self.lm_head) if rows else None
+        results: list[torch.Tensor | None] = []
+        at = 0
+        for c, n in zip(chunks, sizes):
+            if c.logits is Logits.LAST:
+                assert logits is not None
+                results.append(logits[at])
+                at += 1
+            elif c.logits is Logits.ALL:
+                assert logits is not None
+                results.append(logits[at : at + n])
+                at += n
+            else:
+                results.append(None)
+        return results
