@@ -1,8 +1,8 @@
 """Attention of one sequence's new tokens over its KV in the block pool.
 
     q:     (n, heads, head_dim)            the chunk's queries, at positions [start, start + n)
-    k, v:  (kv_heads, start + n, head_dim) the sequence's keys and values, this chunk's included
-           (usually a strided view of the pool: no copy)
+    k, v:  (kv_heads, padded, head_dim)    the sequence's keys and values, this chunk's included, padded
+           past start + n to a block edge (usually a strided view of the pool: no copy)
 
 Decode (n = 1) is a grouped-query matrix-vector product per KV head: each head's keys are one contiguous
 run of the pool, read once for the whole query group. It avoids the CPU flash kernel, which is several
@@ -30,18 +30,19 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, start: int, scalin
            mask: torch.Tensor | None) -> torch.Tensor:
     """Attention output of shape (n, heads * head_dim); `mask` from `causal_mask(start, n)`."""
     n, heads, head_dim = q.shape
-    kv_heads = k.shape[0]
+    kv_heads, length = k.shape[0], start + n
     if n == 1:
         group = heads // kv_heads
         qg = q[0].view(kv_heads, group, head_dim)
         out = torch.empty((kv_heads, group, head_dim), dtype=q.dtype, device=q.device)
         for h in range(kv_heads):
             scores = torch.mm(qg[h], k[h].t())
+            scores[:, length:] = float("-inf")  # the padding
             probs = torch.softmax(scores.mul_(scaling), dim=-1, dtype=torch.float32).to(v.dtype)
             torch.mm(probs, v[h], out=out[h])
         return out.view(1, heads * head_dim)
     out = F.scaled_dot_product_attention(
-        q.transpose(0, 1).unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0),
+        q.transpose(0, 1).unsqueeze(0), k[:, :length].unsqueeze(0), v[:, :length].unsqueeze(0),
         attn_mask=mask, is_causal=mask is None, scale=scaling, enable_gqa=kv_heads != heads,
     )
     return out[0].transpose(0, 1).reshape(n, heads * head_dim)

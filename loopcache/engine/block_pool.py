@@ -45,6 +45,7 @@ class BlockPool:
         shape = (num_layers, 2, num_kv_heads, self.num_blocks * block_size, head_dim)
         self.kv = torch.empty(shape, dtype=dtype, device=device)  # pages are committed as they are written
         self._free = np.ones(self.num_blocks, dtype=bool)
+        self._zeroed = np.zeros(self.num_blocks, dtype=bool)  # blocks that hold finite values throughout
 
     # ---- allocation -------------------------------------------------------------------------------------
 
@@ -74,6 +75,10 @@ class BlockPool:
         else:  # fragmented: the lowest free blocks
             chosen = [int(b) for b in np.flatnonzero(self._free)[:n]]
         self._free[chosen] = False
+        for b in chosen:  # once per block: slots not yet written hold zeros, never NaN (see kv_index)
+            if not self._zeroed[b]:
+                self.kv[:, :, :, b * self.block_size : (b + 1) * self.block_size].zero_()
+                self._zeroed[b] = True
         return chosen
 
     def free(self, blocks: Iterable[int]) -> None:
@@ -96,13 +101,16 @@ class BlockPool:
         return table[pos // self.block_size] * self.block_size + pos % self.block_size
 
     def kv_index(self, blocks: list[int], length: int) -> slice | torch.Tensor:
-        """Index along the slot axis selecting the first `length` tokens of a sequence: a slice (a view, no
-        copy) when its blocks are consecutive, else the slot indices (a gather)."""
+        """Index along the slot axis selecting the first `length` tokens of a sequence, padded to the end of
+        the block holding the last one: a slice (a view, no copy) when its blocks are consecutive, else the
+        slot indices (a gather). Padding slots hold finite values (stale KV or zeros): attention masks them,
+        and the padded length repeats from step to step (kernels are set up once per shape, not per token)."""
         needed = self.blocks_for(length)
         first = blocks[0]
+        padded = needed * self.block_size
         if all(b == first + i for i, b in enumerate(blocks[:needed])):
-            return slice(first * self.block_size, first * self.block_size + length)
-        return self.slots(blocks, 0, length).to(self.kv.device)
+            return slice(first * self.block_size, first * self.block_size + padded)
+        return self.slots(blocks, 0, padded).to(self.kv.device)
 
     # ---- block transfer ---------------------------------------------------------------------------------
 

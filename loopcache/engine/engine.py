@@ -284,7 +284,7 @@ class Engine:
         if seq.first_token_s is None:
             seq.first_token_s = time.perf_counter()
         seq.output_ids.append(token)
-        if token in self.model.eos_token_ids:
+        if token in self.model.eos_token_ids and not seq.params.ignore_eos:
             return self._finish(seq, "stop")
         delta = seq.detokenizer.add(token)
         if delta:

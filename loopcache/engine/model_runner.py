@@ -9,7 +9,7 @@
 Linear layers run on the whole batch at once (weights are read once per step, whatever the number of
 sequences decoding: that is where continuous batching pays). Norms, RoPE and activations are the model's own
 transformers modules, so numerics follow the reference implementation; the projections are fused copies of
-its weights. Supported: decoder-only models with Llama's layer structure (Llama, SmolLM, Mistral without a
+its weights (`Linear`: in bfloat16 on CPU, in the kernel's own blocked layout). Supported: decoder-only models with Llama's layer structure (Llama, SmolLM, Mistral without a
 sliding window, Qwen2, Qwen3).
 """
 
@@ -21,10 +21,10 @@ from enum import Enum
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from loopcache.engine.attention import attend, causal_mask
 from loopcache.engine.block_pool import BlockPool
+from loopcache.engine.linear import Linear
 
 SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
 
@@ -56,12 +56,10 @@ class _Layer:
     post_norm: Any
     q_norm: Any | None
     k_norm: Any | None
-    w_qkv: torch.Tensor
-    b_qkv: torch.Tensor | None
-    w_o: torch.Tensor
-    b_o: torch.Tensor | None
-    w_gate_up: torch.Tensor
-    w_down: torch.Tensor
+    qkv: Linear
+    o: Linear
+    gate_up: Linear
+    down: Linear
     act: Any
 
 
@@ -96,7 +94,7 @@ class ModelRunner:
         self.embed = inner.embed_tokens
         self.rotary = inner.rotary_emb
         self.final_norm = inner.norm
-        self.lm_head = hf_model.lm_head.weight
+        self.lm_head = Linear(hf_model.lm_head.weight)
         self.layers = [self._fuse(layer) for layer in inner.layers]
         self.scaling = float(getattr(inner.layers[0].self_attn, "scaling", self.head_dim**-0.5))
 
@@ -108,12 +106,11 @@ class ModelRunner:
             post_norm=layer.post_attention_layernorm,
             q_norm=getattr(attn, "q_norm", None),
             k_norm=getattr(attn, "k_norm", None),
-            w_qkv=torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]).contiguous(),
-            b_qkv=_cat_bias(attn.q_proj, attn.k_proj, attn.v_proj),
-            w_o=attn.o_proj.weight,
-            b_o=attn.o_proj.bias,
-            w_gate_up=torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight]).contiguous(),
-            w_down=mlp.down_proj.weight,
+            qkv=Linear(torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]),
+                       _cat_bias(attn.q_proj, attn.k_proj, attn.v_proj)),
+            o=Linear(attn.o_proj.weight, attn.o_proj.bias),
+            gate_up=Linear(torch.cat([mlp.gate_proj.weight, mlp.up_proj.weight])),
+            down=Linear(mlp.down_proj.weight),
             act=mlp.act_fn,
         )
 
@@ -138,7 +135,7 @@ class ModelRunner:
         num_tokens = ids.shape[0]
         for layer, kv in zip(self.layers, self.pool.kv):
             h = layer.input_norm(x)
-            qkv = F.linear(h, layer.w_qkv, layer.b_qkv)
+            qkv = layer.qkv(h)
             q = qkv[:, :q_dim].view(num_tokens, self.num_heads, self.head_dim)
             k = qkv[:, q_dim : q_dim + kv_dim].view(num_tokens, self.num_kv_heads, self.head_dim)
             v = qkv[:, q_dim + kv_dim :].view(num_tokens, self.num_kv_heads, self.head_dim)
@@ -151,10 +148,10 @@ class ModelRunner:
             out = torch.empty((num_tokens, q_dim), dtype=x.dtype, device=device)
             for c, mask, a, b in zip(chunks, masks, offsets, offsets[1:]):
                 out[a:b] = attend(q[a:b], kv[0][:, c.kv_index], kv[1][:, c.kv_index], c.start, self.scaling, mask)
-            x = x + F.linear(out, layer.w_o, layer.b_o)
+            x = x + layer.o(out)
             h = layer.post_norm(x)
-            gate, up = F.linear(h, layer.w_gate_up).chunk(2, dim=-1)
-            x = x + F.linear(layer.act(gate) * up, layer.w_down)
+            gate, up = layer.gate_up(h).chunk(2, dim=-1)
+            x = x + layer.down(layer.act(gate) * up)
 
         rows: list[int] = []
         for c, a, b in zip(chunks, offsets, offsets[1:]):
@@ -162,7 +159,7 @@ class ModelRunner:
                 rows.append(b - 1)
             elif c.logits is Logits.ALL:
                 rows.extend(range(a, b))
-        logits = F.linear(self.final_norm(x[rows]), self.lm_head) if rows else None
+        logits = self.lm_head(self.final_norm(x[rows])) if rows else None
         results: list[torch.Tensor | None] = []
         at = 0
         for c, n in zip(chunks, sizes):

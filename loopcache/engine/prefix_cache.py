@@ -1,7 +1,7 @@
 """PrefixCache: the one owner of block keys for a sequence: lookup, load into the pool, and store-back.
 
     tokens:   [ block 0 ][ block 1 ][ block 2 ][ partial ........ ]x     x = last token, always computed
-    keys:        h0         h1         h2      tail slot T(h2)
+    keys:        h0         h1         h2      tail slot T(h2, first token of the partial block, session)
     lookup:   [  disk   ][ memory  ]  miss
               T(h1) -> a previous step's partial block (plus its generated tokens): its longest common
                        prefix with the prompt is reused
@@ -14,8 +14,8 @@ in a tier is used only after its key, parent, namespace, fingerprint, layout and
 Store-back puts every full block as soon as it is computed (other sessions sharing the prefix find it at
 once, and a crash loses little), and when a sequence ends, its tail slots: the final partial block (the next
 step of an agent loop continues from it) and, when the prompt ends inside a full block, that block too (a
-re-sent prompt reuses all of it). Tail slots are per session (concurrent sessions behind one shared system
-prompt would otherwise overwrite each other's); requests without a session share one slot per parent.
+re-sent prompt reuses all of it). Tail slots are per session and per first token (concurrent sessions behind
+one shared system prompt would otherwise overwrite each other's); requests without a session share them.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class PrefixCache:
         if not rest:
             return None
         sessions = (session, "") if session else ("",)
-        for key in (tail_key(parent, layout.namespace, layout.fingerprint, s) for s in sessions):
+        for key in (tail_key(parent, layout.namespace, layout.fingerprint, rest[0], s) for s in sessions):
             hit = self.store.find(key) if self.store.tier_of(key) is not None else None
             if hit is None:
                 continue
@@ -204,7 +204,7 @@ class PrefixCache:
         for i in sorted(tails):
             end = min((i + 1) * bs, n)
             kv = pool.read(seq.blocks[i], end - i * bs)
-            key = tail_key(parents[i], layout.namespace, layout.fingerprint, seq.session_id or "")
+            key = tail_key(parents[i], layout.namespace, layout.fingerprint, ids[i * bs], seq.session_id or "")
             self.store.put(block_from_kv(kv, key, parents[i], ids[i * bs : end], layout))
         seq.stored_blocks += len(tails)
         return len(tails)

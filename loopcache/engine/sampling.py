@@ -14,6 +14,7 @@ class SamplingParams:
     top_p: float = 1.0
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    ignore_eos: bool = False  # generate exactly max_tokens (benchmarks): EOS is sampled like any token
 
     def __post_init__(self) -> None:
         if self.max_tokens < 1:

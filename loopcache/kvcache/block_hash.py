@@ -3,7 +3,7 @@
     tokens:  [ t0 ... t255 ][ t256 ... t511 ][ t512 ... t700 ]
     keys:        h0 = H(ROOT, ns, fp, b0)
                            h1 = H(h0, ns, fp, b1)
-                                            tail key = T(h1, ns, fp)   (partial block, < block_size tokens)
+                                            tail key = T(h1, ns, fp, t512, session)   (partial block)
 
 A block's key commits to everything before it (through the parent), to its tenant (namespace) and to the
 model that computed it (fingerprint). Python's `hash()` is never used: it differs per process.
@@ -71,15 +71,16 @@ def block_hash(parent: BlockHash, namespace: str, fingerprint: str, token_ids: S
     return BlockHash(h.digest())
 
 
-def tail_key(parent: BlockHash, namespace: str, fingerprint: str, session: str = "") -> BlockHash:
-    """The key of the slot holding the partial block (fewer than block_size tokens) that follows `parent`:
-    one slot per session (`session`), plus one shared slot (session "") for requests without a session."""
+def tail_key(parent: BlockHash, namespace: str, fingerprint: str, first_token: int, session: str = "") -> BlockHash:
+    """The key of the slot holding a partial block (up to block_size tokens) that follows `parent` and starts
+    with `first_token`: continuations that differ from their first token on get slots of their own, and so
+    does each session (`session`; "" is the slot shared by requests without one)."""
     h = hashlib.sha256(_DOMAIN_TAIL)
     h.update(parent.digest)
     h.update(_field(namespace.encode()))
     h.update(_field(fingerprint.encode()))
-    if session:
-        h.update(_field(session.encode()))
+    h.update(_field(_token_bytes([first_token])))
+    h.update(_field(session.encode()))
     return BlockHash(h.digest())
 
 

@@ -35,10 +35,17 @@ def test_allocation_prefers_consecutive_blocks_and_growth_in_place() -> None:
 
 def test_kv_index_is_a_view_for_consecutive_blocks_and_a_gather_otherwise() -> None:
     pool = _pool()
-    assert pool.kv_index([2, 3, 4], 9) == slice(8, 17)
+    assert pool.kv_index([2, 3, 4], 9) == slice(8, 20)  # padded to the end of the block holding token 9
     scattered = pool.kv_index([5, 1], 6)
-    assert isinstance(scattered, torch.Tensor) and scattered.tolist() == [20, 21, 22, 23, 4, 5]
+    assert isinstance(scattered, torch.Tensor) and scattered.tolist() == [20, 21, 22, 23, 4, 5, 6, 7]
     assert pool.slots([5, 1], 3, 6).tolist() == [23, 4, 5]
+
+
+def test_new_blocks_hold_zeros_where_nothing_was_written() -> None:
+    pool = _pool()
+    pool.kv.fill_(float("nan"))  # what uninitialised memory may hold
+    (block,) = pool.allocate(1)
+    assert torch.equal(pool.read(block, 4), torch.zeros(2, 2, 1, 4, 2))  # attention may read padding slots
 
 
 def test_write_and_read_round_trip_in_the_block_layout() -> None:

@@ -54,7 +54,7 @@ def test_a_tail_slot_of_another_layout_is_rejected(tiny_model: Any) -> None:
     parent = ROOT
     for i in range(num_full):
         parent = block_hash(parent, ns, fp, next_prompt[i * BS : (i + 1) * BS])
-    tkey = tail_key(parent, ns, fp)
+    tkey = tail_key(parent, ns, fp, next_prompt[num_full * BS])
     genuine = memory.get(tkey)
     assert genuine is not None and 0 < genuine.num_tokens < BS
     memory.delete(tkey)

@@ -18,10 +18,11 @@ def test_chain_commits_to_every_input() -> None:
     assert all(a != b for a, b in zip(keys, other))  # a change propagates to every later block
     assert chain_hashes(tokens, 256, "ns2", "fp")[0] != keys[0]
     assert chain_hashes(tokens, 256, "ns", "fp2")[0] != keys[0]
-    assert tail_key(keys[0], "ns", "fp") not in keys
-    assert tail_key(keys[0], "ns", "fp") != tail_key(keys[1], "ns", "fp")
-    assert tail_key(keys[0], "ns", "fp", "session-a") not in (tail_key(keys[0], "ns", "fp"),
-                                                             tail_key(keys[0], "ns", "fp", "session-b"))
+    assert tail_key(keys[0], "ns", "fp", 5) not in keys
+    assert tail_key(keys[0], "ns", "fp", 5) != tail_key(keys[1], "ns", "fp", 5)
+    assert tail_key(keys[0], "ns", "fp", 5) != tail_key(keys[0], "ns", "fp", 6)
+    assert tail_key(keys[0], "ns", "fp", 5, "session-a") not in (tail_key(keys[0], "ns", "fp", 5),
+                                                                tail_key(keys[0], "ns", "fp", 5, "session-b"))
 
 
 def test_tokens_are_not_ambiguous_across_fields() -> None:
