@@ -194,11 +194,9 @@ class DiskIndex:
         try:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(f"PRAGMA wal_autocheckpoint = {_WAL_CHECKPOINT_PAGES}")
-        except BaseException as exc:
-            db.close()
-            if isinstance(exc, sqlite3.Error) and not is_busy(exc):
-                raise DirectoryUnusableError(self.root, f"cannot open {INDEX_NAME}: {exc}") from exc
-            raise
+        except BaseException:
+            db.close()  # at once: a failed open must not hold the file until garbage collection
+            raise  # validate() tells damage from an unusable directory
         return db
 
     def _retry(self, what: str, fn: Callable[[], T], wait_s: float | None = None) -> T:
