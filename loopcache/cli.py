@@ -62,13 +62,14 @@ def _register_engine_commands(app: typer.Typer) -> None:
         """Run an agent loop on the default model, then resume it from disk in a fresh process."""
         from rich.console import Console
 
+        from dataclasses import replace
+
         from loopcache.model.loader import ModelNotFoundError
-        from loopcache.workload.agent_loop import LoopShape
-        from loopcache.workload.demo import run_demo
+        from loopcache.workload.demo import DEMO_SHAPE, run_demo
 
         try:
             run_demo(run_config(model, device, dtype, cache_dir, block_size, threads=threads),
-                     LoopShape(max_steps=steps), Console(), json_path)
+                     replace(DEMO_SHAPE, max_steps=steps), Console(), json_path)
         except ModelNotFoundError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc

@@ -15,6 +15,7 @@ from typing import Any
 from loopcache.engine.engine import Completion, Engine
 from loopcache.engine.prefix_cache import common_prefix_len
 from loopcache.engine.sampling import SamplingParams
+from loopcache.engine.stats import RequestStats
 
 _RULES = [
     "Read the relevant files before you change anything, and keep every change minimal.",
@@ -58,6 +59,13 @@ class StepRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def of(cls, step: int, s: RequestStats, fresh_tokens: int) -> StepRecord:
+        return cls(step=step, prompt_tokens=s.prompt_tokens, cached_tokens=s.cached_tokens,
+                   computed_tokens=s.computed_tokens, fresh_tokens=fresh_tokens, ttft_s=s.ttft_s, load_s=s.load_s,
+                   prefill_s=s.prefill_s, completion_tokens=s.completion_tokens,
+                   cached_tokens_by_tier=dict(s.cached_tokens_by_tier))
 
 
 def _fill(tokenizer: Any, target_tokens: int, make_line: Any) -> str:
@@ -125,19 +133,7 @@ class AgentLoop:
         self.previous_sequence = list(prompt) + list(completion.token_ids)
         self.messages.append({"role": "assistant", "content": completion.text})
         self.step += 1
-        s = completion.stats
-        return StepRecord(
-            step=self.step,
-            prompt_tokens=s.prompt_tokens,
-            cached_tokens=s.cached_tokens,
-            computed_tokens=s.computed_tokens,
-            fresh_tokens=fresh,
-            ttft_s=s.ttft_s,
-            load_s=s.load_s,
-            prefill_s=s.prefill_s,
-            completion_tokens=s.completion_tokens,
-            cached_tokens_by_tier=dict(s.cached_tokens_by_tier),
-        )
+        return StepRecord.of(self.step, completion.stats, fresh)
 
     def to_state(self) -> dict[str, Any]:
         return {"shape": asdict(self.shape), "messages": self.messages, "previous": self.previous_sequence,

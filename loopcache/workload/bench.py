@@ -1,11 +1,13 @@
 """The agent-loop benchmark: one loop in three modes, side by side in one run, plus disk-tier throughput.
 
-    nocache   no KV cache at all (every step prefills its whole prompt)
-    warm      memory + disk tiers, one process (the normal case)
-    restart   every step in a new process whose memory tier is off: all reuse comes from disk
+    warm      memory + disk tiers, one process (the normal case): runs the loop, answers included
+    nocache   no KV cache at all: the same prompt, prefilled whole (first token only: TTFT is what differs)
+    restart   a new process whose memory tier is off: the same prompt (all reuse comes from disk), then the
+              warm run's answer is fed after it, so the session's KV on disk ends where the warm one does
 
-Modes are interleaved step by step so that machine noise hits them alike. Then the disk tier's block loads
-(read + checksum + decode) are timed against a raw read of the same files into a preallocated buffer.
+All modes see the same prompts (the warm run's), interleaved step by step so that machine noise hits them
+alike; only the warm mode decodes its answers, which keeps the run within minutes. Then the disk tier's
+block loads (read + checksum + decode) are timed against a raw read of the same files.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from rich.table import Table
 
 from loopcache.config import RunConfig
 from loopcache.workload.agent_loop import AgentLoop, LoopShape, StepRecord, prefill_amplification
-from loopcache.workload.resume import ResumeRequest, run_in_subprocess
+from loopcache.workload.resume import FreshProcess, ReplayRequest, run_in_subprocess
 
 MODES = ("nocache", "warm", "restart")
 
@@ -73,35 +75,36 @@ def disk_throughput(disk_dir: Path, rounds: int = 5) -> dict[str, float]:
 
 def run_agent_loop_bench(config: RunConfig, shape: LoopShape, console: Console, json_path: Path) -> dict[str, Any]:
     from loopcache.engine.engine import Engine
+    from loopcache.engine.sampling import SamplingParams
+    from loopcache.engine.stats import RequestStats
     from loopcache.kvcache.tier_config import open_tiers
     from loopcache.model.loader import load_model
 
     root = config.home / "bench"
     shutil.rmtree(root, ignore_errors=True)
     warm_cfg = config.with_cache_root(root / "warm")
-    restart_root = root / "restart"
+    fresh = FreshProcess.of(config, root / "restart", memory_tier=False)
     model = load_model(config.model, config.home, device=config.device, dtype=config.dtype)
-    engines = {"nocache": Engine(model, None, config.engine), "warm": Engine(model, open_tiers(warm_cfg.tiers), config.engine)}
-    engines["nocache"].warmup()
-    loops = {mode: AgentLoop.start(model.tokenizer, shape) for mode in MODES}
+    nocache, warm = Engine(model, None, config.engine), Engine(model, open_tiers(warm_cfg.tiers), config.engine)
+    nocache.warmup()
+    loop = AgentLoop.start(model.tokenizer, shape)
     records: dict[str, list[StepRecord]] = {mode: [] for mode in MODES}
-    with console.status("running") as status:
-        while loops["warm"].fits(engines["warm"]):
-            n = loops["warm"].step + 1
-            for mode in ("nocache", "warm"):
-                status.update(f"step {n}: {mode}")
-                records[mode].append(loops[mode].run_step(engines[mode], f"bench-{mode}"))
-            status.update(f"step {n}: restart (new process, disk only)")
-            request = ResumeRequest(
-                config.model, config.device, config.dtype, str(config.home), str(restart_root),
-                config.engine.block_size, "bench-restart", loops["restart"].to_state(), memory_tier=False,
-            )
-            out = run_in_subprocess(request)
-            loops["restart"] = AgentLoop.from_state(out["state"])
-            records["restart"].append(StepRecord(**out["record"]))
-    engines["warm"].close()
-    with console.status("disk tier load vs raw read"):
-        throughput = disk_throughput(warm_cfg.tiers.disk_dir)
+    t0 = time.perf_counter()
+    while loop.fits(warm):
+        w = loop.run_step(warm, "bench-warm")
+        prompt, answer = loop.previous_sequence[: w.prompt_tokens], loop.previous_sequence[w.prompt_tokens :]
+        n = nocache.generate(prompt, SamplingParams(max_tokens=1)).stats
+        out = run_in_subprocess(ReplayRequest(fresh, "bench-restart", prompt, answer))
+        r = RequestStats(**{k: v for k, v in out["stats"].items() if k != "decode_tokens_per_s"})
+        records["warm"].append(w)
+        records["nocache"].append(StepRecord.of(w.step, n, w.fresh_tokens))
+        records["restart"].append(StepRecord.of(w.step, r, w.fresh_tokens))
+        console.print(f"step {w.step}: {w.prompt_tokens} tokens ({w.fresh_tokens} fresh); TTFT nocache "
+                      f"{n.ttft_s:.2f} s, warm {w.ttft_s:.2f} s ({w.cached_tokens} cached), restart {r.ttft_s:.2f} s "
+                      f"({r.cached_tokens} from disk) [{time.perf_counter() - t0:.0f} s]")
+    warm.close()
+    console.print("timing disk tier loads against a raw read of the same files")
+    throughput = disk_throughput(warm_cfg.tiers.disk_dir)
 
     result = {
         "model": model.name,

@@ -2,7 +2,9 @@
 
 The demo keeps its cache in `<home>/demo`, emptied at the start of each run, so every run shows the same
 thing: step 1 computes everything, later steps compute only what is new, and a fresh process finds the
-session on disk.
+session on disk. The loop has the benchmark's shape (a ~500-token system prompt, a ~600-token tool result
+per step) with shorter answers (`DEMO_SHAPE`: 64 tokens, not 200), and it stops adding steps once
+`budget_s` has passed, so it takes a few minutes even on a slow machine; it says when it stopped early.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from loopcache.config import RunConfig
 from loopcache.workload.agent_loop import AgentLoop, LoopShape, StepRecord, prefill_amplification
-from loopcache.workload.resume import ResumeRequest, run_in_subprocess
+from loopcache.workload.resume import FreshProcess, ResumeRequest, run_in_subprocess
+
+DEMO_SHAPE = LoopShape(output_tokens=64)
+DEMO_BUDGET_S = 120.0  # for the loop; the restart adds a fresh process and two prefills of the last prompt
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,8 @@ def _step_table(steps: list[StepRecord], title: str) -> Table:
     return table
 
 
-def run_demo(config: RunConfig, shape: LoopShape, console: Console, json_path: Path | None = None) -> DemoResult:
+def run_demo(config: RunConfig, shape: LoopShape, console: Console, json_path: Path | None = None,
+             budget_s: float = DEMO_BUDGET_S) -> DemoResult:
     from loopcache.engine.factory import open_engine
 
     t0 = time.perf_counter()
@@ -66,30 +71,30 @@ def run_demo(config: RunConfig, shape: LoopShape, console: Console, json_path: P
     shutil.rmtree(demo_root, ignore_errors=True)
     run = config.with_cache_root(demo_root)
 
-    with console.status("loading the model (the first run converts the GGUF once, ~30 s)"):
-        engine = open_engine(run)
-        engine.warmup()
+    console.print("loading the model (the first run converts the GGUF once, ~30 s)")
+    engine = open_engine(run)
+    engine.warmup()
     ready_s = time.perf_counter() - t0
     console.print(f"[bold]{engine.model.name}[/] ready in {ready_s:.1f} s ({engine.model.dtype}, {engine.model.device})")
 
     session = f"demo-{uuid.uuid4().hex[:8]}"
     loop = AgentLoop.start(engine.model.tokenizer, shape)
     steps: list[StepRecord] = []
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("agent loop", total=None)
-        while loop.fits(engine, steps=2):  # leave room for the step the restarted process runs
-            bar.update(task, description=f"step {loop.step + 1}: {len(engine.render(loop.messages))} tokens so far")
-            steps.append(loop.run_step(engine, session))
+    t_loop = time.perf_counter()
+    while loop.fits(engine, steps=2):  # leave room for the step the restarted process runs
+        if steps and time.perf_counter() - t_loop > budget_s:
+            console.print(f"stopping the loop after {len(steps)} steps: the demo's {budget_s:.0f} s budget is spent")
+            break
+        s = loop.run_step(engine, session)
+        steps.append(s)
+        console.print(f"step {s.step}: {s.prompt_tokens} tokens, {s.cached_tokens} cached, {s.computed_tokens} "
+                      f"computed, TTFT {s.ttft_s:.2f} s, {s.completion_tokens} tokens out "
+                      f"[{time.perf_counter() - t0:.0f} s]")
     engine.close()  # drains the write-behind queue: everything is on disk now
     console.print(_step_table(steps, f"agent loop, session {session} (memory + disk tiers)"))
 
-    with console.status("restarting: a fresh process resumes the session from disk"):
-        request = ResumeRequest(
-            run.model, run.device, run.dtype, str(run.home), str(demo_root), run.engine.block_size, session,
-            loop.to_state(),
-            baseline=True,
-        )
-        out = run_in_subprocess(request)
+    console.print("restarting: a fresh process resumes the session from disk (and runs the step uncached too)")
+    out = run_in_subprocess(ResumeRequest(FreshProcess.of(run, demo_root), session, loop.to_state(), baseline=True))
     resumed, baseline = out["record"], out["baseline"]
     table = Table(title=f"step {resumed['step']} in a fresh process (empty memory tier)")
     for col in ("run", "prompt", "cached", "computed", "TTFT s"):

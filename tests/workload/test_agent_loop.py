@@ -9,7 +9,7 @@ from loopcache.engine.cost_model import CostModel
 from loopcache.engine.engine import Engine
 from loopcache.kvcache.tier_config import TierConfig, open_tiers
 from loopcache.workload.agent_loop import AgentLoop, LoopShape, prefill_amplification
-from loopcache.workload.resume import ResumeRequest, run_in_subprocess
+from loopcache.workload.resume import FreshProcess, ResumeRequest, run_in_subprocess
 
 SHAPE = LoopShape(system_tokens=120, tool_tokens=60, output_tokens=12, max_steps=3)
 
@@ -27,10 +27,9 @@ def test_warm_loop_then_restart_in_a_new_process(tiny_model, tiny_model_dir: Pat
         assert r.computed_tokens <= r.fresh_tokens + 1  # only the new tokens (+ the last sampled token)
     assert prefill_amplification(records) <= 1.1
 
-    request = ResumeRequest(
-        model=str(tiny_model_dir), device="cpu", dtype="float32", home=str(tmp_path / "home"),
-        cache_root=str(tiers.root), block_size=16, session_id="s1", state=loop.to_state(), baseline=True,
-    )
+    where = FreshProcess(model=str(tiny_model_dir), device="cpu", dtype="float32", home=str(tmp_path / "home"),
+                         cache_root=str(tiers.root), block_size=16)
+    request = ResumeRequest(where, session_id="s1", state=loop.to_state(), baseline=True)
     out = run_in_subprocess(request, timeout_s=300)
     resumed, baseline = out["record"], out["baseline"]
     assert resumed["step"] == 4
