@@ -227,7 +227,7 @@ class DiskStore:
 
     def _failed(self, what: str, exc: BaseException, write: bool = False) -> None:
         self._health.failed(what, exc, write=write)
-        if not self._detached and self._files.identity() != self._identity:
+        if not self._detached and self._identity is not None and self._files.identity() != self._identity:
             self._detached = True
             log.error("%s: the cache directory was deleted or replaced while in use; the %s tier is off in this "
                       "process until it reopens the directory (restart)", self.root, self.name)
