@@ -93,6 +93,8 @@ class LlamaCppAdapter:
 def _extra_args(p) -> None:
     p.add_argument("--flash-attn", choices=["on", "off"], default="on",
                    help="llama.cpp flash attention (default on: llama.cpp's own tools pick it on CPU)")
+    p.add_argument("--threads-batch", type=int, default=None,
+                   help="threads for prompt processing (n_threads_batch; default: --threads)")
     p.add_argument("--state-cache-mib", type=int, default=2048,
                    help="LlamaRAMCache of saved sequence states, MiB of KV (0: only the in-context prefix)")
     p.add_argument("--state-cache-entries", type=int, default=16)
@@ -107,7 +109,7 @@ def main() -> None:
     import llama_cpp
     from llama_cpp import Llama
 
-    opts = dict(n_ctx=spec.max_model_len, n_threads=args.threads, n_threads_batch=args.threads, logits_all=False, verbose=False,
+    opts = dict(n_ctx=spec.max_model_len, n_threads=args.threads, n_threads_batch=args.threads_batch or args.threads, logits_all=False, verbose=False,
                 flash_attn=args.flash_attn == "on")
     common.log(f"llama.cpp {llama_cpp.__version__}: loading {args.model} {opts}")
     t = time.perf_counter()
