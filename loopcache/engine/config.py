@@ -19,6 +19,7 @@ class EngineConfig:
     pool_bytes: hard limit of the KV block pool (the KV of running sequences); when full, the newest running
         sequence is preempted (its KV goes to the store, it resumes from there later).
     threads: CPU threads for torch (0: leave torch's default).
+    native_kernels: use the C decode kernels (`native.py`) where they apply (bf16 on CPU); off: PyTorch only.
     """
 
     block_size: int = 256
@@ -26,6 +27,7 @@ class EngineConfig:
     max_running: int = 16
     pool_bytes: int = DEFAULT_POOL_BYTES
     threads: int = 0
+    native_kernels: bool = True
 
     def __post_init__(self) -> None:
         if self.block_size < 1 or self.step_tokens < 1 or self.max_running < 1:

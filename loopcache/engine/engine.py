@@ -27,6 +27,7 @@ from loopcache.engine.cost_model import CostModel
 from loopcache.engine.detokenizer import Detokenizer
 from loopcache.engine.events import Completion, Event, Failure, TextDelta
 from loopcache.engine.model_runner import ForwardChunk, Logits, ModelRunner
+from loopcache.engine.native import NativeKernels
 from loopcache.engine.prefix_cache import PrefixCache
 from loopcache.engine.sampling import SamplingParams
 from loopcache.engine.scheduler import Chunk, Scheduler
@@ -46,7 +47,7 @@ class PromptTooLongError(ValueError):
 
 class Engine:
     def __init__(self, model: LoadedModel, store: TieredStore | None, config: EngineConfig | None = None,
-                 cost: CostModel | None = None) -> None:
+                 cost: CostModel | None = None, kernels: NativeKernels | None = None) -> None:
         self.model = model
         self.store = store
         self.config = config or EngineConfig()
@@ -55,7 +56,7 @@ class Engine:
                               self.config.pool_bytes, torch_dtype, model.device)
         self.prefix_cache = PrefixCache(store, model.fingerprint, model.dtype, torch_dtype, self.config.block_size,
                                         model.kv_bytes_per_token, cost)
-        self.runner = ModelRunner(model.model, self.pool)
+        self.runner = ModelRunner(model.model, self.pool, kernels)
         self.scheduler = Scheduler(self.pool, self.prefix_cache, self.config)
         self._next_id = 0
 
@@ -209,11 +210,13 @@ class Engine:
         return results  # type: ignore[return-value]
 
     @torch.inference_mode()
-    def prompt_logprobs(self, token_ids: Seq[int], namespace: str = "default") -> tuple[int, torch.Tensor]:
+    def prompt_logprobs(self, token_ids: Seq[int], namespace: str = "default",
+                        chunk_tokens: int | None = None) -> tuple[int, torch.Tensor]:
         """Log-probabilities the model gives each next token of `token_ids`, through the cache.
 
         Returns (number of leading tokens served from the cache, logprobs of shape (n - cached, vocab)): row i
-        is the distribution after token `cached + i`. Nothing is stored. For evaluation and fidelity checks.
+        is the distribution after token `cached + i`. Nothing is stored. For evaluation and fidelity checks;
+        `chunk_tokens=1` feeds one token per forward, through the decode path (default: the step budget).
         """
         ids = self._prompt_ids(token_ids)
         seq = Sequence(0, ids, SamplingParams(max_tokens=1), 1, Detokenizer(self.model.tokenizer), namespace=namespace)
@@ -224,11 +227,12 @@ class Engine:
         rows = []
         try:
             self.prefix_cache.load(hit, self.pool, blocks)
-            for start in range(hit.num_tokens, len(ids), self.config.step_tokens):
-                end = min(len(ids), start + self.config.step_tokens)
-                chunk = ForwardChunk(ids[start:end], start, self.pool.slots(blocks, start, end),
+            chunk = chunk_tokens or self.config.step_tokens
+            for start in range(hit.num_tokens, len(ids), chunk):
+                end = min(len(ids), start + chunk)
+                piece = ForwardChunk(ids[start:end], start, self.pool.slots(blocks, start, end),
                                      self.pool.kv_index(blocks, end), Logits.ALL)
-                rows.append(self.runner.forward([chunk])[0])
+                rows.append(self.runner.forward([piece])[0])
         finally:
             self.pool.free(blocks)
         return hit.num_tokens, torch.log_softmax(torch.cat(rows).float(), dim=-1)

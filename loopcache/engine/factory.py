@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loopcache.config import RunConfig
 from loopcache.engine.engine import Engine
+from loopcache.engine.native import load_kernels
 from loopcache.kvcache.tier_config import open_tiers
 from loopcache.model.loader import load_model
 
@@ -17,4 +18,5 @@ def open_engine(config: RunConfig) -> Engine:
         torch.set_num_threads(config.engine.threads)
     model = load_model(config.model, config.home, device=config.device, dtype=config.dtype)
     store = open_tiers(config.tiers) if config.use_cache else None
-    return Engine(model, store, config.engine)
+    kernels = load_kernels(config.home / "kernels") if config.engine.native_kernels else None
+    return Engine(model, store, config.engine, kernels=kernels)

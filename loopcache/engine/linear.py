@@ -1,8 +1,9 @@
 """Linear: y = x W^T + b, with W kept in the layout the device's kernel reads fastest.
 
 On CPU in bfloat16 the weight is reordered once into oneDNN's blocked layout (the one PyTorch's own compiler
-uses after freezing the weights): the same results, bit for bit, and measurably faster matrix-vector and
-matrix-matrix products than the plain layout (bench: `python -m loopcache.engine.linear`). Everything else
+uses after freezing the weights): the same results, bit for bit, and faster matrix-vector and matrix-matrix
+products than the plain layout (bench: `python -m loopcache.engine.linear`; a hand-written C matrix-vector
+kernel measured slower than this, so there is none). Everything else
 (float32, CUDA, a PyTorch build without oneDNN) uses `F.linear` unchanged, so float32 runs stay numerically
 identical to the reference implementation.
 """

@@ -25,6 +25,7 @@ import torch
 from loopcache.engine.attention import attend, causal_mask
 from loopcache.engine.block_pool import BlockPool
 from loopcache.engine.linear import Linear
+from loopcache.engine.native import NativeKernels
 
 SUPPORTED_MODEL_TYPES = ("llama", "mistral", "qwen2", "qwen3")
 
@@ -76,7 +77,7 @@ def _cat_bias(*linears: Any) -> torch.Tensor | None:
 
 
 class ModelRunner:
-    def __init__(self, hf_model: Any, pool: BlockPool) -> None:
+    def __init__(self, hf_model: Any, pool: BlockPool, kernels: NativeKernels | None = None) -> None:
         config = hf_model.config.get_text_config()
         model_type = getattr(config, "model_type", "?")
         if model_type not in SUPPORTED_MODEL_TYPES:
@@ -88,6 +89,7 @@ class ModelRunner:
             raise UnsupportedModelError(f"sliding-window attention ({window} tokens) is not supported")
         inner = hf_model.model
         self.pool = pool
+        self.kernels = kernels
         self.num_heads = config.num_attention_heads
         self.num_kv_heads = getattr(config, "num_key_value_heads", None) or self.num_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.num_heads
@@ -147,7 +149,8 @@ class ModelRunner:
             kv[1].index_copy_(1, slots, v.transpose(0, 1))
             out = torch.empty((num_tokens, q_dim), dtype=x.dtype, device=device)
             for c, mask, a, b in zip(chunks, masks, offsets, offsets[1:]):
-                out[a:b] = attend(q[a:b], kv[0][:, c.kv_index], kv[1][:, c.kv_index], c.start, self.scaling, mask)
+                out[a:b] = attend(q[a:b], kv[0][:, c.kv_index], kv[1][:, c.kv_index], c.start, self.scaling, mask,
+                                  self.kernels)
             x = x + layer.o(out)
             h = layer.post_norm(x)
             gate, up = layer.gate_up(h).chunk(2, dim=-1)

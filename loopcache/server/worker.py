@@ -202,8 +202,9 @@ class EngineWorker:
             )
         job.sequence = self.engine.add_request(ids, req.params, req.session_id, req.namespace,
                                                sink=lambda event: self._deliver(job, event))
-        job.emit(Started(len(ids), time.perf_counter() - job.submitted_at))
         self._active.append(job)
+        self._update_waiting()  # before Started: whoever sees Started must see this job out of the inbox
+        job.emit(Started(len(ids), time.perf_counter() - job.submitted_at))
 
     def _deliver(self, job: Job, event: EngineEvent) -> None:
         if isinstance(event, Failure):

@@ -32,7 +32,7 @@ def _reference(model: Any, prompt: list[int], max_tokens: int) -> list[int]:
 
 def _engine(model: Any, store: bool = False, **config: Any) -> Engine:
     tiers = TieredStore([MemoryStore()]) if store else None
-    return Engine(model, tiers, EngineConfig(block_size=16, **config), CostModel(alpha=0.0))
+    return Engine(model, tiers, EngineConfig(block_size=16, **config), CostModel(window=0))
 
 
 def test_batched_alone_and_plain_transformers_agree(tiny_model: Any) -> None:

@@ -22,7 +22,7 @@ GREEDY = SamplingParams(max_tokens=24)
 def _engine(model, *tiers, block_size: int = BS, learn_costs: bool = False) -> Engine:  # noqa: ANN001
     store = TieredStore(list(tiers)) if tiers else None
     # fixed priors unless asked: on a loaded machine, measured costs could flip load-vs-recompute
-    cost = None if learn_costs else CostModel(alpha=0.0)
+    cost = None if learn_costs else CostModel(window=0)
     return Engine(model, store, EngineConfig(block_size=block_size, step_tokens=64), cost)
 
 

@@ -21,7 +21,7 @@ PROMPT = [3 + (i * 7) % 240 for i in range(70)]  # 4 full blocks and 6 tokens
 
 def _engine(model: Any) -> tuple[Engine, MemoryStore]:
     memory = MemoryStore()
-    return Engine(model, TieredStore([memory]), EngineConfig(block_size=BS), CostModel(alpha=0.0)), memory
+    return Engine(model, TieredStore([memory]), EngineConfig(block_size=BS), CostModel(window=0)), memory
 
 
 def test_a_block_whose_tokens_differ_from_its_key_is_rejected(tiny_model: Any) -> None:

@@ -17,7 +17,7 @@ SHAPE = LoopShape(system_tokens=120, tool_tokens=60, output_tokens=12, max_steps
 def test_warm_loop_then_restart_in_a_new_process(tiny_model, tiny_model_dir: Path, tmp_path: Path) -> None:  # noqa: ANN001
     tiers = TierConfig(root=tmp_path / "cache")
     # fixed cost priors: a loaded machine must not flip load-vs-recompute
-    engine = Engine(tiny_model, open_tiers(tiers), EngineConfig(block_size=16), CostModel(alpha=0.0))
+    engine = Engine(tiny_model, open_tiers(tiers), EngineConfig(block_size=16), CostModel(window=0))
     loop = AgentLoop.start(tiny_model.tokenizer, SHAPE)
     records = [loop.run_step(engine, "s1") for _ in range(3)]
     engine.close()

@@ -1,0 +1,125 @@
+/* Decode-path kernel for bfloat16 on CPU: grouped-query attention of one query over a long cache. It reads
+ * the keys and values once from memory, converts bf16 to fp32 on the fly and accumulates in fp32; the
+ * generic kernels spend most of their time here on call overhead and skinny shapes (6 small matrix products
+ * per layer, each set up anew).
+ *
+ * Plain C (compiled at first use with -O3 -march=native -ffast-math -fopenmp, see native.py): the compiler
+ * vectorises the inner loops for whatever the CPU has. OpenMP threads are the ones torch uses (one runtime
+ * per process). bf16 values are uint16_t bit patterns.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LC_MAX_GROUP 16
+#define LC_CHUNK 256
+
+static inline float bf16_to_f32(uint16_t x) {
+    uint32_t u = ((uint32_t)x) << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* One (head, chunk of tokens) task of split attention: scores of the group's queries over tokens
+ * [t0, t1), their max, the sum of exp(score - max) and the exp-weighted sum of values. DIM is a
+ * compile-time constant in the specialised copies below, so the inner loops unroll fully. */
+static inline void lc_attend_chunk(const float *qh, const uint16_t *kh, const uint16_t *vh, int group, int t0,
+                                   int t1, float *scores, float *top_out, float *sum_out, float *acc_out,
+                                   const int DIM) {
+    float acc[LC_MAX_GROUP][256];
+    float top[LC_MAX_GROUP];
+    for (int j = 0; j < group; j++) {
+        top[j] = -INFINITY;
+        for (int d = 0; d < DIM; d++) acc[j][d] = 0.0f;
+    }
+    int n = t1 - t0;
+    for (int t = 0; t < n; t++) {
+        float kf[256];
+        const uint16_t *kr = kh + (long)(t0 + t) * DIM;
+        for (int d = 0; d < DIM; d++) kf[d] = bf16_to_f32(kr[d]);
+        for (int j = 0; j < group; j++) {
+            const float *qj = qh + j * DIM;
+            float s = 0.0f;
+            for (int d = 0; d < DIM; d++) s += qj[d] * kf[d];
+            scores[j * LC_CHUNK + t] = s;
+            top[j] = s > top[j] ? s : top[j];
+        }
+    }
+    for (int j = 0; j < group; j++) {
+        float sum = 0.0f;
+        float *sj = scores + j * LC_CHUNK;
+        for (int t = 0; t < n; t++) {
+            sj[t] = expf(sj[t] - top[j]);
+            sum += sj[t];
+        }
+        top_out[j] = top[j];
+        sum_out[j] = sum;
+    }
+    for (int t = 0; t < n; t++) {
+        float vf[256];
+        const uint16_t *vr = vh + (long)(t0 + t) * DIM;
+        for (int d = 0; d < DIM; d++) vf[d] = bf16_to_f32(vr[d]);
+        for (int j = 0; j < group; j++) {
+            float p = scores[j * LC_CHUNK + t];
+            for (int d = 0; d < DIM; d++) acc[j][d] += p * vf[d];
+        }
+    }
+    for (int j = 0; j < group; j++)
+        for (int d = 0; d < DIM; d++) acc_out[j * DIM + d] = acc[j][d];
+}
+
+static void lc_attend_chunk_any(const float *qh, const uint16_t *kh, const uint16_t *vh, int group, int t0, int t1,
+                                float *scores, float *top, float *sum, float *acc, int dim) {
+    switch (dim) {  /* constant DIM: unrolled inner loops for the common head sizes */
+    case 64: lc_attend_chunk(qh, kh, vh, group, t0, t1, scores, top, sum, acc, 64); break;
+    case 128: lc_attend_chunk(qh, kh, vh, group, t0, t1, scores, top, sum, acc, 128); break;
+    default: lc_attend_chunk(qh, kh, vh, group, t0, t1, scores, top, sum, acc, dim); break;
+    }
+}
+
+/* Attention of one query per head over `length` cached tokens, grouped: `group` query heads share each of
+ * `kv_heads` key/value heads. q: (kv_heads, group, dim) fp32, already scaled. k, v: bf16, head h's token t at
+ * k[h * head_stride + t * dim] (rows of one head contiguous). out: (kv_heads, group, dim) fp32.
+ * Split over (head, chunk of LC_CHUNK tokens) tasks that threads share; partial results are merged with
+ * their maxima (the softmax is exact, only the summation order differs from a single pass). */
+int lc_attend_one_bf16(const float *q, const uint16_t *k, const uint16_t *v, long head_stride, int kv_heads,
+                       int group, int dim, int length, float *out) {
+    if (dim > 256 || group > LC_MAX_GROUP || length < 1) return -1;
+    int chunks = (length + LC_CHUNK - 1) / LC_CHUNK, tasks = kv_heads * chunks;
+    float *tops = malloc(sizeof(float) * (size_t)tasks * group * (2 + dim));
+    if (tops == NULL) return -1;
+    float *sums = tops + (size_t)tasks * group, *accs = sums + (size_t)tasks * group;
+#pragma omp parallel for schedule(static)
+    for (int task = 0; task < tasks; task++) {
+        float scores[LC_MAX_GROUP * LC_CHUNK];
+        int h = task / chunks, c = task % chunks;
+        int t0 = c * LC_CHUNK, t1 = t0 + LC_CHUNK < length ? t0 + LC_CHUNK : length;
+        lc_attend_chunk_any(q + (long)h * group * dim, k + h * head_stride, v + h * head_stride, group, t0, t1,
+                            scores, tops + (long)task * group, sums + (long)task * group,
+                            accs + (long)task * group * dim, dim);
+    }
+    for (int h = 0; h < kv_heads; h++) {
+        for (int j = 0; j < group; j++) {
+            float top = -INFINITY, total = 0.0f;
+            for (int c = 0; c < chunks; c++) {
+                float m = tops[(long)(h * chunks + c) * group + j];
+                top = m > top ? m : top;
+            }
+            float *o = out + ((long)h * group + j) * dim;
+            for (int d = 0; d < dim; d++) o[d] = 0.0f;
+            for (int c = 0; c < chunks; c++) {
+                long at = (long)(h * chunks + c) * group + j;
+                float scale = expf(tops[at] - top);
+                total += scale * sums[at];
+                const float *a = accs + at * dim;
+                for (int d = 0; d < dim; d++) o[d] += scale * a[d];
+            }
+            float inv = 1.0f / total;
+            for (int d = 0; d < dim; d++) o[d] *= inv;
+        }
+    }
+    free(tops);
+    return 0;
+}

@@ -1,0 +1,105 @@
+"""NativeKernels: the C decode kernels (`kernels/decode.c`), compiled once per machine and loaded with ctypes.
+
+    build:  cc -O3 -march=native -ffast-math -fopenmp -shared -fPIC decode.c -lm -> <build_dir>/<hash>.so
+            (hash of source, flags and compiler; written to a temp name and renamed: concurrent builds are safe)
+    use:    attend_one(q, k, v, length, scaling): attention of one query per head over a bf16 cache
+
+Optional by design: with no C compiler or a failed build `load_kernels` returns None, and with another
+dtype or device the kernels decline the call: the engine keeps its PyTorch path
+(`EngineConfig.native_kernels=False` asks for that path outright). Calls run without the GIL (ctypes) on
+torch's OpenMP threads. Each entry point checks shapes, dtypes and strides; a kernel that cannot take a call
+says so (returns False / None) and the caller falls back.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import torch
+
+log = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).with_name("kernels") / "decode.c"
+FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
+
+_P = ctypes.c_void_p
+_I = ctypes.c_int
+
+
+def _compiler() -> str | None:
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+
+
+def build(build_dir: Path) -> Path | None:
+    """The compiled library for this machine (built now if needed), or None when it cannot be built."""
+    cc = _compiler()
+    if cc is None:
+        log.info("no C compiler found: decode runs on PyTorch kernels")
+        return None
+    source = SOURCE.read_bytes()
+    tag = hashlib.sha256(source + " ".join((cc, *FLAGS)).encode()).hexdigest()[:16]
+    target = build_dir / f"decode-{tag}.so"
+    if target.exists():
+        return target
+    build_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".decode-", suffix=".so", dir=build_dir)
+    os.close(fd)
+    try:
+        proc = subprocess.run([cc, *FLAGS, str(SOURCE), "-o", tmp, "-lm"], capture_output=True, text=True,
+                              timeout=120, check=False)
+        if proc.returncode != 0:
+            log.warning("building the decode kernels failed; using PyTorch kernels:\n%s", proc.stderr[-2000:])
+            return None
+        os.replace(tmp, target)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("building the decode kernels failed (%s); using PyTorch kernels", exc)
+        return None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+class NativeKernels:
+    """The loaded library. Instances are cheap: the OS loads a given file once per process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        lib = ctypes.CDLL(str(path))
+        self._attend = lib.lc_attend_one_bf16
+        self._attend.argtypes = [_P, _P, _P, ctypes.c_long, _I, _I, _I, _I, _P]
+        self._attend.restype = _I
+
+    def attend_one(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, length: int,
+                   scaling: float) -> torch.Tensor | None:
+        """Attention of q (kv_heads, group, dim) over the first `length` rows of k, v (kv_heads, padded, dim;
+        rows contiguous, the same strides): (kv_heads, group, dim) in q's dtype, or None if not taken."""
+        kv_heads, group, dim = q.shape
+        if (k.dtype != torch.bfloat16 or v.dtype != torch.bfloat16 or k.device.type != "cpu"
+                or k.stride() != v.stride() or k.stride(2) != 1 or k.stride(1) != dim or k.shape[0] != kv_heads
+                or length > k.shape[1]):
+            return None
+        qf = (q.float() * scaling).contiguous()
+        out = torch.empty((kv_heads, group, dim), dtype=torch.float32)
+        if self._attend(qf.data_ptr(), k.data_ptr(), v.data_ptr(), k.stride(0), kv_heads, group, dim, length,
+                        out.data_ptr()) != 0:
+            return None
+        return out.to(q.dtype)
+
+
+def load_kernels(build_dir: Path) -> NativeKernels | None:
+    """The decode kernels for this machine, or None (PyTorch kernels then): see the module docstring."""
+    path = build(build_dir)
+    if path is None:
+        return None
+    try:
+        return NativeKernels(path)
+    except OSError as exc:
+        log.warning("loading the decode kernels failed (%s); using PyTorch kernels", exc)
+        return None
