@@ -265,14 +265,15 @@ def run_loop(a: Adapter, s: dict[str, Any], errors: list[str]) -> dict[str, Any]
 SECTIONS = (("prefill", run_prefill), ("decode", run_decode), ("aggregate", run_aggregate), ("loop", run_loop))
 
 
-def parse_args(description: str, extra=None) -> argparse.Namespace:
+def parse_args(description: str, extra=None, default_threads: int | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=description)
     if extra is not None:
         extra(p)
     p.add_argument("--model", required=True, type=Path)
     p.add_argument("--spec", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="CPU threads for the engine (default: all)")
+    p.add_argument("--threads", type=int, default=default_threads or os.cpu_count() or 2,
+                   help=f"CPU threads for the engine (default: {default_threads or 'all CPUs'})")
     p.add_argument("--only", default="", help="comma-separated sections to run (default: all in the spec)")
     return p.parse_args()
 

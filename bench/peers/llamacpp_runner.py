@@ -10,6 +10,10 @@ shares a longer prefix), as `Llama.set_cache` gives create_completion. So a prom
 the last one, is a hit, as in vLLM. Greedy (temp=0), EOS ignored: `Llama.generate` does not stop at EOS,
 the runner stops after max_tokens. llama-cpp-python decodes one sequence at a time, so the aggregate
 section runs its n sequences one after another (mode "sequential"). Flash attention on by default.
+Threads: by default 1 for decoding (n_threads) and all CPUs for prompts (n_threads_batch). On this shared
+2-core machine, 2 decode threads spin-wait for each other whenever another process takes a core, and
+decode fell to 2-8 tok/s (64 tokens up to 50 s) where 1 thread held 16-47 tok/s; prompts, compute-bound,
+still gain from 2. `--threads 2` gives the plain n_threads=2 setting.
 Spec and result schemas: README.md beside this file.
 """
 
@@ -94,7 +98,7 @@ def _extra_args(p) -> None:
     p.add_argument("--flash-attn", choices=["on", "off"], default="on",
                    help="llama.cpp flash attention (default on: llama.cpp's own tools pick it on CPU)")
     p.add_argument("--threads-batch", type=int, default=None,
-                   help="threads for prompt processing (n_threads_batch; default: --threads)")
+                   help="threads for prompt processing (n_threads_batch; default: all CPUs)")
     p.add_argument("--state-cache-mib", type=int, default=2048,
                    help="LlamaRAMCache of saved sequence states, MiB of KV (0: only the in-context prefix)")
     p.add_argument("--state-cache-entries", type=int, default=16)
@@ -102,14 +106,14 @@ def _extra_args(p) -> None:
 
 def main() -> None:
     started = time.perf_counter()
-    args = common.parse_args("llama.cpp peer runner", extra=_extra_args)
+    args = common.parse_args("llama.cpp peer runner", extra=_extra_args, default_threads=1)
     spec = common.load_spec(args.spec)
     if not args.model.is_file():
         common.fail(f"--model must be a GGUF file: {args.model}")
     import llama_cpp
     from llama_cpp import Llama
 
-    opts = dict(n_ctx=spec.max_model_len, n_threads=args.threads, n_threads_batch=args.threads_batch or args.threads, logits_all=False, verbose=False,
+    opts = dict(n_ctx=spec.max_model_len, n_threads=args.threads, n_threads_batch=args.threads_batch or os.cpu_count() or 2, logits_all=False, verbose=False,
                 flash_attn=args.flash_attn == "on")
     common.log(f"llama.cpp {llama_cpp.__version__}: loading {args.model} {opts}")
     t = time.perf_counter()

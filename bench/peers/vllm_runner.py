@@ -13,7 +13,8 @@ tokens of this model need ~1.5 GiB), VLLM_USE_AOT_COMPILE=0 (below). Threads: vL
 decides, and by default it keeps one core for its scheduler process, so on 2 cores the model runs on one
 OpenMP thread (--threads is ignored). On this shared 2-core machine that measured better than
 VLLM_CPU_NUM_OF_RESERVED_CPU=0 (model on both cores, fighting the scheduler and the output polling):
-decode 22 vs 21 tok/s, 4-sequence aggregate 80-87 vs 36-62 tok/s; set it to 0 in the environment to try.
+decode at 1K 22-24 vs 9-23 tok/s, 4-sequence aggregate 81-87 vs 36-62 tok/s; set it to 0 in the
+environment to try.
 Spec and result schemas: README.md.
 """
 
