@@ -1,15 +1,15 @@
 """ModelRunner: the only code that runs the model. One batched forward per engine step.
 
     chunks of several sequences  ->  one token batch (T tokens: decodes and prefill chunks side by side)
-    per layer:  norm -> fused QKV projection -> RoPE -> write K, V into the pool at the chunk's slots
-                -> attention of each chunk over its sequence's KV (a pool view) -> O projection
-                -> norm -> fused gate/up projection -> act * up -> down projection
+    per layer:  residual add + norm -> fused QKV projection -> RoPE -> write K, V into the pool at the
+                chunk's slots -> attention of each chunk over its sequence's KV (a pool view) -> O projection
+                -> residual add + norm -> fused gate/up projection -> act * up -> down projection
     then:       final norm + LM head on the rows that need logits
 
 Linear layers run on the whole batch at once (weights are read once per step, whatever the number of
 sequences decoding: that is where continuous batching pays). Norms, RoPE and activations are the model's own
-transformers modules, so numerics follow the reference implementation; the projections are fused copies of
-its weights (`Linear`: in bfloat16 on CPU, in the kernel's own blocked layout). Supported: decoder-only models with Llama's layer structure (Llama, SmolLM, Mistral without a
+transformers modules (`TorchOps`), or C kernels with the same bf16 rounding (`NativeOps`, bf16 on CPU); the
+projections are fused copies of its weights (`Linear`: in bfloat16 on CPU, in the kernel's blocked layout). Supported: decoder-only models with Llama's layer structure (Llama, SmolLM, Mistral without a
 sliding window, Qwen2, Qwen3).
 """
 
@@ -24,6 +24,7 @@ import torch
 
 from loopcache.engine.attention import attend, causal_mask
 from loopcache.engine.block_pool import BlockPool
+from loopcache.engine.layer_ops import LayerOps, NativeOps, TorchOps
 from loopcache.engine.linear import Linear
 from loopcache.engine.native import NativeKernels
 
@@ -64,11 +65,6 @@ class _Layer:
     act: Any
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
 def _cat_bias(*linears: Any) -> torch.Tensor | None:
     if all(lin.bias is None for lin in linears):
         return None
@@ -90,6 +86,7 @@ class ModelRunner:
         inner = hf_model.model
         self.pool = pool
         self.kernels = kernels
+        self.ops: LayerOps = NativeOps(kernels) if kernels is not None else TorchOps()
         self.num_heads = config.num_attention_heads
         self.num_kv_heads = getattr(config, "num_key_value_heads", None) or self.num_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.num_heads
@@ -132,29 +129,29 @@ class ModelRunner:
 
         x = self.embed(ids)
         cos, sin = self.rotary(x, positions.unsqueeze(0))
-        cos, sin = cos[0].unsqueeze(1), sin[0].unsqueeze(1)  # (T, 1, head_dim)
+        cos, sin = cos[0].unsqueeze(1).contiguous(), sin[0].unsqueeze(1).contiguous()  # (T, 1, head_dim)
         q_dim, kv_dim = self.num_heads * self.head_dim, self.num_kv_heads * self.head_dim
         num_tokens = ids.shape[0]
+        ops, delta = self.ops, None
         for layer, kv in zip(self.layers, self.pool.kv):
-            h = layer.input_norm(x)
+            x, h = ops.add_norm(layer.input_norm, x, delta)
             qkv = layer.qkv(h)
             q = qkv[:, :q_dim].view(num_tokens, self.num_heads, self.head_dim)
             k = qkv[:, q_dim : q_dim + kv_dim].view(num_tokens, self.num_kv_heads, self.head_dim)
             v = qkv[:, q_dim + kv_dim :].view(num_tokens, self.num_kv_heads, self.head_dim)
             if layer.q_norm is not None:
                 q, k = layer.q_norm(q), layer.k_norm(k)
-            q = q * cos + _rotate_half(q) * sin
-            k = k * cos + _rotate_half(k) * sin
+            q, k = ops.rope(q, k, cos, sin)
             kv[0].index_copy_(1, slots, k.transpose(0, 1))
             kv[1].index_copy_(1, slots, v.transpose(0, 1))
             out = torch.empty((num_tokens, q_dim), dtype=x.dtype, device=device)
             for c, mask, a, b in zip(chunks, masks, offsets, offsets[1:]):
                 out[a:b] = attend(q[a:b], kv[0][:, c.kv_index], kv[1][:, c.kv_index], c.start, self.scaling, mask,
                                   self.kernels)
-            x = x + layer.o(out)
-            h = layer.post_norm(x)
-            gate, up = layer.gate_up(h).chunk(2, dim=-1)
-            x = x + layer.down(layer.act(gate) * up)
+            x, h = ops.add_norm(layer.post_norm, x, layer.o(out))
+            delta = layer.down(ops.act_mul(layer.act, layer.gate_up(h)))
+        if delta is not None:
+            x = x + delta
 
         rows: list[int] = []
         for c, a, b in zip(chunks, offsets, offsets[1:]):

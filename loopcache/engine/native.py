@@ -3,6 +3,7 @@
     build:  cc -O3 -march=native -ffast-math -fopenmp -shared -fPIC decode.c -lm -> <build_dir>/<hash>.so
             (hash of source, flags and compiler; written to a temp name and renamed: concurrent builds are safe)
     use:    attend_one(q, k, v, length, scaling): attention of one query per head over a bf16 cache
+            add_rmsnorm, rope, silu_mul: a layer's elementwise steps in one call each (see layer_ops.py)
 
 Optional by design: with no C compiler or a failed build `load_kernels` returns None, and with another
 dtype or device the kernels decline the call: the engine keeps its PyTorch path
@@ -75,6 +76,15 @@ class NativeKernels:
         self._attend = lib.lc_attend_one_bf16
         self._attend.argtypes = [_P, _P, _P, ctypes.c_long, _I, _I, _I, _I, _P]
         self._attend.restype = _I
+        self._add_rmsnorm = lib.lc_add_rmsnorm_bf16
+        self._add_rmsnorm.argtypes = [_P, _P, _P, ctypes.c_float, _P, _I, _I]
+        self._add_rmsnorm.restype = None
+        self._rope = lib.lc_rope_bf16
+        self._rope.argtypes = [_P, _P, _P, _I, _I, _I, ctypes.c_long]
+        self._rope.restype = None
+        self._silu_mul = lib.lc_silu_mul_bf16
+        self._silu_mul.argtypes = [_P, _P, _I, _I]
+        self._silu_mul.restype = None
 
     def attend_one(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, length: int,
                    scaling: float) -> torch.Tensor | None:
@@ -92,6 +102,31 @@ class NativeKernels:
             return None
         return out.to(q.dtype)
 
+
+    # The elementwise kernels trust their caller (layer_ops.NativeOps) for dtypes and layout: bf16, CPU,
+    # rows contiguous. They write only inside the tensors they are given.
+
+    def add_rmsnorm(self, x: torch.Tensor, delta: torch.Tensor | None, weight: torch.Tensor, eps: float,
+                    out: torch.Tensor) -> None:
+        """x += delta (in place, if given); out = RMSNorm(x) * weight. x, delta, out: (rows, dim)."""
+        rows, dim = x.shape
+        assert out.shape == x.shape and weight.shape == (dim,) and (delta is None or delta.shape == x.shape)
+        self._add_rmsnorm(x.data_ptr(), delta.data_ptr() if delta is not None else None,
+                          weight.contiguous().data_ptr(), eps, out.data_ptr(), rows, dim)
+
+    def rope(self, q: torch.Tensor, heads: int, cos: torch.Tensor, sin: torch.Tensor) -> None:
+        """RoPE in place on the `heads` head vectors that start each row of q (T, ., dim), e.g. the query and
+        key heads of a fused QKV row; cos, sin: (T, 1, dim) or (T, dim), contiguous."""
+        rows, _, dim = q.shape
+        assert cos.numel() == rows * dim and sin.numel() == rows * dim and q.stride(2) == 1
+        self._rope(q.data_ptr(), cos.data_ptr(), sin.data_ptr(), rows, heads, dim, q.stride(0))
+
+    def silu_mul(self, gate_up: torch.Tensor) -> torch.Tensor:
+        """SiLU(gate) * up for rows [gate | up] of gate_up (rows, 2 * inter)."""
+        rows, width = gate_up.shape
+        out = torch.empty((rows, width // 2), dtype=torch.bfloat16)
+        self._silu_mul(gate_up.data_ptr(), out.data_ptr(), rows, width // 2)
+        return out
 
 def load_kernels(build_dir: Path) -> NativeKernels | None:
     """The decode kernels for this machine, or None (PyTorch kernels then): see the module docstring."""

@@ -1,7 +1,11 @@
-/* Decode-path kernel for bfloat16 on CPU: grouped-query attention of one query over a long cache. It reads
- * the keys and values once from memory, converts bf16 to fp32 on the fly and accumulates in fp32; the
- * generic kernels spend most of their time here on call overhead and skinny shapes (6 small matrix products
- * per layer, each set up anew).
+/* Decode-path kernels for bfloat16 on CPU.
+ *
+ * Attention of one query over a long cache reads the keys and values once from memory, converts bf16 to
+ * fp32 on the fly and accumulates in fp32; the generic kernels spend most of their time there on call
+ * overhead and skinny shapes (6 small matrix products per layer, each set up anew).
+ * The elementwise steps of a layer (residual add + RMSNorm, RoPE, SiLU(gate) * up) are one call each instead
+ * of 5-12 small tensor operations, with the reference implementation's bf16 rounding at each step (the
+ * transformers modules round after every bf16 operation; so do these).
  *
  * Plain C (compiled at first use with -O3 -march=native -ffast-math -fopenmp, see native.py): the compiler
  * vectorises the inner loops for whatever the CPU has. OpenMP threads are the ones torch uses (one runtime
@@ -20,6 +24,73 @@ static inline float bf16_to_f32(uint16_t x) {
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
+}
+
+static inline uint16_t f32_to_bf16(float f) { /* round to nearest even, as torch does (no NaN inputs here) */
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+static inline float round_bf16(float f) { return bf16_to_f32(f32_to_bf16(f)); }
+
+/* x += delta (when delta is not NULL; bf16 add), then out = weight * bf16(x * rsqrt(mean(x^2) + eps)):
+ * transformers' RMSNorm on bf16 input, row by row. x, delta, out: (rows, dim); weight: (dim). */
+void lc_add_rmsnorm_bf16(uint16_t *x, const uint16_t *delta, const uint16_t *weight, float eps, uint16_t *out,
+                         int rows, int dim) {
+#pragma omp parallel for schedule(static) if (rows > 16)
+    for (int r = 0; r < rows; r++) {
+        uint16_t *xr = x + (long)r * dim;
+        if (delta != NULL) {
+            const uint16_t *dr = delta + (long)r * dim;
+            for (int i = 0; i < dim; i++) xr[i] = f32_to_bf16(bf16_to_f32(xr[i]) + bf16_to_f32(dr[i]));
+        }
+        float sq = 0.0f;
+        for (int i = 0; i < dim; i++) {
+            float v = bf16_to_f32(xr[i]);
+            sq += v * v;
+        }
+        float inv = 1.0f / sqrtf(sq / (float)dim + eps);
+        uint16_t *orow = out + (long)r * dim;
+        for (int i = 0; i < dim; i++)
+            orow[i] = f32_to_bf16(bf16_to_f32(weight[i]) * round_bf16(bf16_to_f32(xr[i]) * inv));
+    }
+}
+
+/* In place on `heads` consecutive head vectors of each row (row r starts at x + r * row_stride):
+ * x = bf16(bf16(x * cos) + bf16(rotate_half(x) * sin)), cos/sin: (rows, dim) bf16. */
+void lc_rope_bf16(uint16_t *x, const uint16_t *cos, const uint16_t *sin, int rows, int heads, int dim,
+                  long row_stride) {
+    int half = dim / 2;
+#pragma omp parallel for schedule(static) if (rows > 16)
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *c = cos + (long)r * dim, *s = sin + (long)r * dim;
+        for (int h = 0; h < heads; h++) {
+            uint16_t *v = x + r * row_stride + (long)h * dim;
+            float in[512];
+            for (int i = 0; i < dim; i++) in[i] = bf16_to_f32(v[i]);
+            for (int i = 0; i < dim; i++) {
+                float rot = i < half ? -in[i + half] : in[i - half];
+                float a = round_bf16(in[i] * bf16_to_f32(c[i]));
+                float b = round_bf16(rot * bf16_to_f32(s[i]));
+                v[i] = f32_to_bf16(a + b);
+            }
+        }
+    }
+}
+
+/* out = bf16(bf16(silu(gate)) * up) where gate_up rows are [gate (inter) | up (inter)]. */
+void lc_silu_mul_bf16(const uint16_t *gate_up, uint16_t *out, int rows, int inter) {
+#pragma omp parallel for schedule(static) if (rows > 16)
+    for (int r = 0; r < rows; r++) {
+        const uint16_t *g = gate_up + (long)r * 2 * inter, *u = g + inter;
+        uint16_t *o = out + (long)r * inter;
+        for (int i = 0; i < inter; i++) {
+            float x = bf16_to_f32(g[i]);
+            float act = round_bf16(x / (1.0f + expf(-x)));
+            o[i] = f32_to_bf16(act * bf16_to_f32(u[i]));
+        }
+    }
 }
 
 /* One (head, chunk of tokens) task of split attention: scores of the group's queries over tokens
