@@ -230,8 +230,7 @@ class Engine:
             chunk = chunk_tokens or self.config.step_tokens
             for start in range(hit.num_tokens, len(ids), chunk):
                 end = min(len(ids), start + chunk)
-                piece = ForwardChunk(ids[start:end], start, self.pool.slots(blocks, start, end),
-                                     self.pool.kv_index(blocks, end), Logits.ALL)
+                piece = ForwardChunk(ids[start:end], start, blocks, Logits.ALL)
                 rows.append(self.runner.forward([piece])[0])
         finally:
             self.pool.free(blocks)
@@ -268,8 +267,7 @@ class Engine:
         return ForwardChunk(
             token_ids=seq.token_ids[chunk.start : end],
             start=chunk.start,
-            slots=self.pool.slots(seq.blocks, chunk.start, end),
-            kv_index=self.pool.kv_index(seq.blocks, end),
+            blocks=seq.blocks,
             logits=Logits.LAST if chunk.samples else Logits.NONE,
         )
 

@@ -47,8 +47,7 @@ class ForwardChunk:
 
     token_ids: Sequence[int]
     start: int  # position of the first token
-    slots: torch.Tensor  # pool slots the chunk's KV is written to
-    kv_index: slice | torch.Tensor  # pool slots of the sequence's tokens [0, start + n), for attention
+    blocks: Sequence[int]  # the sequence's pool blocks, in token order (its KV, this chunk's included)
     logits: Logits = Logits.LAST
 
 
@@ -121,11 +120,13 @@ class ModelRunner:
         sizes = [len(c.token_ids) for c in chunks]
         ids = torch.tensor([t for c in chunks for t in c.token_ids], dtype=torch.long, device=device)
         positions = torch.cat([torch.arange(c.start, c.start + n) for c, n in zip(chunks, sizes)]).to(device)
-        slots = torch.cat([c.slots for c in chunks]).to(device)
+        pool = self.pool
+        slots = torch.cat([pool.slots(c.blocks, c.start, c.start + n) for c, n in zip(chunks, sizes)]).to(device)
         masks = [causal_mask(c.start, n, device) if n > 1 else None for c, n in zip(chunks, sizes)]
         offsets = [0]
         for n in sizes:
             offsets.append(offsets[-1] + n)
+        tables = [self._table(c, n) for c, n in zip(chunks, sizes)]
 
         x = self.embed(ids)
         cos, sin = self.rotary(x, positions.unsqueeze(0))
@@ -145,14 +146,35 @@ class ModelRunner:
             kv[0].index_copy_(1, slots, k.transpose(0, 1))
             kv[1].index_copy_(1, slots, v.transpose(0, 1))
             out = torch.empty((num_tokens, q_dim), dtype=x.dtype, device=device)
-            for c, mask, a, b in zip(chunks, masks, offsets, offsets[1:]):
-                out[a:b] = attend(q[a:b], kv[0][:, c.kv_index], kv[1][:, c.kv_index], c.start, self.scaling, mask,
-                                  self.kernels)
+            for c, mask, table, a, b in zip(chunks, masks, tables, offsets, offsets[1:]):
+                self._attend(q[a:b], kv, c, table, mask, out[a:b])
             x, h = ops.add_norm(layer.post_norm, x, layer.o(out))
             delta = layer.down(ops.act_mul(layer.act, layer.gate_up(h)))
         if delta is not None:
             x = x + delta
 
+        return self._logits(chunks, sizes, offsets, x)
+
+    def _table(self, chunk: ForwardChunk, n: int) -> torch.Tensor | None:
+        """The block table the native kernel reads (decode chunks, when it is loaded)."""
+        if self.kernels is None or n != 1:
+            return None
+        return torch.tensor(chunk.blocks[: self.pool.blocks_for(chunk.start + 1)], dtype=torch.int32)
+
+    def _attend(self, q: torch.Tensor, kv: torch.Tensor, chunk: ForwardChunk, table: torch.Tensor | None,
+                mask: torch.Tensor | None, out: torch.Tensor) -> None:
+        """The chunk's attention output, into `out` (n, heads * head_dim)."""
+        length = chunk.start + q.shape[0]
+        if table is not None and self.kernels is not None:
+            qg = q[0].view(kv.shape[1], -1, self.head_dim)
+            if self.kernels.attend_one(qg, kv[0], kv[1], table, self.pool.block_size, length, self.scaling,
+                                       out[0]) is not None:
+                return
+        index = self.pool.kv_index(list(chunk.blocks), length)
+        out.copy_(attend(q, kv[0][:, index], kv[1][:, index], chunk.start, self.scaling, mask))
+
+    def _logits(self, chunks: Sequence[ForwardChunk], sizes: list[int], offsets: list[int],
+                x: torch.Tensor) -> list[torch.Tensor | None]:
         rows: list[int] = []
         for c, a, b in zip(chunks, offsets, offsets[1:]):
             if c.logits is Logits.LAST:

@@ -2,7 +2,7 @@
 
     build:  cc -O3 -march=native -ffast-math -fopenmp -shared -fPIC decode.c -lm -> <build_dir>/<hash>.so
             (hash of source, flags and compiler; written to a temp name and renamed: concurrent builds are safe)
-    use:    attend_one(q, k, v, length, scaling): attention of one query per head over a bf16 cache
+    use:    attend_one(q, k_pool, v_pool, blocks, ...): paged attention of one query per head, bf16 cache
             add_rmsnorm, rope, silu_mul: a layer's elementwise steps in one call each (see layer_ops.py)
 
 Optional by design: with no C compiler or a failed build `load_kernels` returns None, and with another
@@ -74,7 +74,7 @@ class NativeKernels:
         self.path = path
         lib = ctypes.CDLL(str(path))
         self._attend = lib.lc_attend_one_bf16
-        self._attend.argtypes = [_P, _P, _P, ctypes.c_long, _I, _I, _I, _I, _P]
+        self._attend.argtypes = [_P, ctypes.c_float, _P, _P, ctypes.c_long, _P, _I, _I, _I, _I, _I, _P]
         self._attend.restype = _I
         self._add_rmsnorm = lib.lc_add_rmsnorm_bf16
         self._add_rmsnorm.argtypes = [_P, _P, _P, ctypes.c_float, _P, _I, _I]
@@ -86,22 +86,27 @@ class NativeKernels:
         self._silu_mul.argtypes = [_P, _P, _I, _I]
         self._silu_mul.restype = None
 
-    def attend_one(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, length: int,
-                   scaling: float) -> torch.Tensor | None:
-        """Attention of q (kv_heads, group, dim) over the first `length` rows of k, v (kv_heads, padded, dim;
-        rows contiguous, the same strides): (kv_heads, group, dim) in q's dtype, or None if not taken."""
+    def attend_one(self, q: torch.Tensor, k_pool: torch.Tensor, v_pool: torch.Tensor, blocks: torch.Tensor,
+                   block_size: int, length: int, scaling: float, out: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Attention of q (kv_heads, group, dim), bf16, over the first `length` tokens of a sequence whose KV
+        sits in `blocks` (int32 block ids, in token order) of k_pool, v_pool (kv_heads, slots, dim; one layer
+        of the block pool). Written into `out` (kv_heads * group * dim contiguous bf16) when given; None if
+        the kernel does not take the call."""
         kv_heads, group, dim = q.shape
-        if (k.dtype != torch.bfloat16 or v.dtype != torch.bfloat16 or k.device.type != "cpu"
-                or k.stride() != v.stride() or k.stride(2) != 1 or k.stride(1) != dim or k.shape[0] != kv_heads
-                or length > k.shape[1]):
+        if (q.dtype != torch.bfloat16 or k_pool.dtype != torch.bfloat16 or v_pool.dtype != torch.bfloat16
+                or k_pool.device.type != "cpu" or not k_pool.is_contiguous() or not v_pool.is_contiguous()
+                or k_pool.shape != v_pool.shape or k_pool.shape[0] != kv_heads or k_pool.shape[2] != dim
+                or blocks.dtype != torch.int32 or not blocks.is_contiguous() or blocks.numel() * block_size < length):
             return None
-        qf = (q.float() * scaling).contiguous()
-        out = torch.empty((kv_heads, group, dim), dtype=torch.float32)
-        if self._attend(qf.data_ptr(), k.data_ptr(), v.data_ptr(), k.stride(0), kv_heads, group, dim, length,
-                        out.data_ptr()) != 0:
+        q = q.contiguous()
+        if out is None:
+            out = torch.empty((kv_heads, group, dim), dtype=torch.bfloat16)
+        elif out.dtype != torch.bfloat16 or not out.is_contiguous() or out.numel() != q.numel():
             return None
-        return out.to(q.dtype)
-
+        if self._attend(q.data_ptr(), scaling, k_pool.data_ptr(), v_pool.data_ptr(), k_pool.stride(0),
+                        blocks.data_ptr(), block_size, kv_heads, group, dim, length, out.data_ptr()) != 0:
+            return None
+        return out
 
     # The elementwise kernels trust their caller (layer_ops.NativeOps) for dtypes and layout: bf16, CPU,
     # rows contiguous. They write only inside the tensors they are given.

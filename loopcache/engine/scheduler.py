@@ -129,7 +129,7 @@ class Scheduler:
         hit = self.prefix_cache.lookup(seq) if seq.use_cache else None
         cached = hit.num_tokens if hit is not None else 0
         n = min(seq.num_tokens - cached, budget)
-        needed = self.pool.blocks_for(cached + n)
+        needed = self.pool.blocks_for(seq.num_tokens)  # the whole prompt at once: its blocks side by side
         if needed > self.pool.num_blocks:
             raise SequenceTooLongError(f"needs {needed} KV blocks; the pool holds {self.pool.num_blocks}")
         if self.pool.num_free - needed < len(self.running):  # keep a block of room per running sequence

@@ -33,18 +33,23 @@ def _reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, length: int, s
     return probs @ v64
 
 
-@pytest.mark.parametrize(("kv_heads", "group", "dim"), [(3, 3, 64), (2, 1, 128), (1, 4, 40)])
+@pytest.mark.parametrize(("kv_heads", "group", "dim", "block_size"), [(3, 3, 64, 256), (2, 1, 128, 16), (1, 4, 40, 64)])
 @pytest.mark.parametrize("length", [1, 255, 256, 257, 1100])
-def test_attention_matches_a_float64_reference(kernels: NativeKernels, kv_heads: int, group: int, dim: int,
-                                               length: int) -> None:
+def test_paged_attention_matches_a_float64_reference(kernels: NativeKernels, kv_heads: int, group: int, dim: int,
+                                                     block_size: int, length: int) -> None:
     g = torch.Generator().manual_seed(length + dim)
-    slots = 2048
-    pool = (torch.randn(2, kv_heads, slots, dim, generator=g) * 2).bfloat16()
-    start = 512  # a view into the middle of a pool, padded past `length`, like the engine's
-    k, v = pool[0, :, start : start + 1280], pool[1, :, start : start + 1280]
-    k[:, length:] = float("nan")  # padding must never be read
+    num_blocks = 2048 // block_size + 2
+    pool = torch.full((2, kv_heads, num_blocks * block_size, dim), float("nan")).bfloat16()  # unread = NaN
+    table = torch.randperm(num_blocks, generator=g)[: -(-length // block_size)].to(torch.int32)  # any order
+    k = (torch.randn(kv_heads, length, dim, generator=g) * 2).bfloat16()
+    v = (torch.randn(kv_heads, length, dim, generator=g) * 2).bfloat16()
+    for i, b in enumerate(table.tolist()):
+        part = slice(i * block_size, min(length, (i + 1) * block_size))
+        n = part.stop - part.start
+        pool[0, :, b * block_size : b * block_size + n] = k[:, part]
+        pool[1, :, b * block_size : b * block_size + n] = v[:, part]
     q = torch.randn(kv_heads, group, dim, generator=g).bfloat16()
-    got = kernels.attend_one(q, k, v, length, dim**-0.5)
+    got = kernels.attend_one(q, pool[0], pool[1], table, block_size, length, dim**-0.5)
     assert got is not None and got.dtype == torch.bfloat16 and got.shape == (kv_heads, group, dim)
     want = _reference(q, k, v, length, dim**-0.5)
     torch.testing.assert_close(got.double(), want, rtol=1 / 64, atol=1e-2)
@@ -52,10 +57,15 @@ def test_attention_matches_a_float64_reference(kernels: NativeKernels, kv_heads:
 
 def test_calls_the_kernel_cannot_take_are_declined(kernels: NativeKernels) -> None:
     q = torch.randn(2, 2, 64).bfloat16()
-    k = torch.randn(2, 100, 64).bfloat16()
-    assert kernels.attend_one(q.float(), k.float(), k.float(), 10, 0.125) is None  # float32 cache
-    assert kernels.attend_one(q, k[:, :, ::2], k[:, :, ::2], 10, 0.125) is None  # rows not contiguous
-    assert kernels.attend_one(q, k, k, 101, 0.125) is None  # longer than the cache
+    pool = torch.randn(2, 2, 64, 64).bfloat16()
+    table = torch.tensor([0, 1], dtype=torch.int32)
+    assert kernels.attend_one(q, pool[0], pool[1], table, 32, 64, 0.125) is not None
+    assert kernels.attend_one(q.float(), pool[0].float(), pool[1].float(), table, 32, 64, 0.125) is None  # fp32
+    assert kernels.attend_one(q, pool[0], pool[1], table, 32, 64, 0.125, torch.empty(256)) is None  # out fp32
+    assert kernels.attend_one(q, pool[0, :, ::2], pool[1, :, ::2], table, 32, 16, 0.125) is None  # strided
+    assert kernels.attend_one(q, pool[0], pool[1], table, 32, 65, 0.125) is None  # beyond its blocks
+    assert kernels.attend_one(q, pool[0], pool[1], table.long(), 32, 64, 0.125) is None  # int64 table
+    assert kernels.attend_one(q, pool[0], pool[1], table[:1], 2048, 64, 0.125) is None  # blocks too large
 
 
 def test_decode_path_is_no_less_accurate_than_pytorch_against_fp32(tiny_model_dir: Path, tmp_path: Path,
