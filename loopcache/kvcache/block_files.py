@@ -2,6 +2,8 @@
 
     root/blocks/ab/ab12...ef.kv     one encoded block (block.py) per file, named after its key
     root/tmp/<key>.<rand>.tmp       a block being written
+    root/reserve                    a small file of zeros, given up when the disk is full so that the index
+                                    finds room for the transactions that remove entries (and free space)
 
 Knows nothing of the index: the DiskStore decides when a file may be placed or removed. A placed file is
 always complete: written to a temp file, fsynced, renamed into place, its directory fsynced.
@@ -20,6 +22,8 @@ from loopcache.kvcache.block import CorruptBlockError, KVBlock, decode
 from loopcache.kvcache.block_hash import BlockHash
 
 INDEX_NAME = "index.sqlite3"
+RESERVE_NAME = "reserve"
+RESERVE_BYTES = 1 << 19  # room for the WAL pages of a removal transaction over thousands of rows
 
 
 def fsync_dir(path: Path) -> None:
@@ -59,12 +63,31 @@ class BlockFiles:
         self.root = root
         self.blocks = root / "blocks"
         self.tmp = root / "tmp"
+        self.reserve = root / RESERVE_NAME
 
     def ensure_dirs(self) -> None:
         """Create root, blocks/ and tmp/ if missing. Raises OSError."""
         self.root.mkdir(parents=True, exist_ok=True)
         ensure_dir(self.blocks)
         ensure_dir(self.tmp)
+
+    def keep_reserve(self) -> None:
+        """Write the reserve file if it is missing; a disk too full for it (or read-only) is left alone."""
+        if self.reserve.exists():
+            return
+        try:
+            tmp = self.write_temp(RESERVE_NAME, b"", np.zeros(RESERVE_BYTES, np.uint8))
+            os.replace(tmp, self.reserve)
+        except OSError:
+            pass
+
+    def release_reserve(self) -> bool:
+        """Delete the reserve file to give its space back; True if this call removed it."""
+        try:
+            self.reserve.unlink()
+        except OSError:
+            return False
+        return True
 
     @staticmethod
     def relpath(key_hex: str) -> str:

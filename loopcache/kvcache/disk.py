@@ -96,6 +96,7 @@ class DiskStore:
         self._last_counts = (0, 0)  # (ready entries, bytes): what stats() says while the index is unreachable
         try:
             self._files.ensure_dirs()
+            self._files.keep_reserve()
         except OSError as exc:
             raise DirectoryUnusableError(self.root, f"cannot create the cache directory: {exc}") from exc
         try:

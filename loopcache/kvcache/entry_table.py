@@ -7,6 +7,8 @@
              -> unlink their files -> [txn] delete those rows, room? insert RESERVED row (the room it freed)
     place:   [txn] still RESERVED? rename the written file in, READY
     remove:  [txn] state=DYING  ->  unlink file  ->  [txn] delete row
+    full disk: a removal transaction that finds no room for its WAL pages gives up the reserve file
+             (block_files.py) and runs again; the reserve is written back once the removal freed space
 
 Invariants (across threads and processes): the bytes of all rows, whatever their state, never exceed the
 capacity (checked in the reserving transaction); a row is deleted only after its file is gone, so files
@@ -20,12 +22,15 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from loopcache.kvcache.block_files import BlockFiles
+from loopcache.kvcache.disk_errors import is_disk_full
 from loopcache.kvcache.disk_index import DYING, DiskIndex
 
+T = TypeVar("T")
 Row = tuple[int, str]  # (entry id, path relative to root)
 _EVICTION_ROUNDS = 4  # other writers may fill the room again (in-flight writes); give up (reject) after this
 ErrorSink = Callable[[str, OSError], None]
@@ -173,33 +178,55 @@ class EntryTable:
     def remove(self, rows: list[Row]) -> int:
         """Remove entries: mark them dying, unlink their files, delete the rows. Returns how many this call
         marked (rows already gone or dying are someone else's)."""
-        with self.index.txn() as db:
-            mark = "UPDATE entries SET state = 2 WHERE id = ? AND state != 2"
-            marked = [r for r in rows if db.execute(mark, (r[0],)).rowcount]
+        def mark() -> list[Row]:
+            with self.index.txn() as db:
+                sql = "UPDATE entries SET state = 2 WHERE id = ? AND state != 2"
+                return [r for r in rows if db.execute(sql, (r[0],)).rowcount]
+
+        marked = self._with_room(mark)
         self.finish(marked)
         return len(marked)
+
+    def _with_room(self, txn: Callable[[], T]) -> T:
+        """Run a removal transaction; on a disk too full for its WAL pages, give up the reserve and retry."""
+        try:
+            return txn()
+        except sqlite3.Error as exc:
+            if not is_disk_full(exc) or not self.files.release_reserve():
+                raise
+            return txn()
 
     def finish(self, dying: list[Row]) -> None:
         """Unlink the files of dying rows, then delete the rows. Safe outside the lock: a dying row holds its
         key, so no other row can place a file at that path meanwhile."""
         gone = self._unlink(dying)
         if gone:
-            with self.index.txn() as db:
-                db.executemany("DELETE FROM entries WHERE id = ? AND state = 2", [(r[0],) for r in gone])
+            def delete() -> None:
+                with self.index.txn() as db:
+                    db.executemany("DELETE FROM entries WHERE id = ? AND state = 2", [(r[0],) for r in gone])
+
+            self._with_room(delete)
+            self.files.keep_reserve()
 
     def evict(self, excess_of: Callable[[int], int], all_or_nothing: bool) -> int | None:
         """Remove least recently used ready entries worth `excess_of(bytes used)`. Returns how many; None
         (nothing removed) when `all_or_nothing` and ready entries cannot free that much."""
-        with self.index.txn() as db:
-            excess = excess_of(self.used(db))
-            if excess <= 0:
-                return 0
-            victims = self._lru(db, excess)
-            if victims is None:
-                if all_or_nothing:
-                    return None
-                victims = [(row_id, rel) for row_id, rel in db.execute("SELECT id, path FROM entries WHERE state = 1")]
-            db.executemany("UPDATE entries SET state = 2 WHERE id = ?", [(v[0],) for v in victims])
+        def mark() -> list[Row] | None:
+            with self.index.txn() as db:
+                excess = excess_of(self.used(db))
+                if excess <= 0:
+                    return []
+                victims = self._lru(db, excess)
+                if victims is None:
+                    if all_or_nothing:
+                        return None
+                    victims = [(row_id, rel) for row_id, rel in db.execute("SELECT id, path FROM entries WHERE state = 1")]
+                db.executemany("UPDATE entries SET state = 2 WHERE id = ?", [(v[0],) for v in victims])
+                return victims
+
+        victims = self._with_room(mark)
+        if victims is None:
+            return None
         self.finish(victims)
         return len(victims)
 

@@ -115,6 +115,40 @@ def test_disk_full_on_a_real_small_filesystem(tmp_path: Path) -> None:
             store.close()
 
 
+def fill_to_the_last_byte(path: Path) -> None:
+    """Write zeros into `path` until the filesystem has no byte left."""
+    chunk = bytes(64 * 1024)
+    with open(path, "wb", buffering=0) as f:
+        while True:
+            try:
+                f.write(chunk)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+                chunk = chunk[: len(chunk) // 2]
+                if not chunk:
+                    return
+
+
+def test_delete_and_clear_work_on_a_disk_with_no_byte_left(tmp_path: Path) -> None:
+    """Emptying the cache is what a user does when the disk is full: the index's removal transactions need
+    WAL pages, so the store keeps a reserve file to give up at that moment."""
+    with tmpfs(tmp_path / "disk", 8 * 2**20) as disk:
+        root = disk / "kv"
+        store = DiskStore(root, capacity_bytes=2**30)
+        try:
+            blocks = [block_for(i, nbytes=256) for i in range(1200)]  # a removal of all rows: many WAL pages
+            assert all(fill(store, blocks))
+            fill_to_the_last_byte(disk / "someone-elses-file")
+            assert store.delete(blocks[0].key)
+            store.clear()
+            assert list(store.keys()) == [] and not list(root.glob("blocks/*/*.kv"))
+            (disk / "someone-elses-file").unlink()
+            assert store.put(blocks[0]) and store.check_integrity(deep=True).ok
+            assert (root / "reserve").stat().st_size > 0  # written back once there is room again
+        finally:
+            store.close()
+
+
 def _assert_read_only_handled(store: DiskStore, root: Path, kept: list[KVBlock], caplog: pytest.LogCaptureFixture,
                               make_read_only: Callable[[], Any]) -> None:
     with caplog.at_level(logging.WARNING), make_read_only():
