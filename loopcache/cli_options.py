@@ -25,6 +25,8 @@ MaxRunningOpt = Annotated[int, typer.Option("--max-running", help="sequences dec
 StepTokensOpt = Annotated[int, typer.Option("--step-tokens", help="token budget of one engine step (decodes + "
                                             "prefill chunks)")]
 PoolOpt = Annotated[int, typer.Option("--kv-pool-mib", help="KV pool of running sequences, MiB (hard limit)")]
+LearnCostsOpt = Annotated[bool, typer.Option("--learn-costs/--fixed-costs", help="decide load-vs-recompute from "
+                                             "measured timings, or from fixed priors (reproducible runs)")]
 
 
 def run_config(
@@ -39,11 +41,12 @@ def run_config(
     max_running: int = 16,
     step_tokens: int = 512,
     pool_mib: int = DEFAULT_POOL_BYTES // 2**20,
+    learn_costs: bool = True,
 ) -> RunConfig:
     """The run configuration the options describe; a bad value is a usage error naming it."""
     try:
         engine = EngineConfig(block_size=block_size, step_tokens=step_tokens, max_running=max_running,
-                              pool_bytes=pool_mib * 2**20, threads=threads)
+                              pool_bytes=pool_mib * 2**20, threads=threads, learn_costs=learn_costs)
         return RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc

@@ -119,8 +119,9 @@ def random_loop(rng: random.Random, steps: int, first: int, new: int) -> list[li
     return prompts
 
 
-def build(preset: str, seed: int, tokenizer: Path | None) -> dict:
-    p = PRESETS[preset]
+def build(preset: str, seed: int, tokenizer: Path | None, **overrides: object) -> dict:
+    """The spec of `preset`; `overrides` replace preset fields (e.g. loop_steps=9)."""
+    p = {**PRESETS[preset], **overrides}
     rng = random.Random(seed)
     loop_steps = (realistic_loop(tokenizer, p["loop_steps"], p["loop_new"] - 80) if tokenizer
                   else random_loop(rng, p["loop_steps"], p["loop_first"], p["loop_new"]))

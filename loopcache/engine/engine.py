@@ -32,7 +32,7 @@ from loopcache.engine.prefix_cache import PrefixCache
 from loopcache.engine.sampling import SamplingParams
 from loopcache.engine.scheduler import Chunk, Scheduler
 from loopcache.engine.sequence import Sequence
-from loopcache.engine.stats import RequestStats
+from loopcache.engine.stats import EngineCounters, RequestStats
 from loopcache.kvcache.tiered import TieredStore
 from loopcache.model.loader import LoadedModel
 
@@ -54,6 +54,7 @@ class Engine:
         torch_dtype = next(model.model.parameters()).dtype
         self.pool = BlockPool(model.num_layers, model.num_kv_heads, model.head_dim, self.config.block_size,
                               self.config.pool_bytes, torch_dtype, model.device)
+        cost = cost or CostModel(window=9 if self.config.learn_costs else 0)
         self.prefix_cache = PrefixCache(store, model.fingerprint, model.dtype, torch_dtype, self.config.block_size,
                                         model.kv_bytes_per_token, cost)
         self.runner = ModelRunner(model.model, self.pool, kernels)
@@ -244,6 +245,16 @@ class Engine:
         seq = self.add_request([t % vocab for t in range(n)], SamplingParams(max_tokens=4), use_cache=False)
         while not seq.is_finished:
             self.step()
+
+    def counters(self) -> EngineCounters:
+        return EngineCounters(
+            running=len(self.scheduler.running),
+            waiting=len(self.scheduler.waiting),
+            pool_blocks_used=self.pool.num_blocks - self.pool.num_free,
+            pool_blocks=self.pool.num_blocks,
+            preemptions=self.scheduler.num_preemptions,
+            rejected_blocks=self.prefix_cache.rejected_blocks,
+        )
 
     def check_integrity(self) -> None:
         """Raise AssertionError if the scheduler's sequences and the pool disagree."""

@@ -1,7 +1,10 @@
 """NativeKernels: the C decode kernels (`kernels/decode.c`), compiled once per machine and loaded with ctypes.
 
-    build:  cc -O3 -march=native -ffast-math -fopenmp -shared -fPIC decode.c -lm -> <build_dir>/<hash>.so
-            (hash of source, flags and compiler; written to a temp name and renamed: concurrent builds are safe)
+    build:  cc -c -O3 -march=native -ffast-math -fopenmp -fPIC decode.c; cc -shared -fopenmp decode.o -lm
+            -> <build_dir>/<hash>.so (hash of source, flags and compiler; written under a temp name and
+            renamed: concurrent builds are safe). The link step has no -ffast-math on purpose: with it, gcc
+            links crtfastmath, whose constructor turns on flush-to-zero for the whole process (every float
+            in torch and numpy would change behaviour); the kernels' own code keeps its fast-math loops.
     use:    attend_one(q, k_pool, v_pool, blocks, ...): paged attention of one query per head, bf16 cache
             add_rmsnorm, rope, silu_mul: a layer's elementwise steps in one call each (see layer_ops.py)
 
@@ -28,7 +31,8 @@ import torch
 log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("kernels") / "decode.c"
-FLAGS = ("-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC")
+COMPILE = ("-c", "-O3", "-march=native", "-ffast-math", "-fopenmp", "-fPIC")
+LINK = ("-shared", "-fopenmp")
 
 _P = ctypes.c_void_p
 _I = ctypes.c_int
@@ -45,25 +49,27 @@ def build(build_dir: Path) -> Path | None:
         log.info("no C compiler found: decode runs on PyTorch kernels")
         return None
     source = SOURCE.read_bytes()
-    tag = hashlib.sha256(source + " ".join((cc, *FLAGS)).encode()).hexdigest()[:16]
+    tag = hashlib.sha256(source + " ".join((cc, *COMPILE, *LINK)).encode()).hexdigest()[:16]
     target = build_dir / f"decode-{tag}.so"
     if target.exists():
         return target
     build_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".decode-", suffix=".so", dir=build_dir)
     os.close(fd)
+    obj = tmp[:-3] + ".o"
     try:
-        proc = subprocess.run([cc, *FLAGS, str(SOURCE), "-o", tmp, "-lm"], capture_output=True, text=True,
-                              timeout=120, check=False)
-        if proc.returncode != 0:
-            log.warning("building the decode kernels failed; using PyTorch kernels:\n%s", proc.stderr[-2000:])
-            return None
+        for cmd in ([cc, *COMPILE, str(SOURCE), "-o", obj], [cc, *LINK, obj, "-o", tmp, "-lm"]):
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+            if proc.returncode != 0:
+                log.warning("building the decode kernels failed; using PyTorch kernels:\n%s", proc.stderr[-2000:])
+                return None
         os.replace(tmp, target)
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("building the decode kernels failed (%s); using PyTorch kernels", exc)
         return None
     finally:
         Path(tmp).unlink(missing_ok=True)
+        Path(obj).unlink(missing_ok=True)
     return target
 
 

@@ -1,6 +1,6 @@
 """Scheduler: which sequences run in the next step, and how many tokens of each.
 
-    step budget (EngineConfig.step_tokens):
+    step budget (EngineConfig.step_tokens; solo_step_tokens while nothing decodes):
     [ decode 1 ][ decode 1 ][ decode 1 ] [ prefill chunk of a running prompt ] [ prefill chunk of a new one ]
       running sequences, oldest first     continuing prefills                    admitted from the queue
 
@@ -71,7 +71,8 @@ class Scheduler:
         self.waiting.append(seq)
 
     def schedule(self) -> StepPlan:
-        budget = self.config.step_tokens
+        decoding = any(s.status is SequenceStatus.RUNNING and not s.is_prefilling for s in self.running)
+        budget = self.config.step_tokens if decoding else max(self.config.step_tokens, self.config.solo_step_tokens)
         chunks: list[Chunk] = []
         preempted: list[Sequence] = []
         failed: list[tuple[Sequence, Exception]] = []

@@ -33,3 +33,15 @@ class RequestStats:
         out = asdict(self)
         out["decode_tokens_per_s"] = self.decode_tokens_per_s
         return out
+
+
+@dataclass(frozen=True)
+class EngineCounters:
+    """The engine's state for monitoring: the batch, the queue, the KV pool, and what went wrong."""
+
+    running: int
+    waiting: int
+    pool_blocks_used: int
+    pool_blocks: int
+    preemptions: int
+    rejected_blocks: int  # cached blocks found but failing verification (deleted, recomputed)

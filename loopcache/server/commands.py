@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from loopcache.cli_options import (
-    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, KvDirOpt, MaxRunningOpt, ModelOpt, PoolOpt, StepTokensOpt, ThreadsOpt,
-    run_config,
+    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PoolOpt, StepTokensOpt,
+    ThreadsOpt, run_config,
 )
 
 
@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         max_running: MaxRunningOpt = 16,
         step_tokens: StepTokensOpt = 512,
         kv_pool_mib: PoolOpt = 2048,
+        learn_costs: LearnCostsOpt = True,
         max_queue: Annotated[int, typer.Option("--max-queue", help="requests waiting for the engine "
                                                "before 429")] = 16,
         trace_log: Annotated[Optional[Path], typer.Option("--trace-log", help="append one JSONL line per "
@@ -53,7 +54,7 @@ def register(app: typer.Typer) -> None:
         if api_key and api_keys_file:
             raise typer.BadParameter("give --api-key or --api-keys-file, not both")
         run = run_config(model, device, dtype, cache_dir, block_size, kv_dir, not no_cache, threads, max_running,
-                         step_tokens, kv_pool_mib)
+                         step_tokens, kv_pool_mib, learn_costs)
         try:
             keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
             server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)

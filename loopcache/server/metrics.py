@@ -31,6 +31,18 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily("loopcache_queue_depth", "Requests waiting for the engine", value=ws.queue_depth)
         yield CounterMetricFamily("loopcache_cancelled_requests", "Generations cancelled by the client",
                                   value=ws.cancelled)
+        if ws.engine is not None:
+            e = ws.engine
+            yield GaugeMetricFamily("loopcache_running_sequences", "Sequences in the running batch", value=e.running)
+            pool = GaugeMetricFamily("loopcache_kv_pool_blocks", "KV pool blocks of running sequences",
+                                     labels=["state"])
+            pool.add_metric(["used"], e.pool_blocks_used)
+            pool.add_metric(["total"], e.pool_blocks)
+            yield pool
+            yield CounterMetricFamily("loopcache_preemptions", "Sequences preempted because the KV pool was full",
+                                      value=e.preemptions)
+            yield CounterMetricFamily("loopcache_rejected_blocks", "Cached blocks that failed verification "
+                                      "(deleted and recomputed)", value=e.rejected_blocks)
         if self._store is None:
             return
         used = GaugeMetricFamily("loopcache_store_bytes", "Bytes held per cache tier", labels=["tier"])

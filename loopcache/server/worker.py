@@ -24,6 +24,7 @@ from loopcache.engine.engine import Completion, PromptTooLongError, TextDelta
 from loopcache.engine.events import Event as EngineEvent
 from loopcache.engine.events import Failure
 from loopcache.engine.sampling import SamplingParams
+from loopcache.engine.stats import EngineCounters
 from loopcache.server.prompt import Prompt
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class WorkerStats:
     failed: int
     cancelled: int
     cancelled_tokens: int  # text deltas cancelled generations had produced when they stopped
+    engine: EngineCounters | None = None
 
 
 class Job:
@@ -136,7 +138,9 @@ class EngineWorker:
         return job
 
     def stats(self) -> WorkerStats:
-        return WorkerStats(self._num_waiting, self._completed, self._failed, self._cancelled, self._cancelled_tokens)
+        counters = self.engine.counters() if hasattr(self.engine, "counters") else None
+        return WorkerStats(self._num_waiting, self._completed, self._failed, self._cancelled, self._cancelled_tokens,
+                           counters)
 
     def close(self, timeout_s: float = 60.0) -> None:
         """Stop accepting work, let queued and running jobs finish, stop the thread. Idempotent."""

@@ -30,17 +30,18 @@ class FreshProcess:
     cache_root: str
     block_size: int
     threads: int = 0
+    learn_costs: bool = True
     memory_tier: bool = True  # empty at start either way; False measures the disk alone
 
     def run_config(self) -> RunConfig:
         tiers = TierConfig(root=Path(self.cache_root), memory=self.memory_tier)
-        engine = EngineConfig(block_size=self.block_size, threads=self.threads)
+        engine = EngineConfig(block_size=self.block_size, threads=self.threads, learn_costs=self.learn_costs)
         return RunConfig(self.model, self.device, self.dtype, Path(self.home), tiers, engine)
 
     @classmethod
     def of(cls, config: RunConfig, cache_root: Path, memory_tier: bool = True) -> FreshProcess:
         return cls(config.model, config.device, config.dtype, str(config.home), str(cache_root),
-                   config.engine.block_size, config.engine.threads, memory_tier)
+                   config.engine.block_size, config.engine.threads, config.engine.learn_costs, memory_tier)
 
 
 @dataclass(frozen=True)

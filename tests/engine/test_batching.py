@@ -31,7 +31,10 @@ def _reference(model: Any, prompt: list[int], max_tokens: int) -> list[int]:
 
 
 def _engine(model: Any, store: bool = False, **config: Any) -> Engine:
+    """`step_tokens` applies alone too (small chunks even with nothing decoding)."""
     tiers = TieredStore([MemoryStore()]) if store else None
+    if "step_tokens" in config:
+        config.setdefault("solo_step_tokens", config["step_tokens"])
     return Engine(model, tiers, EngineConfig(block_size=16, **config), CostModel(window=0))
 
 

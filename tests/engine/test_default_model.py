@@ -72,9 +72,9 @@ def test_fp32_greedy_matches_plain_transformers_alone_batched_and_cached(default
                                    eos_token_id=list(model.eos_token_ids))
         want.append(out[0, len(ids):].tolist())
     params = SamplingParams(max_tokens=12)
-    alone = Engine(model, None, EngineConfig(step_tokens=128))
+    alone = Engine(model, None, EngineConfig(step_tokens=128, solo_step_tokens=128))
     assert [list(alone.generate(ids, params).token_ids) for ids in prompts] == want
-    cached = Engine(model, TieredStore([MemoryStore()]), EngineConfig(block_size=64, step_tokens=128))
+    cached = Engine(model, TieredStore([MemoryStore()]), EngineConfig(block_size=64, step_tokens=128, solo_step_tokens=128))
     sessions = ["a", "b", "c"]  # per-session tail slots: the three short prompts share their first block
     assert [list(c.token_ids) for c in cached.generate_many(prompts, params, sessions)] == want  # batched, cold
     again = cached.generate_many(prompts, params, sessions)  # batched, every prompt a cache hit

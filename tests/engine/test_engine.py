@@ -23,7 +23,7 @@ def _engine(model, *tiers, block_size: int = BS, learn_costs: bool = False) -> E
     store = TieredStore(list(tiers)) if tiers else None
     # fixed priors unless asked: on a loaded machine, measured costs could flip load-vs-recompute
     cost = None if learn_costs else CostModel(window=0)
-    return Engine(model, store, EngineConfig(block_size=block_size, step_tokens=64), cost)
+    return Engine(model, store, EngineConfig(block_size=block_size, step_tokens=64, solo_step_tokens=64), cost)
 
 
 def _assert_ok(engine: Engine) -> None:

@@ -84,3 +84,17 @@ def test_decode_path_is_no_less_accurate_than_pytorch_against_fp32(tiny_model_di
     with_torch = kl(Engine(bf16, None))
     with_native = kl(Engine(bf16, None, EngineConfig(), kernels=kernels))
     assert 0 < with_native <= with_torch * 1.05, (with_native, with_torch)
+
+
+def test_loading_the_kernels_keeps_the_process_floating_point_state(kernels: NativeKernels) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\nfrom pathlib import Path\nfrom loopcache.engine.native import NativeKernels\n"
+        "NativeKernels(Path(sys.argv[1]))\n"
+        "tiny = np.array([1e-40], dtype=np.float32)\n"
+        "assert tiny[0] != 0 and (tiny * np.float32(1.0))[0] != 0, 'subnormals flushed to zero'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(kernels.path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr  # fast-math linking would turn on flush-to-zero process-wide

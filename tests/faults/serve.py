@@ -139,7 +139,7 @@ class Servers:
         port, log = free_port(), self.tmp_path / f"serve-{len(self.started)}.log"
         cmd = [*_CLI, "serve", "--model", str(self.model_dir), "--cache-dir", str(self.tmp_path / "home"),
                "--kv-dir", str(kv_dir), "--port", str(port), "--dtype", "float32", "--block-size",
-               str(BLOCK_SIZE), "--log-level", "info", *extra]
+               str(BLOCK_SIZE), "--log-level", "info", "--fixed-costs", *extra]
         proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                                 env={**os.environ, "HF_HUB_OFFLINE": "1"})
         server = Server(proc, port, log, self.model_dir.name, api_key)

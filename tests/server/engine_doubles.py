@@ -33,6 +33,9 @@ class _Wrapper:
     def queue_depth(self) -> int:
         return self.inner.queue_depth
 
+    def counters(self) -> Any:
+        return self.inner.counters()
+
     def step(self) -> int:
         return self.inner.step()
 

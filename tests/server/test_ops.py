@@ -29,7 +29,9 @@ def test_healthz_and_metrics(server, http) -> None:  # noqa: ANN001
                    'loopcache_requests_total{api="openai",status="404"} 1.0',
                    "loopcache_ttft_seconds_bucket", 'loopcache_cached_tokens_total{tier="memory"}',
                    "loopcache_computed_tokens_total", 'loopcache_store_bytes{tier="disk"}',
-                   'loopcache_store_evictions_total{tier="memory"}', "loopcache_queue_depth 0.0"):
+                   'loopcache_store_evictions_total{tier="memory"}', "loopcache_queue_depth 0.0",
+                   "loopcache_running_sequences 0.0", 'loopcache_kv_pool_blocks{state="used"} 0.0',
+                   "loopcache_preemptions_total 0.0", "loopcache_rejected_blocks_total 0.0"):
         assert needle in text, needle
 
 

@@ -28,7 +28,7 @@ def test_warm_loop_then_restart_in_a_new_process(tiny_model, tiny_model_dir: Pat
     assert prefill_amplification(records) <= 1.1
 
     where = FreshProcess(model=str(tiny_model_dir), device="cpu", dtype="float32", home=str(tmp_path / "home"),
-                         cache_root=str(tiers.root), block_size=16)
+                         cache_root=str(tiers.root), block_size=16, learn_costs=False)
     request = ResumeRequest(where, session_id="s1", state=loop.to_state(), baseline=True)
     out = run_in_subprocess(request, timeout_s=300)
     resumed, baseline = out["record"], out["baseline"]

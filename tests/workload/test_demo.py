@@ -16,7 +16,8 @@ from loopcache.workload.demo import run_demo
 
 
 def test_demo_runs_the_loop_then_resumes_from_disk(tiny_model_dir: Path, tmp_path: Path) -> None:
-    config = RunConfig(str(tiny_model_dir), "cpu", "float32", tmp_path, TierConfig(root=tmp_path), EngineConfig(16))
+    config = RunConfig(str(tiny_model_dir), "cpu", "float32", tmp_path, TierConfig(root=tmp_path),
+                       EngineConfig(16, learn_costs=False))  # the tiny model prefills faster than it loads
     out = io.StringIO()
     shape = LoopShape(system_tokens=100, tool_tokens=50, output_tokens=10, max_steps=4)
     run_demo(config, shape, Console(file=out, width=120), tmp_path / "demo.json")

@@ -11,6 +11,7 @@
  * vectorises the inner loops for whatever the CPU has. OpenMP threads are the ones torch uses (one runtime
  * per process). bf16 values are uint16_t bit patterns.
  */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -117,7 +118,7 @@ static inline void lc_attend_chunk(const uint16_t *qh, float scaling, const uint
     float qf[LC_MAX_GROUP][256];
     float top[LC_MAX_GROUP];
     for (int j = 0; j < group; j++) {
-        top[j] = -INFINITY;
+        top[j] = -FLT_MAX;
         for (int d = 0; d < DIM; d++) {
             acc[j][d] = 0.0f;
             qf[j][d] = bf16_to_f32(qh[j * DIM + d]);
@@ -166,7 +167,7 @@ static inline void lc_attend_chunk_avx512(const uint16_t *qh, float scaling, con
     __m512bh qv[LC_AVX_GROUP][4];
     float top[LC_MAX_GROUP];
     for (int j = 0; j < group; j++) {
-        top[j] = -INFINITY;
+        top[j] = -FLT_MAX;
         for (int p = 0; p < NP; p++) qv[j][p] = (__m512bh)_mm512_loadu_si512((const void *)(qh + j * DIM + p * 32));
     }
     for (int t = 0; t < n; t++) {
@@ -244,7 +245,7 @@ int lc_attend_one_bf16(const uint16_t *q, float scaling, const uint16_t *k, cons
     }
     for (int h = 0; h < kv_heads; h++) {
         for (int j = 0; j < group; j++) {
-            float top = -INFINITY, total = 0.0f;
+            float top = -FLT_MAX, total = 0.0f;
             for (int c = 0; c < chunks; c++) {
                 float m = tops[(long)(h * chunks + c) * group + j];
                 top = m > top ? m : top;
