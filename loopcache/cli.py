@@ -12,7 +12,7 @@ from loopcache.cli_options import BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, ModelO
 from loopcache.kvcache.tier_config import TierConfig, default_home
 
 
-def _disk(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
+def disk_tier(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
     """The disk tier under `home`; an unusable directory or index is a clear error (exit 2), never a trace."""
     from loopcache.kvcache.disk import DiskStore
     from loopcache.kvcache.disk_errors import DiskStoreError
@@ -80,7 +80,7 @@ def _register_engine_commands(app: typer.Typer) -> None:
     @cache.command("stats")
     def cache_stats(cache_dir: HomeOpt = None) -> None:
         """Entries and bytes per tier."""
-        with _disk(cache_dir) as disk:
+        with disk_tier(cache_dir) as disk:
             s = disk.stats()
             typer.echo(f"{s.name}: {s.num_entries} blocks, {s.bytes_used / 2**20:.1f} MiB of "
                        f"{s.capacity_bytes / 2**30:.1f} GiB ({disk.root})")
@@ -95,7 +95,7 @@ def _register_engine_commands(app: typer.Typer) -> None:
         servers use the cache. Exit 1 if anything was wrong."""
         from loopcache.kvcache.disk_errors import DiskStoreError
 
-        with _disk(cache_dir) as disk:
+        with disk_tier(cache_dir) as disk:
             try:
                 report = disk.check_integrity(deep=deep)
             except DiskStoreError as exc:
@@ -122,7 +122,7 @@ def _register_engine_commands(app: typer.Typer) -> None:
         """Remove expired entries, abandoned writes and orphan files. Safe while servers use the cache."""
         from loopcache.kvcache.disk_errors import DiskStoreError
 
-        with _disk(cache_dir) as disk:
+        with disk_tier(cache_dir) as disk:
             try:
                 removed = disk.gc()
             except DiskStoreError as exc:
@@ -138,7 +138,7 @@ def _register_engine_commands(app: typer.Typer) -> None:
         """Delete every cached block. Safe while servers use the cache (their writes in flight are dropped)."""
         from loopcache.kvcache.disk_errors import DiskStoreError
 
-        with _disk(cache_dir) as disk:
+        with disk_tier(cache_dir) as disk:
             if not yes:
                 typer.confirm(f"delete all {disk.stats().num_entries} blocks in {disk.root}?", abort=True)
             try:
@@ -185,6 +185,8 @@ def build_app() -> typer.Typer:
     register_audit(app)
     from loopcache.server.commands import register as register_server
     register_server(app)
+    from loopcache.sessions.commands import register as register_sessions
+    register_sessions(app)
     return app
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from loopcache.engine.config import EngineConfig
 from loopcache.kvcache.tier_config import TierConfig, default_home
+from loopcache.sessions.config import SessionConfig
 
 DEVICES = ("cpu", "cuda")
 DTYPES = ("bfloat16", "float32", "float16")
@@ -21,6 +22,7 @@ class RunConfig:
     tiers: TierConfig = field(default_factory=lambda: TierConfig(root=default_home()))
     engine: EngineConfig = field(default_factory=EngineConfig)
     use_cache: bool = True
+    sessions: SessionConfig = field(default_factory=SessionConfig)
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:

@@ -14,6 +14,7 @@ stores the KV it computed, so nothing computed is wasted.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence as Seq
@@ -35,9 +36,11 @@ from loopcache.engine.sequence import Sequence
 from loopcache.engine.stats import EngineCounters, RequestStats
 from loopcache.kvcache.tiered import TieredStore
 from loopcache.model.loader import LoadedModel
+from loopcache.sessions.manager import SessionManager, StepOutcome
 
 Message = Mapping[str, Any]
 
+log = logging.getLogger(__name__)
 __all__ = ["Completion", "Engine", "Failure", "PromptTooLongError", "TextDelta"]
 
 
@@ -47,9 +50,11 @@ class PromptTooLongError(ValueError):
 
 class Engine:
     def __init__(self, model: LoadedModel, store: TieredStore | None, config: EngineConfig | None = None,
-                 cost: CostModel | None = None, kernels: NativeKernels | None = None) -> None:
+                 cost: CostModel | None = None, kernels: NativeKernels | None = None,
+                 sessions: SessionManager | None = None) -> None:
         self.model = model
         self.store = store
+        self.sessions = sessions
         self.config = config or EngineConfig()
         torch_dtype = next(model.model.parameters()).dtype
         self.pool = BlockPool(model.num_layers, model.num_kv_heads, model.head_dim, self.config.block_size,
@@ -103,6 +108,8 @@ class Engine:
             sink=sink,
             use_cache=use_cache and self.store is not None,
         )
+        if self.sessions is not None and session_id and seq.use_cache:
+            self._session_call("arrival", self.sessions.arrived, session_id, namespace)
         self.scheduler.add(seq)
         return seq
 
@@ -257,10 +264,14 @@ class Engine:
         )
 
     def check_integrity(self) -> None:
-        """Raise AssertionError if the scheduler's sequences and the pool disagree."""
+        """Raise AssertionError if the scheduler's sequences and the pool disagree, or the sessions' books."""
         self.scheduler.check_integrity()
+        problems = self.sessions.check_integrity() if self.sessions is not None else []
+        assert not problems, problems
 
     def close(self) -> None:
+        if self.sessions is not None:
+            self.sessions.close()
         if self.store is not None:
             self.store.close()
 
@@ -312,8 +323,20 @@ class Engine:
         tail = seq.detokenizer.flush()
         if tail:
             seq.emit(TextDelta(tail, seq.output_ids[-1]))
-        seq.emit(Completion(seq.detokenizer.text, tuple(seq.output_ids), tuple(seq.prompt_ids), reason,
-                            self._stats(seq)))
+        stats = self._stats(seq)
+        if self.sessions is not None and seq.session_id and seq.use_cache:
+            self._session_call("step record", self.sessions.finished, StepOutcome(
+                seq.session_id, seq.namespace, seq.prompt_ids, seq.output_ids, stats.cached_tokens,
+                stats.cached_tokens_by_tier, stats.computed_tokens, stats.ttft_s, seq.held_keys()))
+        seq.emit(Completion(seq.detokenizer.text, tuple(seq.output_ids), tuple(seq.prompt_ids), reason, stats))
+
+    @staticmethod
+    def _session_call(what: str, call: Callable[..., Any], *args: Any) -> None:
+        """Sessions are bookkeeping: a failure there is logged, never fails the request."""
+        try:
+            call(*args)
+        except Exception:  # noqa: BLE001
+            log.exception("session %s failed", what)
 
     @staticmethod
     def _stats(seq: Sequence) -> RequestStats:

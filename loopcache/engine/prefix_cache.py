@@ -201,10 +201,12 @@ class PrefixCache:
         if prompt_len % bs and prompt_block < len(keys):
             tails.add(prompt_block)
         layout, ids = self.layout(seq.namespace), seq.token_ids
+        seq.tail_keys = []  # the latest tails (after a preemption, the final ones replace the earlier)
         for i in sorted(tails):
             end = min((i + 1) * bs, n)
             kv = pool.read(seq.blocks[i], end - i * bs)
             key = tail_key(parents[i], layout.namespace, layout.fingerprint, ids[i * bs], seq.session_id or "")
             self.store.put(block_from_kv(kv, key, parents[i], ids[i * bs : end], layout))
+            seq.tail_keys.append(key)
         seq.stored_blocks += len(tails)
         return len(tails)

@@ -58,6 +58,7 @@ class Sequence:
     num_computed: int = 0
     block_hashes: list[BlockHash] = field(default_factory=list)  # keys of full blocks of token_ids, a prefix
     num_blocks_stored: int = 0  # leading full blocks known to be in the store (loaded or put)
+    tail_keys: list[BlockHash] = field(default_factory=list)  # tail slots it stored when it ended
     first_prefix: CachedPrefix | None = None  # what the first admission loaded: the figures usage reports
     num_prompt_computed: int = 0  # prompt tokens this sequence ran prefill on (over all admissions)
     finish_reason: str | None = None
@@ -73,6 +74,10 @@ class Sequence:
 
     def __post_init__(self) -> None:
         self.sampler = Sampler(self.params)
+
+    def held_keys(self) -> list[BlockHash]:
+        """The store keys this sequence's KV lives under: its full blocks, then its tail slots."""
+        return [*self.block_hashes[: self.num_blocks_stored], *self.tail_keys]
 
     @property
     def token_ids(self) -> list[int]:

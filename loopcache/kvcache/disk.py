@@ -25,7 +25,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
@@ -37,6 +37,7 @@ from loopcache.kvcache.disk_errors import (
     DirectoryUnusableError, DiskStoreError, IndexBusyError, StoreClosedError, is_disk_full,
 )
 from loopcache.kvcache.entry_table import EntryTable, PutResult
+from loopcache.kvcache.eviction import EvictionPolicy
 from loopcache.kvcache.index_lock import IndexLock
 from loopcache.kvcache.index_rebuild import EntryDefaults, RebuildResult, open_index
 from loopcache.kvcache.store import Counters, IntegrityReport, StoreStats
@@ -75,6 +76,7 @@ class DiskStore:
         name: str = "disk",
         clock: Callable[[], float] = time.time,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        policy: EvictionPolicy | None = None,
     ) -> None:
         if isinstance(capacity_bytes, bool) or not isinstance(capacity_bytes, int) or capacity_bytes <= 0:
             raise ValueError(f"capacity_bytes must be a positive int, got {capacity_bytes!r}")
@@ -107,7 +109,7 @@ class DiskStore:
             raise
         self._identity = self._files.identity()
         self._entries = EntryTable(self._index, self._files, capacity_bytes,
-                                   lambda what, exc: self._failed(what, exc, write=True))
+                                   lambda what, exc: self._failed(what, exc, write=True), policy)
         try:
             if self._entries.used() > capacity_bytes:
                 self._make_room(0)  # reopened with a smaller capacity: shrink now, the limit is hard
@@ -142,6 +144,11 @@ class DiskStore:
         """Remove `key` (also an in-flight write, whose put then returns False). True if this call removed it."""
         sql = "SELECT id, path FROM entries WHERE key = ?"
         return self._guarded("delete", False, lambda: self._entries.remove(self._index.rows(sql, (key.hex,))) > 0)
+
+    def set_expiry(self, keys: Iterable[BlockHash], expires_at: float) -> int:
+        """Give stored `keys` a new expiry time (a session's retention policy). Returns how many changed."""
+        hexes = [(expires_at, k.hex) for k in keys]
+        return self._guarded("set expiry", 0, lambda: self._entries.set_expiry(hexes))
 
     def keys(self) -> Iterator[BlockHash]:
         """A snapshot of the ready, unexpired keys."""

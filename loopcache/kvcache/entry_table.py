@@ -27,8 +27,10 @@ from typing import TypeVar
 import numpy as np
 
 from loopcache.kvcache.block_files import BlockFiles
+from loopcache.kvcache.block_hash import BlockHash
 from loopcache.kvcache.disk_errors import is_disk_full
 from loopcache.kvcache.disk_index import DYING, DiskIndex
+from loopcache.kvcache.eviction import EvictionPolicy, choose_victims
 
 T = TypeVar("T")
 Row = tuple[int, str]  # (entry id, path relative to root)
@@ -64,10 +66,12 @@ class EntryTable:
     """Entry rows of `index` and their files in `files`. `on_error` hears of files that could not be
     unlinked (their rows stay DYING, still counted, until gc finishes them)."""
 
-    def __init__(self, index: DiskIndex, files: BlockFiles, capacity_bytes: int, on_error: ErrorSink) -> None:
+    def __init__(self, index: DiskIndex, files: BlockFiles, capacity_bytes: int, on_error: ErrorSink,
+                 policy: EvictionPolicy | None = None) -> None:
         self.index = index
         self.files = files
         self.capacity_bytes = capacity_bytes
+        self.policy = policy
         self._on_error = on_error
 
     def used(self, db: sqlite3.Connection | None = None) -> int:
@@ -107,18 +111,15 @@ class EntryTable:
             unlinked = self._unlink(victims)
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def _lru(db: sqlite3.Connection, excess: int) -> list[Row] | None:
-        """The least recently used ready rows worth `excess` bytes; None if all ready rows are not enough."""
-        victims: list[Row] = []
-        lru = db.execute("SELECT id, path, nbytes FROM entries WHERE state = 1 ORDER BY last_access, id")
-        for row_id, rel, size in lru:
-            victims.append((row_id, rel))
-            excess -= size
-            if excess <= 0:
-                break
-        lru.close()
-        return victims if excess <= 0 else None
+    def _lru(self, db: sqlite3.Connection, excess: int) -> list[Row] | None:
+        """Ready rows worth `excess` bytes, least recently used first (in the policy's classes, if any); None
+        if the evictable rows are not enough."""
+        lru = db.execute("SELECT id, path, nbytes, key FROM entries WHERE state = 1 ORDER BY last_access, id")
+        try:
+            rows = (((row_id, rel), BlockHash.from_hex(key), size) for row_id, rel, size, key in lru)
+            return choose_victims(rows, excess, self.policy)
+        finally:
+            lru.close()
 
     def _unlink(self, dying: list[Row]) -> list[Row]:
         """Unlink the files of dying rows; the rows whose file is gone. A file that cannot be unlinked
@@ -220,7 +221,8 @@ class EntryTable:
                 if victims is None:
                     if all_or_nothing:
                         return None
-                    victims = [(row_id, rel) for row_id, rel in db.execute("SELECT id, path FROM entries WHERE state = 1")]
+                    victims = [(row_id, rel) for row_id, rel, key in db.execute("SELECT id, path, key FROM entries "
+                               "WHERE state = 1") if self.policy is None or self.policy.rank(BlockHash.from_hex(key)) is not None]
                 db.executemany("UPDATE entries SET state = 2 WHERE id = ?", [(v[0],) for v in victims])
                 return victims
 
@@ -229,6 +231,12 @@ class EntryTable:
             return None
         self.finish(victims)
         return len(victims)
+
+    def set_expiry(self, expiry_by_key: list[tuple[float, str]]) -> int:
+        """Set `expires_at` of the listed (expires_at, key) entries that are not being removed."""
+        with self.index.txn() as db:
+            sql = "UPDATE entries SET expires_at = ? WHERE key = ? AND state != 2"
+            return sum(db.execute(sql, pair).rowcount for pair in expiry_by_key)
 
     def remove_orphans(self) -> int:
         """Unlink block files whose key has no row (checked under the write lock: no writer can place one)."""

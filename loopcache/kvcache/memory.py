@@ -1,4 +1,5 @@
-"""MemoryStore: the fastest tier, an LRU map bounded in bytes. It doubles as the fake store in tests."""
+"""MemoryStore: the fastest tier, a map bounded in bytes (least recently used evicted first, or in the order
+an `EvictionPolicy` gives). It doubles as the fake store in tests."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 
 from loopcache.kvcache.block import KVBlock
 from loopcache.kvcache.block_hash import BlockHash
+from loopcache.kvcache.eviction import EvictionPolicy, choose_victims
 from loopcache.kvcache.store import Counters, IntegrityReport, StoreStats
 
 DEFAULT_MEMORY_BYTES = 2 * 2**30
@@ -19,11 +21,13 @@ class MemoryStore:
     Invariant: `bytes_used` equals the sum of the payload sizes held and never exceeds `capacity_bytes`.
     """
 
-    def __init__(self, capacity_bytes: int = DEFAULT_MEMORY_BYTES, name: str = "memory") -> None:
+    def __init__(self, capacity_bytes: int = DEFAULT_MEMORY_BYTES, name: str = "memory",
+                 policy: EvictionPolicy | None = None) -> None:
         if capacity_bytes <= 0:
             raise ValueError("capacity_bytes must be positive")
         self.name = name
         self.capacity_bytes = capacity_bytes
+        self.policy = policy
         self._blocks: OrderedDict[BlockHash, KVBlock] = OrderedDict()
         self._bytes_used = 0
         self._counters = Counters()
@@ -44,13 +48,18 @@ class MemoryStore:
             if block.nbytes > self.capacity_bytes:
                 self._counters.rejected += 1
                 return False
-            old = self._blocks.pop(block.key, None)
-            if old is not None:
-                self._bytes_used -= old.nbytes
-            while self._bytes_used + block.nbytes > self.capacity_bytes:
-                _, evicted = self._blocks.popitem(last=False)
-                self._bytes_used -= evicted.nbytes
+            old = self._blocks.get(block.key)
+            excess = self._bytes_used - (old.nbytes if old is not None else 0) + block.nbytes - self.capacity_bytes
+            others = ((k, k, b.nbytes) for k, b in self._blocks.items() if k != block.key)
+            victims = choose_victims(others, excess, self.policy)
+            if victims is None:  # the rest is protected (pinned)
+                self._counters.rejected += 1
+                return False
+            for key in victims:
+                self._bytes_used -= self._blocks.pop(key).nbytes
                 self._counters.evictions += 1
+            if old is not None:
+                self._bytes_used -= self._blocks.pop(block.key).nbytes
             self._blocks[block.key] = block
             self._bytes_used += block.nbytes
             self._counters.puts += 1

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from loopcache.kvcache.disk import DiskStore
 from loopcache.kvcache.disk_errors import DiskStoreError
+from loopcache.kvcache.eviction import EvictionPolicy
 from loopcache.kvcache.memory import DEFAULT_MEMORY_BYTES, MemoryStore
 from loopcache.kvcache.store import Store
 from loopcache.kvcache.tiered import TieredStore
@@ -48,17 +51,20 @@ class TierConfig:
         return self.root / "kv"
 
 
-def open_tiers(config: TierConfig) -> TieredStore:
-    """Open the configured tiers, fastest first. Close the result (it drains pending disk writes).
+def open_tiers(config: TierConfig, memory_policy: EvictionPolicy | None = None,
+               disk_policy: EvictionPolicy | None = None, clock: Callable[[], float] = time.time) -> TieredStore:
+    """Open the configured tiers, fastest first, each evicting in its policy's order (None: LRU). Close the
+    result (it drains pending disk writes).
 
     A disk tier that cannot be opened (unusable directory, index busy past the bound, newer schema) is left
     out with a logged error when a memory tier remains to serve with; without one, the error is raised."""
     tiers: list[Store] = []
     if config.memory:
-        tiers.append(MemoryStore(config.memory_bytes))
+        tiers.append(MemoryStore(config.memory_bytes, policy=memory_policy))
     if config.disk:
         try:
-            tiers.append(DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s))
+            tiers.append(DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s,
+                                   clock=clock, policy=disk_policy))
         except (DiskStoreError, OSError) as exc:
             if not tiers:
                 raise

@@ -20,6 +20,7 @@ from loopcache.server.errors import APIError, error_body
 from loopcache.server.prompt import anthropic_prompt
 from loopcache.server.sse import named_event, sse_response
 from loopcache.server.state import Generation, ServerState
+from loopcache.server.retention_hints import anthropic_hint
 from loopcache.server.tenants import resolve_session_id
 from loopcache.server.tool_parser import ParsedOutput, ToolCall, ToolCallStream, parse_tool_calls
 from loopcache.server.usage import anthropic_usage
@@ -63,8 +64,8 @@ def build_anthropic_router() -> APIRouter:
         stop = tuple(body.stop_sequences or ())
         params = state.sampling(body.max_tokens, body.temperature, body.top_p, None, stop)
         session_id = resolve_session_id(request.headers, body.metadata.user_id if body.metadata else None)
-        gen = await state.start(prompt, params, session_id, tenant)
         raw = body.model_dump(exclude_none=True)
+        gen = await state.start(prompt, params, session_id, tenant, anthropic_hint(raw))
         mid = "msg_" + uuid.uuid4().hex[:24]
         if body.stream:
             return sse_response(_stream(state, gen, mid, body.model, bool(prompt.tools), session_id, raw))

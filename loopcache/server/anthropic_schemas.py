@@ -1,7 +1,7 @@
 """Request bodies of the Anthropic Messages API (pydantic: the HTTP edge only).
 
-`cache_control` is accepted on every block, tool and system part, and ignored: loopcache caches every
-prefix anyway. Unknown top-level fields are rejected, as Anthropic does.
+`cache_control` is accepted on every block, tool and system part: loopcache caches every prefix anyway,
+and a `ttl` pins the session for that long (retention_hints.py). Unknown top-level fields are rejected, as Anthropic does.
 """
 
 from __future__ import annotations

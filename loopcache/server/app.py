@@ -21,6 +21,7 @@ from loopcache.server.config import ServerConfig
 from loopcache.server.errors import install_error_handlers
 from loopcache.server.metrics import CONTENT_TYPE, ServerMetrics
 from loopcache.server.openai_routes import build_openai_router
+from loopcache.server.session_routes import build_session_router
 from loopcache.server.state import ServerState
 from loopcache.server.trace_log import TraceLog
 from loopcache.server.worker import EngineWorker
@@ -36,9 +37,10 @@ def model_names(engine: Any, config: ServerConfig) -> tuple[str, ...]:
 def create_app(engine: Any, config: ServerConfig) -> FastAPI:
     """The server app for `engine`. The app owns the engine from now on: it closes it on shutdown."""
     worker = EngineWorker(engine, config.max_queue)
-    metrics = ServerMetrics(getattr(engine, "store", None), worker.stats)
+    sessions = getattr(engine, "sessions", None)
+    metrics = ServerMetrics(getattr(engine, "store", None), worker.stats, sessions)
     trace = TraceLog(config.trace_log) if config.trace_log is not None else None
-    state = ServerState(worker, config, metrics, trace, model_names(engine, config))
+    state = ServerState(worker, config, metrics, trace, model_names(engine, config), sessions)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +60,7 @@ def create_app(engine: Any, config: ServerConfig) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_openai_router())
     app.include_router(build_anthropic_router())
+    app.include_router(build_session_router())
 
     @app.get("/healthz")
     async def healthz() -> dict[str, Any]:

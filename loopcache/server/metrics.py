@@ -13,7 +13,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from loopcache.engine.stats import RequestStats
+from loopcache.server.session_metrics import SessionCollector
 from loopcache.server.worker import WorkerStats
+from loopcache.sessions.manager import SessionManager
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _TTFT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -69,7 +71,7 @@ class _StateCollector(Collector):
 
 
 class ServerMetrics:
-    def __init__(self, store: Any, worker_stats: Callable[[], WorkerStats]) -> None:
+    def __init__(self, store: Any, worker_stats: Callable[[], WorkerStats], sessions: SessionManager | None = None) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("loopcache_requests", "HTTP API requests", ["api", "status"], registry=r)
@@ -83,6 +85,8 @@ class ServerMetrics:
         self.skipped_tokens = Counter("loopcache_skipped_cached_tokens",
                                       "Cached prompt tokens recomputed (cheaper than loading)", registry=r)
         r.register(_StateCollector(store, worker_stats))
+        if sessions is not None:
+            r.register(SessionCollector(sessions))
 
     def observe_request(self, api: str, status: int) -> None:
         self.requests.labels(api, str(status)).inc()

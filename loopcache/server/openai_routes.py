@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from loopcache.server.errors import APIError
 from loopcache.server.openai_schemas import ChatCompletionRequest, CompletionRequest, stop_strings
 from loopcache.server.prompt import completion_prompt, openai_prompt
+from loopcache.server.retention_hints import openai_hint
 from loopcache.server.sse import DONE, data_line, sse_response
 from loopcache.server.state import Generation, ServerState
 from loopcache.server.tenants import resolve_session_id
@@ -71,7 +72,7 @@ def build_openai_router() -> APIRouter:
         max_tokens = body.max_completion_tokens or body.max_tokens or state.config.default_max_tokens
         params = state.sampling(max_tokens, body.temperature, body.top_p, body.seed, stop_strings(body.stop))
         session_id = resolve_session_id(request.headers, body.prompt_cache_key, body.user)
-        gen = await state.start(prompt, params, session_id, tenant)
+        gen = await state.start(prompt, params, session_id, tenant, openai_hint(body.prompt_cache_retention))
         raw = body.model_dump(exclude_none=True)
         cid, created = "chatcmpl-" + uuid.uuid4().hex[:24], int(time.time())
         if body.stream:

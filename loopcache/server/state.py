@@ -20,6 +20,8 @@ from loopcache.server.trace_log import TraceLog
 from loopcache.server.worker import (
     EngineWorker, Failed, Finished, GenerationRequest, Job, QueueFullError, Started, WorkerClosedError,
 )
+from loopcache.sessions.manager import SessionManager
+from loopcache.sessions.policy import RetentionHint
 
 
 MIN_TEMPERATURE = 1e-3
@@ -84,6 +86,7 @@ class ServerState:
     metrics: ServerMetrics
     trace: TraceLog | None
     model_names: tuple[str, ...]
+    sessions: SessionManager | None = None
 
     def tenant(self, headers: Mapping[str, str]) -> Tenant:
         try:
@@ -109,9 +112,13 @@ class ServerState:
             stop=stop,
         )
 
-    async def start(self, prompt: Prompt, params: SamplingParams, session_id: str | None, tenant: Tenant) -> Generation:
-        """Queue the generation and wait until the engine has accepted its prompt (or refused it)."""
+    async def start(self, prompt: Prompt, params: SamplingParams, session_id: str | None, tenant: Tenant,
+                    retention: RetentionHint | None = None) -> Generation:
+        """Queue the generation and wait until the engine has accepted its prompt (or refused it). A retention
+        hint (cache_control ttl, prompt_cache_retention) pins the session first, where its share allows."""
         started_at = time.time()
+        if retention is not None and retention.pin_s is not None and session_id and self.sessions is not None:
+            await asyncio.to_thread(self.sessions.apply_hint, tenant.namespace, session_id, retention)
         request = GenerationRequest(prompt, params, session_id, tenant.namespace)
         try:
             job = self.worker.submit(request, asyncio.get_running_loop())

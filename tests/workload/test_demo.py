@@ -25,7 +25,8 @@ def test_demo_runs_the_loop_then_resumes_from_disk(tiny_model_dir: Path, tmp_pat
     assert [s["step"] for s in report["steps"]] == [1, 2, 3]
     assert report["prefill_amplification"] <= 1.1
     resumed, uncached = report["restart"]["resumed"], report["restart"]["uncached"]
-    assert resumed["step"] == 4 and resumed["cached_tokens_by_tier"] == {"disk": resumed["cached_tokens"]}
+    by_tier = resumed["cached_tokens_by_tier"]  # the memory tier starts empty: "memory" is the start-up prefetch
+    assert resumed["step"] == 4 and set(by_tier) <= {"disk", "memory"} and sum(by_tier.values()) == resumed["cached_tokens"]
     assert resumed["cached_tokens"] > 0 and resumed["computed_tokens"] <= resumed["fresh_tokens"] + 1
     assert uncached["cached_tokens"] == 0 and uncached["prompt_tokens"] == resumed["prompt_tokens"]
     text = out.getvalue()
