@@ -3,6 +3,7 @@ function that turns them into a `RunConfig`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,6 +11,7 @@ import typer
 
 from loopcache.config import RunConfig
 from loopcache.engine.config import DEFAULT_POOL_BYTES, EngineConfig
+from loopcache.sessions.config import SessionConfig
 
 ModelOpt = Annotated[str, typer.Option("--model", help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu or cuda")]
@@ -27,6 +29,9 @@ StepTokensOpt = Annotated[int, typer.Option("--step-tokens", help="token budget 
 PoolOpt = Annotated[int, typer.Option("--kv-pool-mib", help="KV pool of running sequences, MiB (hard limit)")]
 LearnCostsOpt = Annotated[bool, typer.Option("--learn-costs/--fixed-costs", help="decide load-vs-recompute from "
                                              "measured timings, or from fixed priors (reproducible runs)")]
+EvictionOpt = Annotated[str, typer.Option("--eviction", help="session: session-aware eviction and prefetch "
+                                         "(docs/sessions.md); lru: plain least recently used")]
+PinShareOpt = Annotated[float, typer.Option("--pin-share", help="the most of the disk tier pins may hold (0-1]")]
 
 
 def run_config(
@@ -42,11 +47,15 @@ def run_config(
     step_tokens: int = 512,
     pool_mib: int = DEFAULT_POOL_BYTES // 2**20,
     learn_costs: bool = True,
+    eviction: str = "session",
+    pin_share: float = 0.5,
 ) -> RunConfig:
     """The run configuration the options describe; a bad value is a usage error naming it."""
     try:
         engine = EngineConfig(block_size=block_size, step_tokens=step_tokens, max_running=max_running,
                               pool_bytes=pool_mib * 2**20, threads=threads, learn_costs=learn_costs)
-        return RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache)
+        sessions = SessionConfig(eviction=eviction, pin_share=pin_share, prefetch=eviction == "session")
+        return replace(RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache),
+                       sessions=sessions)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc

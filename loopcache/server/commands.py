@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from loopcache.cli_options import (
-    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PoolOpt, StepTokensOpt,
-    ThreadsOpt, run_config,
+    BlockOpt, DeviceOpt, DtypeOpt, EvictionOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PinShareOpt,
+    PoolOpt, StepTokensOpt, ThreadsOpt, run_config,
 )
 
 
@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
                              "request (the audit's openai-log format)")] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="serve without any KV cache (for "
                                                "comparisons)")] = False,
+        eviction: EvictionOpt = "session",
+        pin_share: PinShareOpt = 0.5,
         log_level: Annotated[str, typer.Option("--log-level")] = "info",
     ) -> None:
         """Serve the OpenAI- and Anthropic-compatible APIs with a persistent KV cache."""
@@ -54,7 +56,7 @@ def register(app: typer.Typer) -> None:
         if api_key and api_keys_file:
             raise typer.BadParameter("give --api-key or --api-keys-file, not both")
         run = run_config(model, device, dtype, cache_dir, block_size, kv_dir, not no_cache, threads, max_running,
-                         step_tokens, kv_pool_mib, learn_costs)
+                         step_tokens, kv_pool_mib, learn_costs, eviction, pin_share)
         try:
             keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
             server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)

@@ -22,9 +22,9 @@ from loopcache.workload.agent_loop import LoopShape, system_prompt, tool_result
 class MixShape:
     sessions: int = 16
     steps: int = 10
-    system_tokens: int = 400
-    tool_tokens: int = 120
-    output_tokens: int = 8
+    system_tokens: int = 300
+    tool_tokens: int = 80
+    output_tokens: int = 4
     stagger_s: float = 240.0
     tool_gap_s: tuple[float, float] = (2.0, 20.0)
     human_gap_s: tuple[float, float] = (600.0, 3600.0)
