@@ -77,7 +77,13 @@ def main() -> None:
     for policy in args.policies.split(","):
         results[policy] = run_policy(policy, model, shape, memory_bytes, disk_bytes, engine_config,
                                      lambda line: print(line, flush=True))
+        _write(args, shape, memory_bytes, disk_bytes, results)  # after each policy: a long run keeps what it has
     _print_table(results)
+    print(f"wrote {args.json}")
+
+
+def _write(args: argparse.Namespace, shape: MixShape, memory_bytes: int, disk_bytes: int,
+           results: dict[str, dict[str, Any]]) -> None:
     out: dict[str, Any] = {
         "shape": asdict(shape), "memory_bytes": memory_bytes, "disk_bytes": disk_bytes,
         "resumed_gap_s": RESUMED_GAP_S,
@@ -88,7 +94,6 @@ def main() -> None:
         out["compaction"] = json.loads(args.compaction_json.read_text())
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=1))
-    print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

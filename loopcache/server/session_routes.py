@@ -3,6 +3,7 @@
     GET    /v1/sessions                    the tenant's sessions, most recent first
     GET    /v1/sessions/{id}               one session: policy, usage, every step, the context-growth curve
     DELETE /v1/sessions/{id}               forget it and remove the blocks only it held
+    PATCH  /v1/sessions/{id}               {"disk_ttl_s": ..., "memory_residency_s": ...}: its retention policy
     POST   /v1/sessions/{id}/pin           {"ttl_s": 3600}: eviction never touches its blocks until then
     POST   /v1/sessions/{id}/end           done: its private blocks are evicted first
     POST   /v1/sessions/{id}/prefetch      move its blocks into memory now (before its next request)
@@ -28,6 +29,12 @@ T = TypeVar("T")
 class PinRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     ttl_s: float
+
+
+class PolicyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disk_ttl_s: float | None = None
+    memory_residency_s: float | None = None
 
 
 def _manager(request: Request) -> tuple[SessionManager, str]:
@@ -82,6 +89,13 @@ def build_session_router() -> APIRouter:
         manager, namespace = _manager(request)
         removed = await _call(manager.delete, namespace, session_id)
         return {"id": session_id, "object": "session.deleted", "deleted": True, "blocks_removed": removed}
+
+    @router.patch("/v1/sessions/{session_id}")
+    async def update_policy(session_id: str, body: PolicyRequest, request: Request) -> dict[str, Any]:
+        manager, namespace = _manager(request)
+        changes = body.model_dump(exclude_unset=True)
+        policy = await _call(manager.update_policy, namespace, session_id, changes)
+        return {"id": session_id, "object": "session.policy", "policy": policy.to_dict()}
 
     @router.post("/v1/sessions/{session_id}/pin")
     async def pin_session(session_id: str, body: PinRequest, request: Request) -> dict[str, Any]:

@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from loopcache.kvcache.block_hash import BlockHash
 from loopcache.kvcache.tiered import TieredStore
 from loopcache.sessions.book import SessionBook, SessionRef
-from loopcache.sessions.policy import RetentionHint, RetentionPolicy
+from loopcache.sessions.policy import PolicyError, RetentionHint, RetentionPolicy
 from loopcache.sessions.prefetch import Prefetcher
 from loopcache.sessions.registry import SessionInfo, SessionRegistry, StepRecord
 
@@ -178,8 +179,21 @@ class SessionManager:
             return str(exc)
         return None
 
-    def set_policy(self, namespace: str, session_id: str, policy: RetentionPolicy) -> None:
-        self._set_policy((namespace, session_id), policy, self.clock())
+    def update_policy(self, namespace: str, session_id: str, changes: dict[str, Any]) -> RetentionPolicy:
+        """Change `disk_ttl_s` / `memory_residency_s` of a session (created if new). Raises PolicyError."""
+        ref = (namespace, session_id)
+        allowed = {"disk_ttl_s", "memory_residency_s"}
+        if set(changes) - allowed:
+            raise PolicyError(f"only {sorted(allowed)} can be changed here, got {sorted(changes)}")
+        current = self._policy(ref)
+        merged = {**current.to_dict(), **changes}
+        if merged.get("disk_ttl_s") is None:
+            merged["disk_ttl_s"] = self.default_policy.disk_ttl_s
+        policy = RetentionPolicy.from_dict(merged)
+        now = self.clock()
+        self._set_policy(ref, policy, now)
+        self._apply_disk_ttl(ref, now)
+        return policy
 
     def end(self, namespace: str, session_id: str) -> None:
         """The session is done: its private blocks are evicted first from now on."""

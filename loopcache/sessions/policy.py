@@ -20,6 +20,7 @@ from typing import Any
 
 DEFAULT_DISK_TTL_S = 7 * 86400.0
 MAX_PIN_S = 30 * 86400.0
+MAX_DISK_TTL_S = 10 * 365 * 86400.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -52,7 +53,7 @@ class RetentionPolicy:
     ended: bool = False
 
     def __post_init__(self) -> None:
-        check_seconds(self.disk_ttl_s, "disk_ttl_s", 10 * 365 * 86400.0)
+        check_seconds(self.disk_ttl_s, "disk_ttl_s", MAX_DISK_TTL_S)
         if self.memory_residency_s is not None:
             check_seconds(self.memory_residency_s, "memory_residency_s", MAX_PIN_S)
 

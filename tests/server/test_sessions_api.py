@@ -96,6 +96,11 @@ def test_pin_end_prefetch_delete(make_server: ServerFactory, tiny_model: Any, tm
         assert http.post("/v1/sessions/new/pin", json={"ttl_s": 5}).status_code == 200  # pinned before its first step
         assert http.get("/v1/sessions/new").json()["steps"] == []
         assert http.post("/v1/sessions/nope/prefetch").status_code == 404
+        patched = http.patch("/v1/sessions/s", json={"disk_ttl_s": 3600, "memory_residency_s": 20})
+        assert patched.status_code == 200 and patched.json()["policy"]["disk_ttl_s"] == 3600
+        assert http.get("/v1/sessions/s").json()["policy"]["memory_residency_s"] == 20
+        assert http.patch("/v1/sessions/s", json={"disk_ttl_s": "soon"}).status_code == 400
+        assert http.patch("/v1/sessions/s", json={"disk_ttl_s": 0}).status_code == 400
         queued = http.post("/v1/sessions/s/prefetch").json()["blocks_queued"]
         assert queued >= 1
         assert http.post("/v1/sessions/s/end").json()["ended"] is True

@@ -22,6 +22,7 @@ from loopcache.kvcache.tiered import TieredStore
 from loopcache.sessions.book import SessionBook
 from loopcache.sessions.eviction import DiskRetention, MemoryResidency
 from loopcache.sessions.manager import PinRefusedError, SessionManager, SessionNotFoundError
+from loopcache.sessions.policy import PolicyError
 from loopcache.sessions.registry import RegistryError, SessionRegistry
 
 BLOCK = 16
@@ -152,3 +153,26 @@ def test_processes_write_one_registry_at_once(tmp_path: Path) -> None:
     assert sorted(s.steps for s in registry.list_sessions("ns")) == [60, 60, 60]
     assert registry.check_integrity() == []
     registry.close()
+
+
+def test_a_sessions_own_disk_ttl(tiny_model: Any, tmp_path: Path) -> None:
+    clock = Clock()
+    rig = Rig(tiny_model, tmp_path, clock)
+    shared = prompt(64, 9)
+    for session in ("short", "long"):
+        rig.engine.generate([*shared, *prompt(40, len(session))], PARAMS, session_id=session, namespace="team")
+    rig.store.drain()
+    policy = rig.manager.update_policy("team", "short", {"disk_ttl_s": 100.0})
+    assert policy.disk_ttl_s == 100.0 and rig.manager.get("team", "short").policy.disk_ttl_s == 100.0
+    disk = rig.store.tiers[1]
+    private = rig.manager.book.private_keys(("team", "short"))
+    common = rig.manager.book.keys_of(("team", "short")) - private
+    assert private and common
+    clock.now += 101
+    assert not any(disk.contains(k) for k in private)  # expired on disk with the session's own TTL
+    assert all(disk.contains(k) for k in common)  # blocks another session holds keep the default TTL
+    with pytest.raises(PolicyError):
+        rig.manager.update_policy("team", "short", {"disk_ttl_s": -1})
+    with pytest.raises(PolicyError):
+        rig.manager.update_policy("team", "short", {"ended": True})
+    rig.close()
