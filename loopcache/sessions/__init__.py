@@ -1,1 +1,1 @@
-"""Sessions: registry, retention policies and pins, session-aware eviction, prefetch on resume."""
+"""Sessions: registry, retention policies and pins, session-aware eviction, prefetch on resume, compaction."""
