@@ -11,8 +11,9 @@ under the target (hysteresis), so a rewrite is followed by steps that reuse the 
 the history has grown back to the trigger. Rules, in order, at a checkpoint:
 
 1. dedupe: of tool outputs with identical text, all but the latest become a pointer to the latest;
-2. stub: tool outputs older than the last `keep_last_k` are replaced, oldest first, by a one-line stub (or
-   by the `summarize` hook's text), until the prompt is at or under the target.
+2. stub: tool outputs older than the last `keep_last_k` are replaced, oldest first (or newest first, the
+   cheaper rewrite: `stub_order`), by a one-line stub (or by the `summarize` hook's text), until the prompt
+   is at or under the target.
 
 Pure and deterministic given the same history, state and token counter; nothing here runs a model (the
 summariser is the caller's callable).
@@ -29,6 +30,14 @@ from loopcache.sessions.tool_outputs import Message, OutputRef, ToolOutput, repl
 
 CountTokens = Callable[[Sequence[Message]], int]  # tokens of the messages as the engine renders them
 Summarize = Callable[[str], str]  # a tool output's text -> its (shorter) replacement
+
+# Which old outputs go first. "oldest": the least relevant to the current action (the rewrite recomputes from
+# the oldest verbatim output on). "newest": the ones just before the kept last k (the rewrite recomputes only
+# the last few turns: cheapest for the cache, but the first outputs of the session stay verbatim longest).
+STUB_ORDERS: dict[str, Callable[[Sequence[ToolOutput]], list[ToolOutput]]] = {
+    "oldest": lambda outputs: list(outputs),
+    "newest": lambda outputs: list(reversed(outputs)),
+}
 
 DEFAULT_STUB = "[tool output elided to save context: {lines} lines, {chars} characters; it began: {head}]"
 DEFAULT_DUPLICATE = "[same output as the tool result in message {message}]"
@@ -52,6 +61,7 @@ class CompactionConfig:
     trigger_tokens: int | None = None
     target_tokens: int | None = None
     keep_last_k: int = 2  # the last k tool outputs are never stubbed
+    stub_order: str = "oldest"  # a key of STUB_ORDERS
     dedupe: bool = True
     stub_format: str = DEFAULT_STUB  # fields: {lines}, {chars}, {head} (first line, cut to head_chars)
     duplicate_format: str = DEFAULT_DUPLICATE  # fields: {message} (index of the kept copy)
@@ -61,6 +71,8 @@ class CompactionConfig:
     def __post_init__(self) -> None:
         if not 0 < self.target_fraction < self.trigger_fraction <= 1:
             raise ValueError("need 0 < target_fraction < trigger_fraction <= 1")
+        if self.stub_order not in STUB_ORDERS:
+            raise ValueError(f"stub_order must be one of {sorted(STUB_ORDERS)}, got {self.stub_order!r}")
         if self.keep_last_k < 0 or self.head_chars < 0:
             raise ValueError("keep_last_k and head_chars must be >= 0")
         for name in ("trigger_tokens", "target_tokens"):
@@ -167,7 +179,7 @@ class Compactor:
             tokens = count_tokens(replace_outputs(view, {r: e.text for r, e in edits.items()}))
         k = self.config.keep_last_k
         protected = {o.ref for o in outputs[len(outputs) - k :]} if k else set()
-        for output in fresh:
+        for output in STUB_ORDERS[self.config.stub_order](fresh):
             if tokens <= self.budget.target_tokens:
                 break
             if output.ref in protected or output.ref in edits:

@@ -130,6 +130,21 @@ def test_later_steps_render_the_same_prefix_and_the_checkpoint_moves_only_near_t
     assert sum(r.rewrite_cost_tokens for r in results) == results[-1].state.rewrite_cost_tokens
 
 
+def test_newest_first_stubs_just_before_the_kept_outputs_and_costs_less() -> None:
+    msgs = history(8)
+    oldest = compactor().apply(msgs, CompactionState(), count)
+    newest = compactor(stub_order="newest").apply(msgs, CompactionState(), count)
+    texts = tool_texts(newest.messages)
+    stubbed = [i for i, t in enumerate(texts) if t.startswith("[tool output elided")]
+    assert stubbed == list(range(6 - len(stubbed), 6))  # the ones just before the last 2
+    assert texts[:6 - len(stubbed)] == tool_texts(msgs)[:6 - len(stubbed)]
+    assert newest.tokens_after <= 700
+    assert newest.rewrite_cost_tokens < oldest.rewrite_cost_tokens
+    assert newest.rewrite_cost_tokens == newest.tokens_after - count(newest.messages[: 3 + 2 * stubbed[0]])
+    with pytest.raises(ValueError):
+        CompactionConfig(enabled=True, stub_order="random")
+
+
 def test_keep_last_k_is_never_stubbed_even_over_the_target() -> None:
     msgs = history(10, words=300)  # the last 3 outputs alone exceed the target
     r = compactor(keep_last_k=3).apply(msgs, CompactionState(), count)
