@@ -73,6 +73,7 @@ def build_anthropic_router() -> APIRouter:
         text = finished.completion.text
         parsed = parse_tool_calls(text) if prompt.tools else ParsedOutput(text, ())
         out = _message_body(mid, body.model, parsed, finished)
+        out["usage"].update(gen.usage_extra())
         state.record("anthropic", finished, session_id, gen.started_at, raw, out)
         return JSONResponse(out)
 

@@ -83,6 +83,7 @@ def build_openai_router() -> APIRouter:
         parsed = parse_tool_calls(finished.completion.text) if prompt.tools else ParsedOutput(
             finished.completion.text, ())
         out = _chat_body(cid, created, body.model, parsed, finished)
+        out["usage"].update(gen.usage_extra())
         state.record("openai", finished, session_id, gen.started_at, raw, out)
         return JSONResponse(out)
 

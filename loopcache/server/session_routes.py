@@ -5,6 +5,7 @@
     DELETE /v1/sessions/{id}               forget it and remove the blocks only it held
     PATCH  /v1/sessions/{id}               {"disk_ttl_s": ..., "memory_residency_s": ...}: its retention policy
     POST   /v1/sessions/{id}/pin           {"ttl_s": 3600}: eviction never touches its blocks until then
+    POST   /v1/sessions/{id}/compaction    {"enabled": true, ...CompactionConfig}: opt in to compaction
     POST   /v1/sessions/{id}/end           done: its private blocks are evicted first
     POST   /v1/sessions/{id}/prefetch      move its blocks into memory now (before its next request)
 """
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from loopcache.server.errors import APIError
 from loopcache.server.state import ServerState
+from loopcache.sessions.compaction import CompactionConfig
 from loopcache.sessions.manager import PinRefusedError, SessionManager, SessionNotFoundError
 from loopcache.sessions.policy import PolicyError
 
@@ -62,7 +64,12 @@ def _session_body(manager: SessionManager, namespace: str, session_id: str) -> d
     info = manager.get(namespace, session_id)
     steps = manager.steps(namespace, session_id)
     usage = manager.usage(namespace, session_id)
+    compaction = info.compaction or {}
+    state = compaction.get("state") or {}
     return {**info.to_dict(), "object": "session",
+            "compaction": {"config": compaction.get("config"),
+                           "checkpoints": (state.get("checkpoint") or {}).get("number", 0),
+                           "rewrite_cost_tokens": state.get("rewrite_cost_tokens", 0)} if compaction else None,
             "usage": {"last_hit_rate": usage.last_hit_rate, "context_tokens": usage.context_tokens,
                       "pinned": usage.pinned, "bytes_by_tier": usage.bytes_by_tier},
             "steps": [s.to_dict() for s in steps],
@@ -102,6 +109,16 @@ def build_session_router() -> APIRouter:
         manager, namespace = _manager(request)
         policy = await _call(manager.pin, namespace, session_id, body.ttl_s)
         return {"id": session_id, "object": "session.pin", "pinned_until": policy.pinned_until}
+
+    @router.post("/v1/sessions/{session_id}/compaction")
+    async def set_compaction(session_id: str, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        manager, namespace = _manager(request)
+        try:
+            config = CompactionConfig.from_dict(body)
+        except (TypeError, ValueError) as exc:
+            raise APIError(400, f"compaction settings: {exc}") from None
+        await _call(manager.set_compaction, namespace, session_id, config)
+        return {"id": session_id, "object": "session.compaction", "compaction": config.to_dict()}
 
     @router.post("/v1/sessions/{session_id}/end")
     async def end_session(session_id: str, request: Request) -> dict[str, Any]:

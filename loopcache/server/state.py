@@ -14,12 +14,14 @@ from loopcache.engine.sampling import SamplingParams
 from loopcache.server.config import ServerConfig
 from loopcache.server.errors import APIError
 from loopcache.server.metrics import ServerMetrics
-from loopcache.server.prompt import Prompt
+from loopcache.server.compacting_prompt import CompactingPrompt
+from loopcache.server.prompt import ChatPrompt, Prompt
 from loopcache.server.tenants import AuthError, Tenant, resolve_tenant
 from loopcache.server.trace_log import TraceLog
 from loopcache.server.worker import (
     EngineWorker, Failed, Finished, GenerationRequest, Job, QueueFullError, Started, WorkerClosedError,
 )
+from loopcache.sessions.compaction import CompactionResult
 from loopcache.sessions.manager import SessionManager
 from loopcache.sessions.policy import RetentionHint
 
@@ -35,6 +37,11 @@ class Generation:
     job: Job
     started: Started
     started_at: float  # unix time the request arrived
+    compaction: CompactionResult | None = None  # what the session's compaction did to this prompt
+
+    def usage_extra(self) -> dict[str, Any]:
+        """Fields loopcache adds to a response's usage (none unless compaction ran)."""
+        return {"compaction": self.compaction.usage()} if self.compaction is not None else {}
 
     async def deltas(self) -> AsyncIterator[TextDelta | Finished]:
         """Text deltas, then the `Finished` event; a failure after start raises `APIError`."""
@@ -119,6 +126,10 @@ class ServerState:
         started_at = time.time()
         if retention is not None and retention.pin_s is not None and session_id and self.sessions is not None:
             await asyncio.to_thread(self.sessions.apply_hint, tenant.namespace, session_id, retention)
+        if session_id and self.sessions is not None and isinstance(prompt, ChatPrompt):
+            config = await asyncio.to_thread(self.sessions.compaction_config, tenant.namespace, session_id)
+            if config is not None and config.enabled:
+                prompt = CompactingPrompt(prompt, self.sessions, tenant.namespace, session_id)
         request = GenerationRequest(prompt, params, session_id, tenant.namespace)
         try:
             job = self.worker.submit(request, asyncio.get_running_loop())
@@ -135,7 +146,7 @@ class ServerState:
         if isinstance(event, Failed):
             raise engine_error(event.error)
         assert isinstance(event, Started)
-        return Generation(job, event, started_at)
+        return Generation(job, event, started_at, getattr(prompt, "result", None))
 
     def record(self, api: str, finished: Finished, session_id: str | None, started_at: float,
                request: dict[str, Any], response: dict[str, Any]) -> None:

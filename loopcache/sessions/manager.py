@@ -5,6 +5,7 @@ request arrives and when its step finished; the server and the CLI read, pin, en
     finished(outcome) -> a StepRecord in the registry (fresh tokens, cached by tier, TTFT, gap), the block
                          keys it holds now (the eviction policies read them), its disk TTL applied
     pin / end / delete / prefetch        the retention controls (HTTP API, CLI)
+    compact(ns, id, messages)            a session's opt-in compaction (compaction.py), its state kept here
 
 Pins are a hard share of capacity: a pin that would make pinned blocks exceed `pin_share` of the disk tier
 (the memory tier when there is no disk) is refused with PinRefusedError, never an overflow.
@@ -24,6 +25,8 @@ import numpy as np
 from loopcache.kvcache.block_hash import BlockHash
 from loopcache.kvcache.tiered import TieredStore
 from loopcache.sessions.book import SessionBook, SessionRef
+from loopcache.sessions.compaction import CompactionConfig, CompactionResult, Compactor, CountTokens
+from loopcache.sessions.compaction_state import CompactionState
 from loopcache.sessions.policy import PolicyError, RetentionHint, RetentionPolicy
 from loopcache.sessions.prefetch import Prefetcher
 from loopcache.sessions.registry import SessionInfo, SessionRegistry, StepRecord
@@ -56,8 +59,6 @@ class StepOutcome:
     computed_tokens: int
     ttft_s: float
     block_keys: Sequence[BlockHash]
-    tokens_saved: int = 0
-    compaction_cost_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class SessionManager:
         self.default_policy = default_policy or RetentionPolicy()
         self.prefetcher = Prefetcher(store) if store is not None and prefetch else None
         self._pending_gap: dict[SessionRef, float | None] = {}
+        self._pending_compaction: dict[SessionRef, CompactionResult] = {}
         self._lock = threading.Lock()
 
     # ---- start --------------------------------------------------------------------------------------------
@@ -132,6 +134,7 @@ class SessionManager:
         now = self.clock()
         with self._lock:
             gap = self._pending_gap.pop(ref, None)
+            compaction = self._pending_compaction.pop(ref, None)
         previous = self.registry.last_tokens(*ref)
         prompt = list(outcome.prompt_ids)
         fresh = len(prompt) - _common_prefix(prompt, np.frombuffer(previous, np.int32) if previous else ())
@@ -140,8 +143,9 @@ class SessionManager:
             step=(info.steps if info else 0) + 1, at=now, prompt_tokens=len(prompt),
             cached_tokens=outcome.cached_tokens, computed_tokens=outcome.computed_tokens, fresh_tokens=fresh,
             output_tokens=len(outcome.output_ids), ttft_s=outcome.ttft_s, gap_s=gap,
-            cached_tokens_by_tier=dict(outcome.cached_tokens_by_tier), tokens_saved=outcome.tokens_saved,
-            compaction_cost_tokens=outcome.compaction_cost_tokens)
+            cached_tokens_by_tier=dict(outcome.cached_tokens_by_tier),
+            tokens_saved=compaction.tokens_saved if compaction else 0,
+            compaction_cost_tokens=compaction.rewrite_cost_tokens if compaction else 0)
         tokens = np.asarray([*prompt, *outcome.output_ids], np.int32).tobytes()
         self.registry.record_step(outcome.namespace, outcome.session_id, record, [k.hex for k in outcome.block_keys],
                                   tokens, self._policy(ref))
@@ -194,6 +198,37 @@ class SessionManager:
         self._set_policy(ref, policy, now)
         self._apply_disk_ttl(ref, now)
         return policy
+
+    def set_compaction(self, namespace: str, session_id: str, config: CompactionConfig) -> None:
+        """Turn a session's compaction on or off (its state so far is kept; created if new)."""
+        ref = (namespace, session_id)
+        info = self.registry.get(*ref)
+        if info is None:
+            self._set_policy(ref, self._policy(ref), self.clock())
+        state = (info.compaction or {}).get("state") if info else None
+        self.registry.set_compaction(namespace, session_id, {"config": config.to_dict(), "state": state})
+
+    def compaction_config(self, namespace: str, session_id: str) -> CompactionConfig | None:
+        info = self.registry.get(namespace, session_id)
+        if info is None or not info.compaction:
+            return None
+        return CompactionConfig.from_dict(info.compaction["config"])
+
+    def compact(self, namespace: str, session_id: str, messages: Sequence[dict[str, Any]],
+                count_tokens: CountTokens, context_tokens: int) -> CompactionResult | None:
+        """The compacted history for this step of the session (None: compaction is off for it). The new
+        state is saved; the step's record will carry the tokens saved and the rewrite's cost."""
+        config = self.compaction_config(namespace, session_id)
+        if config is None or not config.enabled:
+            return None
+        info = self.registry.get(namespace, session_id)
+        saved = (info.compaction or {}).get("state") if info else None
+        state = CompactionState.from_dict(saved) if saved else CompactionState()
+        result = Compactor(config, context_tokens).apply(messages, state, count_tokens)
+        self.registry.set_compaction(namespace, session_id, {"config": config.to_dict(), "state": result.state.to_dict()})
+        with self._lock:
+            self._pending_compaction[(namespace, session_id)] = result
+        return result
 
     def end(self, namespace: str, session_id: str) -> None:
         """The session is done: its private blocks are evicted first from now on."""

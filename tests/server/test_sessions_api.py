@@ -119,3 +119,40 @@ def test_sessions_off_without_a_registry(make_server: ServerFactory) -> None:
     with httpx.Client(base_url=server.base_url) as http:
         off = http.get("/v1/sessions")
         assert off.status_code == 404 and "sessions are off" in off.json()["error"]["message"]
+
+
+def test_compaction_opt_in_through_the_api(make_server: ServerFactory, tiny_model: Any, tmp_path: Path) -> None:
+    server = make_server(session_engine(tiny_model, tmp_path / "cache"))
+    with httpx.Client(base_url=server.base_url) as http:
+        assert http.post("/v1/sessions/c/compaction", json={"enabled": True, "nonsense": 1}).status_code == 400
+        on = http.post("/v1/sessions/c/compaction", json={"enabled": True, "trigger_tokens": 2000,
+                                                             "target_tokens": 1300, "keep_last_k": 1})
+        assert on.status_code == 200
+    client = openai.OpenAI(base_url=server.v1, api_key="x")
+    messages: list[Any] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "fix the bug"}]
+    usages = []
+    for turn in range(8):
+        out = client.chat.completions.create(model="default", messages=messages, max_tokens=2, temperature=0,
+                                             prompt_cache_key="c")
+        usages.append(out.usage.model_dump())
+        call = {"id": f"call_{turn}", "type": "function", "function": {"name": "read", "arguments": f'{{"n": {turn}}}'}}
+        messages += [{"role": "assistant", "content": None, "tool_calls": [call]},
+                     {"role": "tool", "tool_call_id": f"call_{turn}", "content": f"line {turn} of the file. " * 40}]
+    rewrites = [i for i, u in enumerate(usages) if u["compaction"]["rewrote"]]
+    assert rewrites, usages  # the history outgrew the trigger
+    first = rewrites[0]
+    assert usages[first]["compaction"]["tokens_saved"] > 0 and usages[first]["compaction"]["rewrite_cost_tokens"] > 0
+    last = usages[-1]
+    assert last["compaction"]["tokens_before"] - last["prompt_tokens"] == last["compaction"]["tokens_saved"] > 2000
+    sent = [u["compaction"]["tokens_before"] for u in usages]
+    grown = last["prompt_tokens"] - usages[first]["prompt_tokens"]
+    assert grown < 0.4 * (sent[-1] - sent[first])  # the rendered prompt grows far slower than the history
+    # each later rewrite stubs only the output that just fell out of the last k: the compacted prefix before it,
+    # rendered byte for byte as before, is reused, so the cached part grows from step to step
+    cached = [u["prompt_tokens_details"]["cached_tokens"] for u in usages[first:]]
+    assert cached == sorted(cached) and cached[-1] > cached[0] + 1000
+    with httpx.Client(base_url=server.base_url) as http:
+        body = http.get("/v1/sessions/c").json()
+        assert body["compaction"]["checkpoints"] == len(rewrites)
+        assert body["steps"][first]["tokens_saved"] == usages[first]["compaction"]["tokens_saved"]
+        assert body["steps"][first]["compaction_cost_tokens"] > 0
