@@ -56,10 +56,14 @@ class RedisServer:
                "--logfile", str(self.folder / "redis.log"), *self.options]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
-        while not self.answers():
-            assert self.proc.poll() is None, f"redis-server exited: {self.log_text()[-2000:]}"
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+        try:
+            while not self.answers():
+                assert self.proc.poll() is None, f"redis-server exited: {self.log_text()[-2000:]}"
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def answers(self) -> bool:

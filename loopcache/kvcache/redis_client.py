@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import Encoder, PythonRespSerializer
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisClusterException
 from redis.retry import Retry
@@ -27,6 +28,8 @@ from redis.retry import Retry
 SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 DEFAULT_CONNECT_TIMEOUT_S = 1.0
 DEFAULT_SOCKET_TIMEOUT_S = 5.0
+_BUFFER_CUTOFF = 6000  # redis-py's own: smaller arguments are joined into one write
+_READ_BYTES = 1 << 20  # socket reads of replies: KV values are megabytes
 
 
 class RedisUnavailableError(Exception):
@@ -84,9 +87,12 @@ def connect(target: RedisTarget) -> Any:
 
     Raises `RedisUnavailableError` when the server cannot be reached, refuses the password, or is not what
     the URL says (a cluster URL to a plain server, or the other way round)."""
+    # Replies are parsed by hiredis; commands are packed in Python, which sends a large value (a memoryview
+    # of the block's buffer) as it is, where hiredis's packer would copy it into one command string first.
+    packer = PythonRespSerializer(_BUFFER_CUTOFF, Encoder("utf-8", "strict", False).encode)
     options: dict[str, Any] = dict(socket_connect_timeout=target.connect_timeout_s,
                                    socket_timeout=target.socket_timeout_s, decode_responses=False,
-                                   retry=Retry(NoBackoff(), 0))
+                                   retry=Retry(NoBackoff(), 0), command_packer=packer, socket_read_size=_READ_BYTES)
     try:
         if target.cluster:
             url = target.url.replace("+cluster://", "://", 1)

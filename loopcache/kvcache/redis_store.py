@@ -45,6 +45,7 @@ T = TypeVar("T")
 
 DEFAULT_REDIS_TTL_S = 86400.0
 _STATS_EVERY_S = 5.0
+_PIPELINE_BYTES = 8 * 2**20
 _OUTAGE = (redis.ConnectionError, redis.TimeoutError, OSError)  # the server is gone: close the gate
 _FAULTS = (redis.RedisError, OSError)
 
@@ -76,6 +77,7 @@ class RedisStore:
         self._stats_at = -_STATS_EVERY_S
         self._evicted_at_open: tuple[int, int] | None = None
         self._evicted = (0, 0)  # (evicted keys, expired keys) since this store opened
+        self._block_bytes_seen = 0  # encoded size of the last block read: sizes get_many's pipelines
 
     @classmethod
     def open(cls, target: RedisTarget, keys: RedisKeys, ttl_s: float = DEFAULT_REDIS_TTL_S,
@@ -212,6 +214,16 @@ class RedisStore:
         self._health.failed(what, exc, write)
 
     def _get_many(self, keys: Sequence[BlockHash]) -> list[KVBlock | None]:
+        """Pipelines of as many keys as fit `_PIPELINE_BYTES` of the blocks seen last: small blocks in one
+        round trip, large ones a few at a time (each decoded while its bytes are still in the CPU cache,
+        and the client never holds a whole prefix of raw replies at once)."""
+        per_pipeline = max(1, _PIPELINE_BYTES // max(1, self._block_bytes_seen))
+        found: list[KVBlock | None] = []
+        for start in range(0, len(keys), per_pipeline):
+            found += self._get_pipelined(keys[start:start + per_pipeline])
+        return found
+
+    def _get_pipelined(self, keys: Sequence[BlockHash]) -> list[KVBlock | None]:
         pipe = self._client.pipeline(transaction=False)
         for key in keys:
             pipe.getex(self.redis_keys.head(key), px=self.ttl_ms)
@@ -224,7 +236,9 @@ class RedisStore:
                 heads[i] = None
             elif isinstance(head, bytes):
                 try:
-                    frames[i] = frame_of(head).num_parts
+                    frame = frame_of(head)
+                    frames[i] = frame.num_parts
+                    self._block_bytes_seen = frame.total_bytes
                 except CorruptBlockError as exc:
                     self._drop(keys[i], f"unreadable head: {exc}")
                     heads[i] = None
