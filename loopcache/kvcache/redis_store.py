@@ -355,3 +355,14 @@ def _summed(info: dict[str, Any]) -> dict[str, int]:
             if isinstance(value, int):
                 total[name] = total.get(name, 0) + value
     return total
+
+
+def stored_fingerprints(client: Any, keyspace: str) -> set[str]:
+    """The model fingerprints that have blocks under `keyspace` (a SCAN of the keyspace: maintenance only)."""
+    prefix = RedisKeys(keyspace).prefix.rsplit(":", 2)[0] + ":"  # lc:v1:<keyspace>:
+    found: set[str] = set()
+    for name in client.scan_iter(match=f"{prefix}*", count=1000):
+        fingerprint = name.decode(errors="replace")[len(prefix):].split(":", 1)[0]
+        if fingerprint:
+            found.add(fingerprint)
+    return found

@@ -174,3 +174,28 @@ def test_password_and_wrong_kind_of_server(tmp_path: Path, redis_server: RedisSe
         assert "wrong" not in str(err.value) and "***" in str(err.value)
     finally:
         locked.stop()
+
+
+def test_cache_verify_checks_the_redis_tier(tmp_path: Path, redis_server: RedisServer, raw: redis.Redis) -> None:
+    from typer.testing import CliRunner
+
+    from loopcache.cli import build_app
+
+    for fingerprint in ("fp", "other"):
+        store = RedisStore.open(RedisTarget(redis_server.url), RedisKeys("loopcache", fingerprint), part_bytes=4096)
+        for i in range(3):
+            store.put(block_for(i, nbytes=6000, fingerprint=fingerprint))
+        store.close()
+    app, runner = build_app(), CliRunner()
+    args = ["cache", "verify", "--cache-dir", str(tmp_path), "--redis-url", redis_server.url]
+    ok = runner.invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    assert "redis[fp]: 3 checked, 0 problems" in ok.output and "redis[other]: 3 checked, 0 problems" in ok.output
+    part = RedisKeys("loopcache", "fp").part(block_for(1, nbytes=6000).key, 1)
+    raw.set(part, raw.get(part)[:-1] + b"\x00")
+    bad = runner.invoke(app, args)
+    assert bad.exit_code == 1 and "redis[fp]: 3 checked, 1 problems, 1 dropped" in bad.output
+    assert "corrupt, dropped" in bad.output
+    down = runner.invoke(app, ["cache", "verify", "--cache-dir", str(tmp_path), "--redis-url",
+                               f"redis://127.0.0.1:{free_port()}"])
+    assert down.exit_code == 2 and "cannot use Redis" in down.output
