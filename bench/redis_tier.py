@@ -7,8 +7,9 @@
    size in the same run (one connection; and 16 requests pipelined against a 16-block get_many).
 2. TTFT of a resumed step whose prefix comes from Redis vs from the local disk vs recomputed (default
    model, in-process, a fresh memory tier each time; medians of `--rounds`).
-3. Two `loopcache serve` (default model, a disk each) sharing the Redis: an agent session's steps 1-3 on
-   the first, step 4 on the second: its cached tokens as a share of the first server's for the same step.
+3. Two `loopcache serve` (default model, a disk each) sharing the Redis: two sessions run the same steps
+   1-3 on the first server; step 4 of one stays there, of the other moves to the second server: the moved
+   step's cached tokens as a share of the staying one's, and both requests' latency.
 
 Starts its own redis-server on a free port (Debian package redis-server) and stops it at the end.
 """
@@ -179,22 +180,30 @@ def two_servers(port: int, home: Path, work: Path) -> dict[str, Any]:
         system = "You are a coding agent working in a repository. Use the tools you are given. " * 20
         messages = [{"role": "system", "content": system}, {"role": "user", "content": "Fix the failing test."}]
 
-        def chat(client: httpx.Client) -> dict[str, Any]:
+        def chat(client: httpx.Client, session: str, msgs: list[dict[str, str]]) -> dict[str, Any]:
             t = time.perf_counter()
-            r = client.post("/v1/chat/completions", headers={"X-Session-Id": "bench-agent"},
-                            json={"model": "default", "messages": messages, "max_tokens": 16, "temperature": 0})
+            r = client.post("/v1/chat/completions", headers={"X-Session-Id": session},
+                            json={"model": "default", "messages": msgs, "max_tokens": 16, "temperature": 0})
             r.raise_for_status()
             return {**r.json(), "seconds": time.perf_counter() - t}
 
+        # Two sessions with the same steps 1-3 on the first server; step 4 of "stay" there, of "move" on
+        # the second. Their step-4 messages differ after the shared history, so neither finds the other's
+        # step 4: both can reuse exactly the history, one locally, one through Redis.
         for step in range(1, 4):
-            body = chat(first)
+            body = chat(first, "stay", messages)
+            chat(first, "move", messages)
             messages += [{"role": "assistant", "content": body["choices"][0]["message"]["content"]},
                          {"role": "user", "content": f"Tool output of step {step}: " + "ok test_%d " % step * 80}]
         queued = re.compile(r'^loopcache_write_behind_queued\{tier="redis"\} (\S+)$', re.M)
         while float((queued.search(first.get("/metrics").text) or ["", "0"])[1]) > 0:
             time.sleep(0.1)
-        on_second = chat(second)
-        on_first = chat(first)
+
+        def step4(who: str) -> list[dict[str, str]]:
+            return [*messages[:-1], {"role": "user", "content": messages[-1]["content"] + f" ({who} runs step 4)"}]
+
+        on_second = chat(second, "move", step4("move"))
+        on_first = chat(first, "stay", step4("stay"))
         c2 = on_second["usage"]["prompt_tokens_details"]["cached_tokens"]
         c1 = on_first["usage"]["prompt_tokens_details"]["cached_tokens"]
         return {"prompt_tokens": on_second["usage"]["prompt_tokens"], "cached_on_second": c2, "cached_on_first": c1,
@@ -237,7 +246,8 @@ def main() -> None:
             if not args.skip_servers:
                 result["two_servers"] = s = two_servers(port, home, work)
                 print(f"{'step 4 on the second server':<34}{s['cached_on_second']:>6} of {s['prompt_tokens']} tokens "
-                      f"cached ({s['second_share_of_first']:.0%} of the first server's {s['cached_on_first']})")
+                      f"cached ({s['second_share_of_first']:.0%} of the first server's {s['cached_on_first']}); "
+                      f"latency {s['latency_second_s']:.2f} s vs {s['latency_first_s']:.2f} s")
         finally:
             proc.terminate()
             proc.wait(30)
