@@ -32,7 +32,8 @@ def _redis_reports(url: str, keyspace: str, deep: bool) -> list:  # noqa: ANN202
     URL is a usage error, an unreachable Redis a clear error (exit 2)."""
     from loopcache.kvcache.redis_client import RedisTarget, RedisUnavailableError, connect
     from loopcache.kvcache.redis_keys import RedisKeys
-    from loopcache.kvcache.redis_store import RedisStore, stored_fingerprints
+    from loopcache.kvcache.redis_server_info import stored_fingerprints
+    from loopcache.kvcache.redis_store import RedisStore
 
     try:
         target = RedisTarget(url)

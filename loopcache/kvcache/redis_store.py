@@ -29,12 +29,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import redis
-from redis.cluster import RedisCluster
 
 from loopcache.kvcache.block import CorruptBlockError, KVBlock
 from loopcache.kvcache.block_hash import BlockHash
 from loopcache.kvcache.redis_client import RedisTarget, connect
 from loopcache.kvcache.redis_keys import RedisKeys
+from loopcache.kvcache.redis_server_info import eviction_policy, read_figures
 from loopcache.kvcache.redis_value import DEFAULT_PART_BYTES, frame_of, join, split
 from loopcache.kvcache.retry_gate import RetryGate
 from loopcache.kvcache.store import Counters, IntegrityReport, StoreStats
@@ -167,9 +167,9 @@ class RedisStore:
         fixed = 0
         for key in keys:
             if deep:
-                before = self.stats_corrupt()
+                before = self._corrupt_count()
                 if self.get(key) is None:
-                    dropped = self.stats_corrupt() > before
+                    dropped = self._corrupt_count() > before
                     problems.append(f"{key}: {'corrupt, dropped' if dropped else 'incomplete, removed'}")
                     fixed += 1
             elif not self._call("check", lambda k=key: self._complete(k), True):
@@ -178,7 +178,7 @@ class RedisStore:
                 fixed += 1
         return IntegrityReport(self.name, len(keys), tuple(problems), fixed)
 
-    def stats_corrupt(self) -> int:
+    def _corrupt_count(self) -> int:
         with self._counters_lock:
             return self._counters.corrupt_dropped
 
@@ -324,45 +324,19 @@ class RedisStore:
         return all(pipe.execute()) if num_parts > 1 else True
 
     def _refresh_server_stats(self) -> None:
-        every = {"target_nodes": RedisCluster.PRIMARIES} if isinstance(self._client, RedisCluster) else {}
-        memory = _summed(self._client.info("memory", **every))
-        counts = _summed(self._client.info("stats", **every))
-        num_keys = int(self._client.dbsize(**every))
-        self._server_stats = (num_keys, memory.get("used_memory", 0), memory.get("maxmemory", 0))
-        now = (counts.get("evicted_keys", 0), counts.get("expired_keys", 0))
+        figures = read_figures(self._client)
+        self._server_stats = (figures.num_keys, figures.used_bytes, figures.maxmemory)
+        now = (figures.evicted_keys, figures.expired_keys)
         if self._evicted_at_open is None:
             self._evicted_at_open = now
         self._evicted = (now[0] - self._evicted_at_open[0], now[1] - self._evicted_at_open[1])
 
     def _warn_about_eviction_policy(self) -> None:
         try:
-            policy = self._client.config_get("maxmemory-policy")
-        except _FAULTS:  # CONFIG is often disabled on managed Redis
+            policy = eviction_policy(self._client)
+        except _FAULTS:
             return
-        values = list(policy.values()) if isinstance(policy, dict) else []
-        if any(v in (b"noeviction", "noeviction") for v in values):
+        if policy == "noeviction":
             log.warning("%s: maxmemory-policy is noeviction: once Redis is full, new blocks are not stored "
                         "(counted in loopcache_store_write_failures); set volatile-lru or allkeys-lru",
                         self._health.label)
-
-
-def _summed(info: dict[str, Any]) -> dict[str, int]:
-    """INFO of one server, or of every cluster node (a dict per node), as integers summed over nodes."""
-    nodes = [v for v in info.values() if isinstance(v, dict)] or [info]
-    total: dict[str, int] = {}
-    for node in nodes:
-        for name, value in node.items():
-            if isinstance(value, int):
-                total[name] = total.get(name, 0) + value
-    return total
-
-
-def stored_fingerprints(client: Any, keyspace: str) -> set[str]:
-    """The model fingerprints that have blocks under `keyspace` (a SCAN of the keyspace: maintenance only)."""
-    prefix = RedisKeys(keyspace).prefix.rsplit(":", 2)[0] + ":"  # lc:v1:<keyspace>:
-    found: set[str] = set()
-    for name in client.scan_iter(match=f"{prefix}*", count=1000):
-        fingerprint = name.decode(errors="replace")[len(prefix):].split(":", 1)[0]
-        if fingerprint:
-            found.add(fingerprint)
-    return found
