@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from loopcache.engine.factory import open_engine
-        from loopcache.kvcache.redis_client import RedisUnavailableError
+        from loopcache.kvcache.redis_client import RedisUnavailableError, connect
         from loopcache.model.loader import ModelNotFoundError
         from loopcache.server.app import create_app
         from loopcache.server.config import OPEN_NAMESPACE, ServerConfig
@@ -71,6 +71,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(str(exc)) from exc
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
         try:
+            if run.use_cache and run.tiers.redis is not None:
+                connect(run.tiers.redis).close()  # before the model loads: an unreachable Redis fails fast
             engine = open_engine(run)
         except (ModelNotFoundError, RedisUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
