@@ -122,7 +122,8 @@ class PrefixCache:
         num_to_load = self.cost.plan(candidates)
         segments: list[Segment] = []
         parent = ROOT
-        for i, (key, hit) in enumerate(zip([k for k, _ in found[:num_to_load]], self._load_blocks(found[:num_to_load]))):
+        to_load = found[:num_to_load]
+        for i, (key, hit) in enumerate(zip([k for k, _ in to_load], self._load_blocks(to_load))):
             if hit is None:
                 break  # evicted meanwhile
             if not (layout.accepts(hit.block, key, parent) and hit.block.token_ids == tuple(tokens[i * bs : (i + 1) * bs])):

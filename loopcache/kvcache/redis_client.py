@@ -27,7 +27,7 @@ from redis.retry import Retry
 
 SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 DEFAULT_CONNECT_TIMEOUT_S = 1.0
-DEFAULT_SOCKET_TIMEOUT_S = 5.0
+DEFAULT_SOCKET_TIMEOUT_S = 2.0  # a reply slower than this on a LAN means trouble: lookups must not stall
 _BUFFER_CUTOFF = 6000  # redis-py's own: smaller arguments are joined into one write
 _READ_BYTES = 1 << 20  # socket reads of replies: KV values are megabytes
 

@@ -14,10 +14,11 @@ count and evictions, read at most every `_STATS_EVERY_S`.
 
 Faults: a data call never raises for a Redis error. A connection error, timeout or refusal is counted
 (stats().errors, logged once by `TierHealth`) and closes a `RetryGate`: until it reopens (0.1 s doubling to
-5 s) calls answer at once without the network (get -> miss, put -> False, counted in write_failures).
+10 s) calls answer at once without the network (get -> miss, put -> False, counted in write_failures).
 The next call after that reconnects (redis-py's pool opens a new connection) and, when it works, the tier
-is back. Acknowledged writes survive a Redis restart as far as Redis's own persistence goes
-(`appendonly yes` with `appendfsync always` loses none).
+is back. A hung server (SIGSTOP, a black-holed network) costs the one call that tries a socket timeout
+(2 s by default), once per reopening, not once per block. Acknowledged writes survive a Redis restart as
+far as Redis's own persistence goes (`appendonly yes` with `appendfsync always` loses none).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DEFAULT_FIRST_DELAY_S = 0.1
-DEFAULT_MAX_DELAY_S = 5.0
+DEFAULT_MAX_DELAY_S = 10.0
 
 
 @dataclass(slots=True)

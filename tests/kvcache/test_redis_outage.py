@@ -83,7 +83,8 @@ def test_killed_redis_degrades_to_local_tiers_and_reconnects(tiers: tuple[Tiered
     assert s.errors < 10  # the gate: not one failed connection per call
 
     redis_server.start()  # same port, empty (no persistence here)
-    wait_for(lambda: store.put(block_for(99, nbytes=8000)) and (store.drain() or redis.contains(block_for(99, nbytes=8000).key)))
+    probe = block_for(99, nbytes=8000)
+    wait_for(lambda: store.put(probe) and (store.drain() or redis.contains(probe.key)))
     errors = redis.stats().errors
     after = [block_for(i, nbytes=8000) for i in range(100, 110)]
     for b in after:
