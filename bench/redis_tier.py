@@ -82,34 +82,38 @@ def redis_benchmark(port: int, size: int, requests: int, pipeline: int) -> dict[
 
 
 def throughput(port: int, num_blocks: int, rounds: int) -> dict[str, Any]:
+    """Each round times RedisStore and redis-benchmark back to back (the machine is shared: interleaving
+    keeps a noisy neighbour from landing on one side only); medians over the rounds."""
     store = RedisStore.open(RedisTarget(f"redis://127.0.0.1:{port}"), RedisKeys("bench", "synthetic"))
     blocks = [synthetic_block(i, "synthetic") for i in range(num_blocks)]
     keys = [b.key for b in blocks]
     size = len(split(blocks[0])[0])
     total = size * num_blocks
-    put_s, get_s, many_s = [], [], []
+    runs: dict[str, list[float]] = {k: [] for k in ("store", "load", "load_many", "raw_set", "raw_get", "raw_get_p")}
+    requests = max(num_blocks, PIPELINE) // PIPELINE * PIPELINE
     for _ in range(rounds):
         t = time.perf_counter()
         assert all(store.put(b) for b in blocks)
-        put_s.append(time.perf_counter() - t)
+        runs["store"].append(total / (time.perf_counter() - t) / 1e9)
         t = time.perf_counter()
         assert all(store.get(k) is not None for k in keys)
-        get_s.append(time.perf_counter() - t)
+        runs["load"].append(total / (time.perf_counter() - t) / 1e9)
         t = time.perf_counter()
         for i in range(0, num_blocks, PIPELINE):
             assert all(b is not None for b in store.get_many(keys[i:i + PIPELINE]))
-        many_s.append(time.perf_counter() - t)
+        runs["load_many"].append(total / (time.perf_counter() - t) / 1e9)
+        single = redis_benchmark(port, size, requests, 1)
+        runs["raw_set"].append(single["SET"])
+        runs["raw_get"].append(single["GET"])
+        runs["raw_get_p"].append(redis_benchmark(port, size, requests, PIPELINE)["GET"])
     store.close()
-    single = redis_benchmark(port, size, max(num_blocks * rounds, 50), 1)
-    piped = redis_benchmark(port, size, max(num_blocks * rounds, 50) // PIPELINE * PIPELINE, PIPELINE)
     subprocess.run(["redis-cli", "-p", str(port), "flushall"], capture_output=True)
-    ours = {"store_gbps": total / statistics.median(put_s) / 1e9, "load_gbps": total / statistics.median(get_s) / 1e9,
-            "load_many_gbps": total / statistics.median(many_s) / 1e9}
-    return {"value_bytes": size, "blocks": num_blocks, **ours,
-            "raw_set_gbps": single.get("SET", 0.0), "raw_get_gbps": single.get("GET", 0.0),
-            "raw_get_pipelined_gbps": piped.get("GET", 0.0),
-            "store_vs_raw": ours["store_gbps"] / single["SET"], "load_vs_raw": ours["load_gbps"] / single["GET"],
-            "load_many_vs_raw_pipelined": ours["load_many_gbps"] / piped["GET"]}
+    m = {k: statistics.median(v) for k, v in runs.items()}
+    return {"value_bytes": size, "blocks": num_blocks, "rounds": rounds, "store_gbps": m["store"],
+            "load_gbps": m["load"], "load_many_gbps": m["load_many"], "raw_set_gbps": m["raw_set"],
+            "raw_get_gbps": m["raw_get"], "raw_get_pipelined_gbps": m["raw_get_p"],
+            "store_vs_raw": m["store"] / m["raw_set"], "load_vs_raw": m["load"] / m["raw_get"],
+            "load_many_vs_raw_pipelined": m["load_many"] / m["raw_get_p"], "per_round": runs}
 
 
 def resume_ttft(port: int, home: Path, work: Path, prompt_tokens: int, rounds: int) -> dict[str, Any]:
@@ -200,7 +204,7 @@ def two_servers(port: int, home: Path, work: Path) -> dict[str, Any]:
             time.sleep(0.1)
 
         def step4(who: str) -> list[dict[str, str]]:
-            return [*messages[:-1], {"role": "user", "content": messages[-1]["content"] + f" ({who} runs step 4)"}]
+            return [*messages[:-1], {"role": "user", "content": f"({who} runs step 4) " + messages[-1]["content"]}]
 
         on_second = chat(second, "move", step4("move"))
         on_first = chat(first, "stay", step4("stay"))
@@ -220,7 +224,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blocks", type=int, default=24)
     parser.add_argument("--prompt-tokens", type=int, default=3000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="TTFT rounds (throughput runs twice as many)")
     parser.add_argument("--skip-servers", action="store_true", help="leave out the two-server run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/redis_tier.json"))
     args = parser.parse_args()
@@ -231,7 +235,7 @@ def main() -> None:
         work = Path(tmp)
         proc, port = start_redis(work)
         try:
-            result: dict[str, Any] = {"throughput": throughput(port, args.blocks, args.rounds)}
+            result: dict[str, Any] = {"throughput": throughput(port, args.blocks, 2 * args.rounds)}
             t = result["throughput"]
             print(f"{'value size':<34}{t['value_bytes'] / 1e6:>9.2f} MB")
             print(f"{'RedisStore.put':<34}{t['store_gbps']:>9.2f} GB/s   redis-benchmark SET {t['raw_set_gbps']:.2f} "
