@@ -30,6 +30,17 @@ def free_port() -> int:
         return port
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 20 s; nothing if it has already exited."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(20)
+
+
 def require_redis() -> None:
     for tool in ("redis-server", "redis-cli"):
         if shutil.which(tool) is None:
@@ -82,13 +93,8 @@ class RedisServer:
         self.proc.wait(20)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(20)
+        if self.proc is not None:
+            stop_process(self.proc)
 
     def log_text(self) -> str:
         log = self.folder / "redis.log"

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.redis_servers import free_port
+from tests.redis_servers import free_port, stop_process
 
 CONFIG = """\
 {user}worker_processes 1;
@@ -92,10 +92,4 @@ class Balancer:
         return log.read_text(errors="replace") if log.exists() else ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(20)
+        stop_process(self.proc)
