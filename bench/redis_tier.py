@@ -131,18 +131,20 @@ def resume_ttft(port: int, home: Path, work: Path, prompt_tokens: int, rounds: i
     step = ids + model.tokenizer(" Next: run the tests again and report.")["input_ids"]
     redis = RedisTarget(f"redis://127.0.0.1:{port}")
     shared_disk = work / "disk-shared"
-    writer = Engine(model, open_tiers(TierConfig(root=shared_disk, redis=redis), model.fingerprint), config)
+    writer = Engine(model, open_tiers(TierConfig(root=shared_disk, redis=redis), fingerprint=model.fingerprint),
+                    config)
     writer.generate(ids, SamplingParams(max_tokens=1), "bench-session")
     writer.close()  # drains the write-behind into disk and Redis
 
-    def ttft(tiers: TierConfig | None) -> tuple[float, dict[str, int]]:
-        engine = Engine(model, open_tiers(tiers, model.fingerprint) if tiers else None, config)
+    def ttft(tiers: TierConfig | None) -> tuple[float, float, dict[str, int]]:
+        engine = Engine(model, open_tiers(tiers, fingerprint=model.fingerprint) if tiers else None, config)
         stats = engine.generate(step, SamplingParams(max_tokens=1), "bench-session").stats
         engine.close()
-        return stats.ttft_s, stats.cached_tokens_by_tier
+        return stats.ttft_s, stats.load_s, stats.cached_tokens_by_tier
 
     Engine(model, None, config).warmup()
     runs: dict[str, list[float]] = {"recompute": [], "disk": [], "redis": []}
+    loads: dict[str, list[float]] = {mode: [] for mode in runs}
     tiers_seen: dict[str, dict[str, int]] = {}
     for r in range(rounds):
         for mode in runs:
@@ -153,13 +155,15 @@ def resume_ttft(port: int, home: Path, work: Path, prompt_tokens: int, rounds: i
             else:
                 empty = work / f"disk-empty-{r}"
                 tiers = TierConfig(root=empty, redis=redis)
-            seconds, by_tier = ttft(tiers)
+            seconds, load_s, by_tier = ttft(tiers)
             runs[mode].append(seconds)
+            loads[mode].append(load_s)
             tiers_seen[mode] = by_tier
             if mode == "redis":
                 shutil.rmtree(work / f"disk-empty-{r}", ignore_errors=True)
     return {"prompt_tokens": len(step), **{f"ttft_{m}_s": statistics.median(v) for m, v in runs.items()},
-            "cached_by_tier": tiers_seen}
+            **{f"load_{m}_s": statistics.median(v) for m, v in loads.items()}, "cached_by_tier": tiers_seen,
+            "per_round_ttft_s": runs}
 
 
 def two_servers(port: int, home: Path, work: Path) -> dict[str, Any]:
@@ -246,7 +250,8 @@ def main() -> None:
                   f"{t['raw_get_pipelined_gbps']:.2f} GB/s   ratio {t['load_many_vs_raw_pipelined']:.0%}")
             result["resume"] = r = resume_ttft(port, home, work, args.prompt_tokens, args.rounds)
             print(f"{'TTFT resumed step':<34}{r['prompt_tokens']:>6} tokens: recompute {r['ttft_recompute_s']:.2f} s,"
-                  f" disk {r['ttft_disk_s']:.2f} s, redis {r['ttft_redis_s']:.2f} s  ({r['cached_by_tier']})")
+                  f" disk {r['ttft_disk_s']:.2f} s (load {r['load_disk_s']:.2f}), redis {r['ttft_redis_s']:.2f} s (load "
+                  f"{r['load_redis_s']:.2f})  {r['cached_by_tier']}")
             if not args.skip_servers:
                 result["two_servers"] = s = two_servers(port, home, work)
                 print(f"{'step 4 on the second server':<34}{s['cached_on_second']:>6} of {s['prompt_tokens']} tokens "

@@ -1,7 +1,6 @@
 """TieredStore: a composite Store over tiers ordered fastest first (memory -> disk -> ...).
 
-    get:  ask each tier in order; a hit in a slower tier is promoted into every faster one (the first
-          synchronously, the others through their write-behind queues).
+    get:  ask each tier in order; a hit in a slower tier is promoted into the first (memory).
     find_many / tiers_of: the same for a run of keys, one call per tier (a `BatchStore`, e.g. Redis,
           answers them in one round trip).
     put:  write-through into the first tier (synchronous), write-behind into the others (background,
@@ -67,11 +66,11 @@ class TieredStore:
         return hits
 
     def _promote(self, block: KVBlock, found_in: int) -> None:
-        """Copy a block found in tier `found_in` into the faster tiers: the first at once, the others behind."""
+        """Copy a block found in a slower tier into the first one. Not into the tiers between: a Redis hit
+        written to disk as well would cost the request CPU (encoding, checksum, fsync) for a copy that
+        the shared tier already keeps."""
         if found_in > 0:
             self.tiers[0].put(block)
-        for writer in self._writers[: found_in - 1]:
-            writer.submit(block)
 
     def tier_of(self, key: BlockHash) -> str | None:
         """Name of the fastest tier that holds `key` (no payload is read); None if no tier does."""
