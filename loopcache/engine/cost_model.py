@@ -12,9 +12,9 @@ import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
-_PRIOR_SECONDS_PER_BYTE = {"memory": 1 / 8e9, "disk": 1 / 1e9}
+_PRIOR_SECONDS_PER_BYTE = {"memory": 1 / 8e9, "disk": 1 / 1e9, "redis": 1 / 5e8}
 _UNKNOWN_TIER_SECONDS_PER_BYTE = 1 / 2e8
-_PRIOR_LATENCY_S = {"memory": 1e-5, "disk": 3e-4}
+_PRIOR_LATENCY_S = {"memory": 1e-5, "disk": 3e-4, "redis": 5e-4}  # redis: loopback or a LAN
 _UNKNOWN_TIER_LATENCY_S = 2e-3
 _MIN_PREFILL_TOKENS = 32  # smaller prefills measure call overhead, not throughput
 

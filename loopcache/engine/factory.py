@@ -34,7 +34,7 @@ def open_engine(config: RunConfig, clock: Callable[[], float] = time.time) -> En
     book = SessionBook(clock)
     aware = sessions.registry and sessions.eviction == "session"
     store = open_tiers(config.tiers, MemoryResidency(book) if aware else None, DiskRetention(book) if aware else None,
-                       clock=clock)
+                       clock=clock, fingerprint=model.fingerprint)
     manager = open_sessions(config, model, store, book, clock) if sessions.registry else None
     return Engine(model, store, config.engine, kernels=kernels, sessions=manager)
 

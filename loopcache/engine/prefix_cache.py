@@ -32,7 +32,7 @@ from loopcache.engine.kv_codec import BlockLayout, block_from_kv, kv_from_block
 from loopcache.engine.sequence import CachedPrefix, Sequence
 from loopcache.kvcache.block import KVBlock
 from loopcache.kvcache.block_hash import ROOT, BlockHash, block_hash, tail_key
-from loopcache.kvcache.tiered import TieredStore
+from loopcache.kvcache.tiered import TierHit, TieredStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +108,8 @@ class PrefixCache:
             return PrefixHit()
         bs, layout = self.block_size, self.layout(seq.namespace)
         found: list[tuple[BlockHash, str]] = []
-        for key in self.hashes(seq, len(tokens)):
-            tier = self.store.tier_of(key)
+        keys = self.hashes(seq, len(tokens))
+        for key, tier in zip(keys, self.store.tiers_of(keys)):
             if tier is None:
                 break
             found.append((key, tier))
@@ -122,16 +122,14 @@ class PrefixCache:
         num_to_load = self.cost.plan(candidates)
         segments: list[Segment] = []
         parent = ROOT
-        for i, (key, _) in enumerate(found[:num_to_load]):
-            t0 = time.perf_counter()
-            hit = self.store.find(key)
+        to_load = found[:num_to_load]
+        for i, (key, hit) in enumerate(zip([k for k, _ in to_load], self._load_blocks(to_load))):
             if hit is None:
                 break  # evicted meanwhile
             if not (layout.accepts(hit.block, key, parent) and hit.block.token_ids == tuple(tokens[i * bs : (i + 1) * bs])):
                 self.store.delete(key)  # a hash collision or a corrupted entry: never served, never again
                 self.rejected_blocks += 1
                 break
-            self.cost.observe_load(hit.tier, hit.block.nbytes, time.perf_counter() - t0)
             segments.append(Segment(hit.block, hit.tier, bs))
             parent = key
         num_chain = len(segments)
@@ -144,6 +142,24 @@ class PrefixCache:
             if last.num_tokens > excess:
                 segments.append(Segment(last.block, last.tier, last.num_tokens - excess))
         return PrefixHit(tuple(segments), skipped, num_chain)
+
+    def _load_blocks(self, found: list[tuple[BlockHash, str]]) -> list[TierHit | None]:
+        """The blocks of `found`, fetched one batch per tier they were seen in (one round trip for a remote
+        tier), each batch's time observed by the cost model."""
+        assert self.store is not None
+        hits: list[TierHit | None] = [None] * len(found)
+        for tier in dict.fromkeys(t for _, t in found):
+            at = [i for i, (_, t) in enumerate(found) if t == tier]
+            t0 = time.perf_counter()
+            batch = self.store.find_many([found[i][0] for i in at])
+            elapsed = time.perf_counter() - t0
+            for i, hit in zip(at, batch):
+                hits[i] = hit
+            nbytes = sum(h.block.nbytes for h in batch if h is not None)
+            served = {h.tier for h in batch if h is not None}
+            if nbytes and served == {tier}:
+                self.cost.observe_load(tier, nbytes, elapsed)
+        return hits
 
     def _find_tail(self, parent: BlockHash, rest: Seq[int], layout: BlockLayout, session: str) -> Segment | None:
         """The tail slot after `parent` (this session's, else the shared one) holding a verified block that

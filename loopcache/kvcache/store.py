@@ -6,7 +6,7 @@ prefetch and TTL policies live beside stores, not as new methods on them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -116,3 +116,13 @@ class Store(Protocol):
     def close(self) -> None:
         """Release resources; later calls may fail. Idempotent."""
         ...
+
+
+@runtime_checkable
+class BatchStore(Store, Protocol):
+    """A store with a round trip per call worth saving (a remote one): the same answers as `get` and
+    `contains` for many keys at once, in order."""
+
+    def get_many(self, keys: Sequence[BlockHash]) -> list[KVBlock | None]: ...
+
+    def contains_many(self, keys: Sequence[BlockHash]) -> list[bool]: ...

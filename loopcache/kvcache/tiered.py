@@ -1,6 +1,8 @@
 """TieredStore: a composite Store over tiers ordered fastest first (memory -> disk -> ...).
 
-    get:  ask each tier in order; a hit in a slower tier is promoted into every faster one.
+    get:  ask each tier in order; a hit in a slower tier is promoted into the first (memory).
+    find_many / tiers_of: the same for a run of keys, one call per tier (a `BatchStore`, e.g. Redis,
+          answers them in one round trip).
     put:  write-through into the first tier (synchronous), write-behind into the others (background,
           bounded; a full queue drops the write, never blocks the caller).
     close: drains the write-behind queues, then closes every tier.
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from loopcache.kvcache.block import KVBlock
 from loopcache.kvcache.block_hash import BlockHash
-from loopcache.kvcache.store import Counters, IntegrityReport, Store, StoreStats
+from loopcache.kvcache.store import BatchStore, Counters, IntegrityReport, Store, StoreStats
 from loopcache.kvcache.write_behind import WriteBehind, WriteBehindStats
 
 
@@ -35,27 +37,60 @@ class TieredStore:
         self.name = name
         self.tiers = list(tiers)
         self._writers = [WriteBehind(t, max_write_queue) for t in self.tiers[1:]]
+        self._batched = [isinstance(t, BatchStore) for t in self.tiers]
         self._counters = Counters()
         self._closed = False
 
     def find(self, key: BlockHash) -> TierHit | None:
         """The block under `key` from the fastest tier holding it, promoted into the faster tiers."""
+        return self.find_many([key])[0]
+
+    def find_many(self, keys: Sequence[BlockHash]) -> list[TierHit | None]:
+        """`find` of each of `keys`, in order; each tier is asked once for the keys the faster ones lacked."""
+        hits: list[TierHit | None] = [None] * len(keys)
         for i, tier in enumerate(self.tiers):
-            block = tier.get(key)
-            if block is not None:
-                for faster in self.tiers[:i]:
-                    faster.put(block)
-                self._counters.hits += 1
-                return TierHit(block, tier.name)
-        self._counters.misses += 1
-        return None
+            wanted = [j for j, hit in enumerate(hits) if hit is None]
+            if not wanted:
+                break
+            if self._batched[i]:
+                blocks = tier.get_many([keys[j] for j in wanted])  # type: ignore[attr-defined]
+            else:
+                blocks = [tier.get(keys[j]) for j in wanted]
+            for j, block in zip(wanted, blocks):
+                if block is not None:
+                    self._promote(block, i)
+                    hits[j] = TierHit(block, tier.name)
+        found = sum(h is not None for h in hits)
+        self._counters.hits += found
+        self._counters.misses += len(keys) - found
+        return hits
+
+    def _promote(self, block: KVBlock, found_in: int) -> None:
+        """Copy a block found in a slower tier into the first one. Not into the tiers between: a Redis hit
+        written to disk as well would cost the request CPU (encoding, checksum, fsync) for a copy that
+        the shared tier already keeps."""
+        if found_in > 0:
+            self.tiers[0].put(block)
 
     def tier_of(self, key: BlockHash) -> str | None:
         """Name of the fastest tier that holds `key` (no payload is read); None if no tier does."""
-        for tier in self.tiers:
-            if tier.contains(key):
-                return tier.name
-        return None
+        return self.tiers_of([key])[0]
+
+    def tiers_of(self, keys: Sequence[BlockHash]) -> list[str | None]:
+        """`tier_of` of each of `keys`, in order (one call per tier)."""
+        names: list[str | None] = [None] * len(keys)
+        for i, tier in enumerate(self.tiers):
+            wanted = [j for j, name in enumerate(names) if name is None]
+            if not wanted:
+                break
+            if self._batched[i]:
+                held = tier.contains_many([keys[j] for j in wanted])  # type: ignore[attr-defined]
+            else:
+                held = [tier.contains(keys[j]) for j in wanted]
+            for j, is_held in zip(wanted, held):
+                if is_held:
+                    names[j] = tier.name
+        return names
 
     def get(self, key: BlockHash) -> KVBlock | None:
         hit = self.find(key)

@@ -9,8 +9,10 @@ import typer
 
 from loopcache.cli_options import (
     BlockOpt, DeviceOpt, DtypeOpt, EvictionOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PinShareOpt,
-    PoolOpt, StepTokensOpt, ThreadsOpt, run_config,
+    PoolOpt, RedisKeyspaceOpt, RedisTtlOpt, RedisUrlOpt, StepTokensOpt, ThreadsOpt, run_config,
 )
+from loopcache.config import RedisOptions
+from loopcache.kvcache.redis_store import DEFAULT_REDIS_TTL_S
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +23,9 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port")] = 8000,
         cache_dir: HomeOpt = None,
         kv_dir: KvDirOpt = None,
+        redis_url: RedisUrlOpt = None,
+        redis_keyspace: RedisKeyspaceOpt = "loopcache",
+        redis_ttl: RedisTtlOpt = DEFAULT_REDIS_TTL_S,
         api_key: Annotated[Optional[str], typer.Option("--api-key", help="require this key (one namespace)")] = None,
         api_keys_file: Annotated[Optional[Path], typer.Option("--api-keys-file",
                                  help="lines 'KEY [NAMESPACE]': one tenant namespace per key")] = None,
@@ -48,6 +53,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from loopcache.engine.factory import open_engine
+        from loopcache.kvcache.redis_client import RedisUnavailableError, connect
         from loopcache.model.loader import ModelNotFoundError
         from loopcache.server.app import create_app
         from loopcache.server.config import OPEN_NAMESPACE, ServerConfig
@@ -56,7 +62,8 @@ def register(app: typer.Typer) -> None:
         if api_key and api_keys_file:
             raise typer.BadParameter("give --api-key or --api-keys-file, not both")
         run = run_config(model, device, dtype, cache_dir, block_size, kv_dir, not no_cache, threads, max_running,
-                         step_tokens, kv_pool_mib, learn_costs, eviction, pin_share)
+                         step_tokens, kv_pool_mib, learn_costs, eviction, pin_share,
+                         RedisOptions(redis_url, redis_keyspace, redis_ttl))
         try:
             keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
             server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)
@@ -64,8 +71,10 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(str(exc)) from exc
         logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
         try:
+            if run.use_cache and run.tiers.redis is not None:
+                connect(run.tiers.redis).close()  # before the model loads: an unreachable Redis fails fast
             engine = open_engine(run)
-        except ModelNotFoundError as exc:
+        except (ModelNotFoundError, RedisUnavailableError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
         engine.warmup()
@@ -73,6 +82,7 @@ def register(app: typer.Typer) -> None:
             logging.getLogger(__name__).warning("serving on %s without an API key: anyone who can reach it can "
                                                 "use it", host)
         typer.echo(f"loopcache: serving {engine.model.name} as {', '.join(dict.fromkeys((model, engine.model.name)))}"
-                   f" on http://{host}:{port}/v1 (cache: {'off' if no_cache else run.tiers.root})")
+                   f" on http://{host}:{port}/v1 (cache: {'off' if no_cache else run.tiers.root}"
+                   f"{'' if no_cache or run.tiers.redis is None else ' + ' + run.tiers.redis.safe_url})")
         uvicorn.run(create_app(engine, server), host=host, port=port, log_level=log_level, access_log=False,
                     timeout_graceful_shutdown=30)

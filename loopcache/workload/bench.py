@@ -85,7 +85,7 @@ def run_agent_loop_bench(config: RunConfig, shape: LoopShape, console: Console, 
     warm_cfg = config.with_cache_root(root / "warm")
     fresh = FreshProcess.of(config, root / "restart", memory_tier=False)
     model = load_model(config.model, config.home, device=config.device, dtype=config.dtype)
-    nocache, warm = Engine(model, None, config.engine), Engine(model, open_tiers(warm_cfg.tiers), config.engine)
+    nocache, warm = Engine(model, None, config.engine), Engine(model, open_tiers(warm_cfg.tiers, fingerprint=model.fingerprint), config.engine)
     nocache.warmup()
     loop = AgentLoop.start(model.tokenizer, shape)
     records: dict[str, list[StepRecord]] = {mode: [] for mode in MODES}

@@ -135,6 +135,13 @@ class Servers:
             self._wait_ready(server)
         return spawned[0]
 
+    def start_each(self, kv_dirs: list[Path], *extra: str) -> list[Server]:
+        """Start one server on each of `kv_dirs` at once and wait until all answer."""
+        spawned = [self._spawn(kv_dir, extra, None) for kv_dir in kv_dirs]
+        for server in spawned:
+            self._wait_ready(server)
+        return spawned
+
     def _spawn(self, kv_dir: Path, extra: tuple[str, ...], api_key: str | None) -> Server:
         port, log = free_port(), self.tmp_path / f"serve-{len(self.started)}.log"
         cmd = [*_CLI, "serve", "--model", str(self.model_dir), "--cache-dir", str(self.tmp_path / "home"),
