@@ -270,8 +270,8 @@ def warmed(engine: Engine, case: Case, config: BlendConfig) -> TieredStore:
 
 
 def measure(plain: Engine, blend: Engine, case: Case, shares: tuple[float, ...], config: BlendConfig,
-            decode: int) -> list[dict[str, Any]]:
-    store = warmed(blend, case, config)  # the blend engine warms: it stores chunks as well as prefix blocks
+            decode: int, store: TieredStore | None = None) -> list[dict[str, Any]]:
+    store = store or warmed(blend, case, config)  # the blend engine warms: it stores chunks and prefix blocks
     rows = []
     use_store(plain, store)
     ref = run(plain, case.test, decode)
@@ -279,8 +279,7 @@ def measure(plain: Engine, blend: Engine, case: Case, shares: tuple[float, ...],
     for r in shares:
         use_store(blend, store, replace(config, recompute_share=r))
         got_by_r.append(run(blend, case.test, decode))
-    ref2 = run(plain, case.test, decode)  # before and after the blended runs: the machine is noisy
-    prefix_ttft = statistics.fmean([ref.ttft_s, ref2.ttft_s])
+    prefix_ttft = ref.ttft_s
     for r, got in zip(shares, got_by_r):
         rows.append({
             "scenario": case.scenario, "case": case.name, "r": r, "prompt_tokens": got.prompt_tokens,
@@ -298,6 +297,8 @@ def measure(plain: Engine, blend: Engine, case: Case, shares: tuple[float, ...],
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if not rows:
+        return {"n": 0}
     return {
         "n": len(rows),
         "prefix_hit_rate": statistics.fmean(x["prefix_hit_rate"] for x in rows),
@@ -325,12 +326,18 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=2, help="prompts per scenario")
     ap.add_argument("--sweep-prompts", type=int, default=1, help="tau_edit prompts in the novel-chunk sweep")
     ap.add_argument("--max-prompt-tokens", type=int, default=3072)
-    ap.add_argument("--decode", type=int, default=12, help="greedy tokens compared")
+    ap.add_argument("--decode", type=int, default=8, help="greedy tokens compared")
     ap.add_argument("--selector", default="deviation", choices=("deviation", "first_tokens"))
     ap.add_argument("--scenarios", default="tau_edit,tau_trials,openhands,qa")
     ap.add_argument("--no-sweep", action="store_true", help="skip the novel-chunk sweep")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "blend.json")
+    ap.add_argument("--summarise", action="store_true",
+                    help="no runs: rebuild the tables and the guard check from --json's per-prompt rows")
     args = ap.parse_args()
+    if args.summarise:
+        saved = json.loads(args.json.read_text())
+        report(saved, saved["per_prompt"], saved["novel_chunk_sweep"], args.json)
+        return
 
     home = Path.home() / ".cache" / "loopcache"
     model = load_model("default", home)
@@ -349,9 +356,12 @@ def main() -> None:
                          *qa_cases(args.prompts)] if c.scenario in wanted]
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
+    partial = args.json.with_suffix(".partial.json")
+    partial.parent.mkdir(parents=True, exist_ok=True)
     for case in cases:
         got = measure(plain, blend, case, SHARES, config, args.decode)
         rows += got
+        partial.write_text(json.dumps(rows))  # a run cut short still leaves its rows
         for x in got:
             print(f"  {x['scenario']:<10} {x['case']:<28} r={x['r']:<4} tokens={x['prompt_tokens']:<5} "
                   f"hit {x['prefix_hit_rate']:.2f}->{x['hit_rate']:.2f} ttft x{x['ttft_ratio']:.2f} "
@@ -359,22 +369,29 @@ def main() -> None:
                   flush=True)
     sweep = []
     if not args.no_sweep and edits and "tau_edit" in wanted:
+        stores = [warmed(blend, c, config) for c in edits[: args.sweep_prompts]]
         for share in NOVEL:
-            got = [measure(plain, blend, with_novel_share(c, share), (DEFAULT_R,), config, args.decode)[0]
-                   for c in edits[: args.sweep_prompts]]
+            got = [measure(plain, blend, with_novel_share(c, share), (DEFAULT_R,), config, args.decode, st)[0]
+                   for c, st in zip(edits, stores)]
             sweep.append({"novel_share": share, **summarise(got)})
+            print(f"  novel share {share:.2f}: {sweep[-1]}", flush=True)
+    result = {"model": model.name, "selector": args.selector, "prompts_per_scenario": args.prompts,
+              "max_prompt_tokens": args.max_prompt_tokens, "decode_tokens": args.decode,
+              "seconds": time.perf_counter() - t0}
+    report(result, rows, sweep, args.json)
+
+
+def report(result: dict[str, Any], rows: list[dict[str, Any]], sweep: list[dict[str, Any]], path: Path) -> None:
+    """Tables by r and scenario, the guard check with the default bounds; print them, write `path`."""
     default_guard = GuardConfig()
     table = []
     for r in SHARES:
         at = [x for x in rows if x["r"] == r]
         table.append({"r": r, **summarise(at), "by_scenario": {s: summarise([x for x in at if x["scenario"] == s])
                                                                for s in sorted({x["scenario"] for x in at})}})
-    result = {
-        "model": model.name, "selector": args.selector, "default_r": DEFAULT_R, "rows": table,
-        "novel_chunk_sweep": sweep, "guard": guard_check(rows, default_guard), "per_prompt": rows,
-        "prompts_per_scenario": args.prompts, "max_prompt_tokens": args.max_prompt_tokens,
-        "decode_tokens": args.decode, "seconds": time.perf_counter() - t0,
-    }
+    reread = [x for x in rows if x["r"] == DEFAULT_R and x["scenario"] in ("tau_edit", "openhands")]
+    result = {**result, "default_r": DEFAULT_R, "rows": table, "reread_heavy_at_default_r": summarise(reread),
+              "novel_chunk_sweep": sweep, "guard": guard_check(rows, default_guard), "per_prompt": rows}
     print(f"\n{'r':>5} {'prefix hit':>10} {'blend hit':>9} {'TTFT x':>7} {'KL mean':>8} {'top-1':>6} {'greedy':>6}")
     for row in table:
         print(f"{row['r']:>5.2f} {row['prefix_hit_rate']:>10.2f} {row['hit_rate']:>9.2f} "
@@ -389,9 +406,10 @@ def main() -> None:
             print(f"{s['novel_share']:>11.2f} {s['hit_rate']:>4.2f} {s['ttft_ratio_vs_prefix_only']:>7.2f} "
                   f"{s['top1_agreement']:>6.2f} {s['greedy_match']:>6.2f}")
     print(f"\nguard (max_deviation {default_guard.max_deviation}, max_kl {default_guard.max_kl}):", result["guard"])
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1))
-    print(f"wrote {args.json} ({result['seconds']:.0f} s)")
+    print("re-read heavy (tau_edit + openhands) at the default r:", result["reread_heavy_at_default_r"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
+    print(f"wrote {path} (runs took {result['seconds']:.0f} s)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ class GuardConfig:
         `verify_every`-th time so the breaker can close again).
     """
 
-    max_deviation: float = 0.35
+    max_deviation: float = 0.006
     verify_every: int = 16
     max_kl: float = 0.1
     window: int = 8
