@@ -13,7 +13,8 @@ class GuardConfig:
 
     max_deviation: proxy bound, checked on every blended request: the relative KV deviation of the chunk
         tokens that are *not* recomputed, measured at the probe layer (where every chunk token is computed
-        afresh anyway). Above it the request falls back to full prefill before any further work.
+        afresh anyway). Above it the request falls back to full prefill before any further work. The default
+        is fitted on bench/blend.py's prompts (SmolLM2-135M, docs/blend.md): a proxy, not a guarantee.
     verify_every: every n-th blended request is also prefilled in full and compared (1: every request,
         exact but without any saving; 0: never). A verified request always continues from the full prefill.
     max_kl: a verified request agrees when its next-token distributions' KL(full || blended) is at most this
