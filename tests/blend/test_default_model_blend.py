@@ -49,7 +49,6 @@ def test_keys_rerotated_on_the_real_model_match_and_the_guard_serves_only_agreei
 
     blend = BlendConfig(recompute_share=0.15, guard=GuardConfig(verify_every=1, max_kl=0.05))
     engine = Engine(model, TieredStore([MemoryStore()]), EngineConfig(block_size=64, learn_costs=False, blend=blend))
-    plain = Engine(model, None, EngineConfig(block_size=64, learn_costs=False))
     one = SamplingParams(max_tokens=1)
     engine.generate([SYSTEM, {"role": "user", "content": "Show my booking."}, {"role": "tool", "content": PROFILE},
                      {"role": "tool", "content": RESERVATION}, {"role": "user", "content": "Thanks."}], one)
@@ -62,5 +61,8 @@ def test_keys_rerotated_on_the_real_model_match_and_the_guard_serves_only_agreei
     assert isinstance(out, BlendOutcome) and len(out.loaded) == 2 and out.agreement is not None
     assert out.agreement.passed == (out.fallback == "")  # a disagreeing blend is never what is served
     assert out.agreement.kl < 1.0
-    assert seq.output_ids == list(plain.generate(prompt, one).token_ids)  # verified: served the full prefill
+    plain = engine.add_request(prompt, one, use_cache=False)  # the same engine without cache or blending
+    while not plain.is_finished:
+        engine.step()
+    assert seq.output_ids == plain.output_ids  # verified: served the full prefill
     engine.check_integrity()
