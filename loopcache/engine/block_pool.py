@@ -96,9 +96,12 @@ class BlockPool:
 
     def slots(self, blocks: list[int], start: int, end: int) -> torch.Tensor:
         """Slot indices of token positions [start, end) of a sequence holding `blocks`."""
-        pos = torch.arange(start, end)
-        table = torch.tensor(blocks, dtype=torch.long)
-        return table[pos // self.block_size] * self.block_size + pos % self.block_size
+        return self.slots_at(blocks, torch.arange(start, end))
+
+    def slots_at(self, blocks: list[int] | tuple[int, ...], positions: torch.Tensor) -> torch.Tensor:
+        """Slot indices of the token `positions` (a long tensor) of a sequence holding `blocks`."""
+        table = torch.tensor(list(blocks), dtype=torch.long)
+        return table[positions // self.block_size] * self.block_size + positions % self.block_size
 
     def kv_index(self, blocks: list[int], length: int) -> slice | torch.Tensor:
         """Index along the slot axis selecting the first `length` tokens of a sequence, padded to the end of

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loopcache.blend.config import BlendConfig
+
 DEFAULT_POOL_BYTES = 2 * 2**30
 
 
@@ -23,6 +25,8 @@ class EngineConfig:
     threads: CPU threads for torch (0: leave torch's default).
     native_kernels: use the C decode kernels (`native.py`) where they apply (bf16 on CPU); off: PyTorch only.
     learn_costs: learn load-vs-recompute costs from measured timings (off: fixed priors, reproducible runs).
+    blend: reuse the KV of chunks (tool results, documents, messages) found after the prefix hit at new
+        positions (`loopcache.blend`, docs/blend.md); None (the default): prefix reuse only. Needs a store.
     """
 
     block_size: int = 256
@@ -33,6 +37,7 @@ class EngineConfig:
     threads: int = 0
     native_kernels: bool = True
     learn_costs: bool = True
+    blend: BlendConfig | None = None
 
     def __post_init__(self) -> None:
         if self.block_size < 1 or self.step_tokens < 1 or self.solo_step_tokens < 1 or self.max_running < 1:

@@ -22,6 +22,8 @@ from typing import Any
 
 import torch
 
+from loopcache.blend.chunk_store import ChunkStore
+from loopcache.engine.blend_prefill import BlendedPrefill, BlendOutcome
 from loopcache.engine.block_pool import BlockPool
 from loopcache.engine.config import EngineConfig
 from loopcache.engine.cost_model import CostModel
@@ -63,7 +65,9 @@ class Engine:
         self.prefix_cache = PrefixCache(store, model.fingerprint, model.dtype, torch_dtype, self.config.block_size,
                                         model.kv_bytes_per_token, cost)
         self.runner = ModelRunner(model.model, self.pool, kernels)
-        self.scheduler = Scheduler(self.pool, self.prefix_cache, self.config)
+        self.blend = self._blend(model, torch_dtype)
+        self.scheduler = Scheduler(self.pool, self.prefix_cache, self.config,
+                                   self.blend.admit if self.blend is not None else None)
         self._next_id = 0
 
     @property
@@ -268,6 +272,9 @@ class Engine:
         self.scheduler.check_integrity()
         problems = self.sessions.check_integrity() if self.sessions is not None else []
         assert not problems, problems
+        if self.blend is not None:
+            self.blend.guard.check_integrity()
+            self.blend.chunks.check_integrity()
 
     def close(self) -> None:
         if self.sessions is not None:
@@ -276,6 +283,19 @@ class Engine:
             self.store.close()
 
     # ---- internals ----------------------------------------------------------------------------------------
+
+    def _blend(self, model: LoadedModel, torch_dtype: torch.dtype) -> BlendedPrefill | None:
+        """The chunk-reuse hook when the config asks for it (it needs a store to keep chunks in)."""
+        if self.config.blend is None or self.store is None:
+            return None
+        chunks = ChunkStore(self.store, model.fingerprint, model.dtype, torch_dtype, model.kv_bytes_per_token,
+                            self.config.block_size)
+        tok = model.tokenizer
+        starts = {tok.convert_tokens_to_ids(t) for t in ("<|im_start|>", "<|start_header_id|>")}
+        starts.add(tok.bos_token_id)
+        boundaries = tuple(sorted(t for t in starts if isinstance(t, int) and t != tok.unk_token_id))
+        piece = max(self.config.step_tokens, self.config.solo_step_tokens)
+        return BlendedPrefill(self.config.blend, self.runner, self.pool, chunks, boundaries, piece)
 
     def _prompt_ids(self, prompt: Seq[Message] | Seq[int]) -> list[int]:
         if not prompt:
@@ -307,6 +327,8 @@ class Engine:
         token = seq.sampler(logits)
         if seq.first_token_s is None:
             seq.first_token_s = time.perf_counter()
+            if self.blend is not None and seq.use_cache:
+                self.blend.after_prefill(seq)
         seq.output_ids.append(token)
         if token in self.model.eos_token_ids and not seq.params.ignore_eos:
             return self._finish(seq, "stop")
@@ -341,6 +363,7 @@ class Engine:
     @staticmethod
     def _stats(seq: Sequence) -> RequestStats:
         prefix = seq.first_prefix
+        blend = seq.blend if isinstance(seq.blend, BlendOutcome) else BlendOutcome()
         first = seq.first_token_s or seq.finished_s or seq.arrival_s
         return RequestStats(
             session_id=seq.session_id,
@@ -359,4 +382,6 @@ class Engine:
             decode_s=(seq.finished_s or first) - first,
             num_preemptions=seq.num_preemptions,
             finish_reason=seq.finish_reason or "length",
+            blended_tokens=blend.reused_tokens,
+            blend_fallback=blend.fallback,
         )

@@ -49,6 +49,15 @@ class ForwardChunk:
     start: int  # position of the first token
     blocks: Sequence[int]  # the sequence's pool blocks, in token order (its KV, this chunk's included)
     logits: Logits = Logits.LAST
+    # Blended prefill (`loopcache.blend`): the tokens' own positions, ascending, when they are not
+    # start, start + 1, ...; each token then attends to every slot up to its position (KV loaded there or
+    # computed in this chunk).
+    positions: Sequence[int] | None = None
+
+    @property
+    def end(self) -> int:
+        """One past the last position the chunk's tokens attend to."""
+        return self.positions[-1] + 1 if self.positions else self.start + len(self.token_ids)
 
 
 @dataclass(frozen=True)
@@ -113,16 +122,19 @@ class ModelRunner:
         )
 
     @torch.inference_mode()
-    def forward(self, chunks: Sequence[ForwardChunk]) -> list[torch.Tensor | None]:
+    def forward(self, chunks: Sequence[ForwardChunk], num_layers: int | None = None) -> list[torch.Tensor | None]:
         """Compute every chunk's KV into the pool; per chunk, the logits it asked for: (vocab,) for LAST,
-        (n, vocab) for ALL, None for NONE."""
+        (n, vocab) for ALL, None for NONE. With `num_layers` only the first layers run (their KV is written)
+        and no logits are returned (the blend probe)."""
         device = self.pool.kv.device
         sizes = [len(c.token_ids) for c in chunks]
         ids = torch.tensor([t for c in chunks for t in c.token_ids], dtype=torch.long, device=device)
-        positions = torch.cat([torch.arange(c.start, c.start + n) for c, n in zip(chunks, sizes)]).to(device)
+        token_pos = [torch.tensor(list(c.positions), dtype=torch.long) if c.positions else torch.arange(c.start, c.start + n)
+                     for c, n in zip(chunks, sizes)]
+        positions = torch.cat(token_pos).to(device)
         pool = self.pool
-        slots = torch.cat([pool.slots(c.blocks, c.start, c.start + n) for c, n in zip(chunks, sizes)]).to(device)
-        masks = [causal_mask(c.start, n, device) if n > 1 else None for c, n in zip(chunks, sizes)]
+        slots = torch.cat([pool.slots_at(c.blocks, p) for c, p in zip(chunks, token_pos)]).to(device)
+        masks = [self._mask(c, p, device) if n > 1 else None for c, p, n in zip(chunks, token_pos, sizes)]
         offsets = [0]
         for n in sizes:
             offsets.append(offsets[-1] + n)
@@ -134,7 +146,7 @@ class ModelRunner:
         q_dim, kv_dim = self.num_heads * self.head_dim, self.num_kv_heads * self.head_dim
         num_tokens = ids.shape[0]
         ops, delta = self.ops, None
-        for layer, kv in zip(self.layers, self.pool.kv):
+        for layer, kv in list(zip(self.layers, self.pool.kv))[:num_layers]:
             x, h = ops.add_norm(layer.input_norm, x, delta)
             qkv = layer.qkv(h)
             q = qkv[:, :q_dim].view(num_tokens, self.num_heads, self.head_dim)
@@ -150,28 +162,37 @@ class ModelRunner:
                 self._attend(q[a:b], kv, c, table, mask, out[a:b])
             x, h = ops.add_norm(layer.post_norm, x, layer.o(out))
             delta = layer.down(ops.act_mul(layer.act, layer.gate_up(h)))
+        if num_layers is not None:
+            return [None] * len(chunks)
         if delta is not None:
             x = x + delta
 
         return self._logits(chunks, sizes, offsets, x)
 
+    @staticmethod
+    def _mask(chunk: ForwardChunk, positions: torch.Tensor, device: torch.device) -> torch.Tensor | None:
+        """The chunk's attention mask over its first `chunk.end` slots (None: plain causal from 0)."""
+        if chunk.positions is None:
+            return causal_mask(chunk.start, len(chunk.token_ids), device)
+        return (torch.arange(chunk.end)[None, :] <= positions[:, None]).to(device)
+
     def _table(self, chunk: ForwardChunk, n: int) -> torch.Tensor | None:
         """The block table the native kernel reads (decode chunks, when it is loaded)."""
         if self.kernels is None or n != 1:
             return None
-        return torch.tensor(chunk.blocks[: self.pool.blocks_for(chunk.start + 1)], dtype=torch.int32)
+        return torch.tensor(chunk.blocks[: self.pool.blocks_for(chunk.end)], dtype=torch.int32)
 
     def _attend(self, q: torch.Tensor, kv: torch.Tensor, chunk: ForwardChunk, table: torch.Tensor | None,
                 mask: torch.Tensor | None, out: torch.Tensor) -> None:
         """The chunk's attention output, into `out` (n, heads * head_dim)."""
-        length = chunk.start + q.shape[0]
+        length = chunk.end
         if table is not None and self.kernels is not None:
             qg = q[0].view(kv.shape[1], -1, self.head_dim)
             if self.kernels.attend_one(qg, kv[0], kv[1], table, self.pool.block_size, length, self.scaling,
                                        out[0]) is not None:
                 return
         index = self.pool.kv_index(list(chunk.blocks), length)
-        out.copy_(attend(q, kv[0][:, index], kv[1][:, index], chunk.start, self.scaling, mask))
+        out.copy_(attend(q, kv[0][:, index], kv[1][:, index], length - q.shape[0], self.scaling, mask))
 
     def _logits(self, chunks: Sequence[ForwardChunk], sizes: list[int], offsets: list[int],
                 x: torch.Tensor) -> list[torch.Tensor | None]:

@@ -193,7 +193,7 @@ class PrefixCache:
         """Put the full blocks `seq` computed since the last call. Returns how many were put."""
         if self.store is None:
             return 0
-        keys = self.hashes(seq, seq.num_computed)
+        keys = self.hashes(seq, self._exact(seq))
         layout, bs, ids = self.layout(seq.namespace), self.block_size, seq.token_ids
         put = 0
         for i in range(seq.num_blocks_stored, len(keys)):
@@ -204,11 +204,16 @@ class PrefixCache:
         seq.stored_blocks += put
         return put
 
+    @staticmethod
+    def _exact(seq: Sequence) -> int:
+        """Tokens of `seq` whose computed KV is exact (blended KV is never stored under prefix keys)."""
+        return seq.num_computed if seq.num_exact is None else min(seq.num_computed, seq.num_exact)
+
     def store_tails(self, seq: Sequence, pool: BlockPool) -> int:
         """Put the tail slots of `seq` (after its full blocks: call `store_full_blocks` first)."""
         if self.store is None:
             return 0
-        n, bs = seq.num_computed, self.block_size
+        n, bs = self._exact(seq), self.block_size
         keys = self.hashes(seq, n)
         parents = [ROOT, *keys]
         tails = {len(keys)} if len(keys) * bs < n else set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from loopcache.engine.block_pool import BlockPool
@@ -49,8 +50,12 @@ class StepPlan:
 
 
 class Scheduler:
-    def __init__(self, pool: BlockPool, prefix_cache: PrefixCache, config: EngineConfig) -> None:
+    def __init__(self, pool: BlockPool, prefix_cache: PrefixCache, config: EngineConfig,
+                 on_admit: Callable[[Sequence, int], int] | None = None) -> None:
         self.pool = pool
+        # called once a sequence's prefix hit is loaded, with the number of cached tokens; returns how many
+        # tokens are computed from there on (the blend hook computes some of them itself)
+        self.on_admit = on_admit
         self.prefix_cache = prefix_cache
         self.config = config
         self.waiting: deque[Sequence] = deque()
@@ -144,6 +149,9 @@ class Scheduler:
             seq.num_blocks_stored = max(seq.num_blocks_stored, hit.num_chain_blocks)
             if seq.first_prefix is None:
                 seq.first_prefix = hit.summary()
+        if self.on_admit is not None and seq.use_cache:
+            cached = self.on_admit(seq, cached)
+            n = min(seq.num_tokens - cached, budget)
         seq.num_computed = cached
         seq.status = SequenceStatus.RUNNING
         seq.load_s += time.perf_counter() - t0

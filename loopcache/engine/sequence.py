@@ -70,6 +70,10 @@ class Sequence:
     load_s: float = 0.0
     prefill_s: float = 0.0
     stored_blocks: int = 0
+    # Blended prefill (`engine/blend_prefill.py`): KV at positions >= num_exact is approximate and is never
+    # stored as prefix blocks (None: all of it is exact); what blending did for this request.
+    num_exact: int | None = None
+    blend: Any = None  # a BlendOutcome once admission looked for chunks
     sampler: Sampler = field(init=False)
 
     def __post_init__(self) -> None:

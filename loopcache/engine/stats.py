@@ -23,6 +23,8 @@ class RequestStats:
     decode_s: float = 0.0  # from the first token to the end
     num_preemptions: int = 0
     finish_reason: str = "length"
+    blended_tokens: int = 0  # chunk tokens reused at a new position, not recomputed (loopcache.blend)
+    blend_fallback: str = ""  # why a request with reusable chunks was prefilled in full ("proxy", ...)
 
     @property
     def decode_tokens_per_s(self) -> float:

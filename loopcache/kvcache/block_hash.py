@@ -21,6 +21,7 @@ from dataclasses import dataclass
 HASH_FORMAT_VERSION = 1
 _DOMAIN_BLOCK = b"loopcache.block.v%d\x00" % HASH_FORMAT_VERSION
 _DOMAIN_TAIL = b"loopcache.tail.v%d\x00" % HASH_FORMAT_VERSION
+_DOMAIN_CHUNK = b"loopcache.chunk.v%d\x00" % HASH_FORMAT_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,16 @@ def tail_key(parent: BlockHash, namespace: str, fingerprint: str, first_token: i
     h.update(_field(fingerprint.encode()))
     h.update(_field(_token_bytes([first_token])))
     h.update(_field(session.encode()))
+    return BlockHash(h.digest())
+
+
+def chunk_key(namespace: str, fingerprint: str, token_ids: Sequence[int]) -> BlockHash:
+    """The root key of a position-independent chunk (`loopcache.blend`): its tenant, model and every token
+    id, wherever it stands in a prompt. Its pieces are chained after it with `block_hash`."""
+    h = hashlib.sha256(_DOMAIN_CHUNK)
+    h.update(_field(namespace.encode()))
+    h.update(_field(fingerprint.encode()))
+    h.update(_field(_token_bytes(token_ids)))
     return BlockHash(h.digest())
 
 

@@ -84,6 +84,10 @@ class ServerMetrics:
         self.computed_tokens = Counter("loopcache_computed_tokens", "Prompt tokens prefilled", registry=r)
         self.skipped_tokens = Counter("loopcache_skipped_cached_tokens",
                                       "Cached prompt tokens recomputed (cheaper than loading)", registry=r)
+        self.blended_tokens = Counter("loopcache_blended_tokens", "Prompt tokens reused from chunks at new "
+                                      "positions (loopcache.blend)", registry=r)
+        self.blend_fallbacks = Counter("loopcache_blend_fallbacks", "Requests the blend guard sent to full prefill",
+                                       ["reason"], registry=r)
         r.register(_StateCollector(store, worker_stats))
         if sessions is not None:
             r.register(SessionCollector(sessions))
@@ -99,6 +103,9 @@ class ServerMetrics:
         self.skipped_tokens.inc(stats.skipped_cached_tokens)
         for tier, n in stats.cached_tokens_by_tier.items():
             self.cached_tokens.labels(tier).inc(n)
+        self.blended_tokens.inc(stats.blended_tokens)
+        if stats.blend_fallback:
+            self.blend_fallbacks.labels(stats.blend_fallback).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""Non-prefix reuse: KV of chunks (tool results, documents, messages) reused at new positions."""
