@@ -41,7 +41,7 @@ def test_the_disk_fills_under_a_server(servers: Servers, tmp_path: Path) -> None
         assert not list((kv / "kv").glob("blocks/*/*.kv"))
         vfs = os.statvfs(disk)
         kept = sum(f.stat().st_size for f in disk.rglob("*") if f.is_file())  # indexes, registry, WALs, reserve
-        assert kept < size * 0.4 and vfs.f_bavail * vfs.f_frsize >= size - kept - 2**19  # the blocks' space is free
+        assert vfs.f_bavail * vfs.f_frsize >= size - kept - 2**19  # all but those files' space is free again
         server.chat_persisted(conversation("after-clear", 60), session="after")  # its blocks all land
         server.stop()
 
