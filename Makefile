@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install demo test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	# The Redis tier's tests start their own redis-server (and a 3-node cluster with redis-cli); the
 	# multi-server tests put nginx in front of several `loopcache serve` (Debian packages).
-	command -v redis-server >/dev/null && command -v nginx >/dev/null || \
-	  (apt-get update -qq && apt-get install -y -qq redis-server nginx)
+	command -v redis-server >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq redis-server nginx openssl)
+	# Valkey for the compatibility tests: in Debian main from trixie on, in bookworm-backports before.
+	command -v valkey-server >/dev/null || apt-get install -y -qq valkey-server 2>/dev/null || \
+	  (codename=$$(. /etc/os-release && echo $$VERSION_CODENAME) && \
+	   echo "deb http://deb.debian.org/debian $$codename-backports main" \
+	     > /etc/apt/sources.list.d/loopcache-backports.list && \
+	   apt-get update -qq && apt-get install -y -qq -t $$codename-backports valkey-server)
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -1,5 +1,6 @@
 """Real `redis-server` processes for tests (Debian package `redis-server`; `make install` adds it): one
-server or a 3-node Redis Cluster on free ports in a temp folder, started and stopped by the test."""
+server or a 3-node Redis Cluster on free ports in a temp folder, started and stopped by the test. The same
+helper runs `valkey-server` (Debian package, bookworm-backports) and a server that speaks only TLS."""
 
 from __future__ import annotations
 
@@ -41,10 +42,28 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(20)
 
 
-def require_redis() -> None:
-    for tool in ("redis-server", "redis-cli"):
+def require_redis(*tools: str) -> None:
+    for tool in tools or ("redis-server", "redis-cli"):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is not installed (apt-get install redis-server; `make install` does it)")
+            pytest.fail(f"{tool} is not installed (apt-get install redis-server valkey-server; `make install` does it)")
+
+
+def tls_files(folder: Path) -> Path:
+    """A CA and a certificate for 127.0.0.1 signed by it (openssl), in `folder`: ca.crt, server.crt/.key."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def openssl(*args: str) -> None:
+        out = subprocess.run(["openssl", *args], capture_output=True, text=True, cwd=folder, timeout=60)
+        assert out.returncode == 0, out.stderr
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=loopcache test CA",
+            "-keyout", "ca.key", "-out", "ca.crt")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", "server.key",
+            "-out", "server.csr")
+    (folder / "san.cnf").write_text("subjectAltName = IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "san.cnf", "-out", "server.crt")
+    return folder
 
 
 @dataclass
@@ -55,14 +74,22 @@ class RedisServer:
     port: int = field(default_factory=free_port)
     options: tuple[str, ...] = ()
     proc: subprocess.Popen[bytes] | None = None
+    binary: str = "redis-server"  # or "valkey-server" (then valkey-cli)
+    tls: Path | None = None  # tls_files(): serve TLS only, on `port`
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
+        if self.tls is None:
+            return f"redis://127.0.0.1:{self.port}"
+        return f"rediss://127.0.0.1:{self.port}?ssl_ca_certs={self.tls / 'ca.crt'}"
 
     def start(self) -> RedisServer:
         self.folder.mkdir(parents=True, exist_ok=True)
-        cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+        listen = ["--port", str(self.port)] if self.tls is None else [
+            "--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(self.tls / "server.crt"),
+            "--tls-key-file", str(self.tls / "server.key"), "--tls-ca-cert-file", str(self.tls / "ca.crt"),
+            "--tls-auth-clients", "no"]
+        cmd = [self.binary, *listen, "--bind", "127.0.0.1", "--dir", str(self.folder),
                "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
                "--logfile", str(self.folder / "redis.log"), *self.options]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -78,14 +105,18 @@ class RedisServer:
         return self
 
     def answers(self) -> bool:
-        out = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True)
+        out = subprocess.run([*self._cli(), "ping"], capture_output=True, text=True)
         return out.stdout.strip() == "PONG" or out.stdout.startswith("NOAUTH")
 
     def cli(self, *args: str) -> str:
-        out = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True,
-                             timeout=30)
+        out = subprocess.run([*self._cli(), *args], capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
+
+    def _cli(self) -> list[str]:
+        tool = self.binary.replace("-server", "-cli")
+        tls = [] if self.tls is None else ["--tls", "--cacert", str(self.tls / "ca.crt")]
+        return [tool, "-p", str(self.port), *tls]
 
     def kill9(self) -> None:
         assert self.proc is not None

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from loopcache.config import RunConfig
 from loopcache.engine.engine import Engine
 from loopcache.engine.native import load_kernels
+from loopcache.kvcache.redis_keys import RedisKeys
 from loopcache.kvcache.tier_config import open_tiers
 from loopcache.kvcache.tiered import TieredStore
 from loopcache.model.loader import LoadedModel, load_model
@@ -15,7 +16,8 @@ from loopcache.sessions.book import SessionBook
 from loopcache.sessions.eviction import DiskRetention, MemoryResidency
 from loopcache.sessions.manager import SessionManager
 from loopcache.sessions.policy import RetentionPolicy
-from loopcache.sessions.registry import SessionRegistry
+from loopcache.sessions.redis_registry import RedisSessionRegistry
+from loopcache.sessions.registry import Registry, SessionRegistry
 
 
 def open_engine(config: RunConfig, clock: Callable[[], float] = time.time) -> Engine:
@@ -41,8 +43,11 @@ def open_engine(config: RunConfig, clock: Callable[[], float] = time.time) -> En
 
 def open_sessions(config: RunConfig, model: LoadedModel, store: TieredStore, book: SessionBook,
                   clock: Callable[[], float]) -> SessionManager:
-    """The session manager over the registry beside the KV tiers, restored from it (with prefetch)."""
-    registry = SessionRegistry(config.tiers.root)
+    """The session manager over its registry, restored from it (with prefetch): the Redis of the shared tier
+    when there is one (every server sees every session), else SQLite beside the local tiers."""
+    tiers = config.tiers
+    registry: Registry = SessionRegistry(tiers.root) if tiers.redis is None else RedisSessionRegistry.open(
+        tiers.redis, RedisKeys(tiers.redis_keyspace, model.fingerprint), tiers.redis_ttl_s)
     block_bytes = config.engine.block_size * model.kv_bytes_per_token
     manager = SessionManager(registry, book, store, block_bytes, clock, config.sessions.pin_share,
                              RetentionPolicy(disk_ttl_s=config.tiers.disk_ttl_s), config.sessions.prefetch)

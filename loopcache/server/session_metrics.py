@@ -27,7 +27,7 @@ class SessionCollector(Collector):
         pinned = GaugeMetricFamily("loopcache_session_pinned", "1 while the session holds a pin", labels=labels)
         held = GaugeMetricFamily("loopcache_session_bytes", "Bytes of the session's blocks per tier",
                                  labels=[*labels, "tier"])
-        for info in self._sessions.list_sessions(None)[:MAX_SESSIONS]:
+        for info in self._sessions.list_sessions(None, limit=MAX_SESSIONS):
             usage = self._sessions.usage(info.namespace, info.session_id)
             key = [info.namespace, info.session_id]
             steps.add_metric(key, usage.steps)
@@ -37,6 +37,8 @@ class SessionCollector(Collector):
             for tier, nbytes in usage.bytes_by_tier.items():
                 held.add_metric([*key, tier], nbytes)
         yield from (steps, hit, context, pinned, held)
+        yield CounterMetricFamily("loopcache_session_registry_errors", "Registry calls given up (shared registry "
+                                  "unreachable)", value=self._sessions.registry.error_count())
         if self._sessions.prefetcher is not None:
             p = self._sessions.prefetcher.stats()
             yield CounterMetricFamily("loopcache_prefetched_blocks", "Blocks moved into memory ahead of a request",

@@ -128,6 +128,17 @@ class SessionBook:
             state = self._sessions[ref] = SessionState(policy, last_activity)
             self._set_keys(ref, state, set(keys))
 
+    def adopt(self, ref: SessionRef, policy: RetentionPolicy, last_activity: float,
+              keys: Iterable[BlockHash] | None) -> None:
+        """Take what another process sharing the registry recorded of `ref`: its policy, and (`keys` given:
+        its steps ran there since) the time and block keys of its latest step. Gaps seen here are kept."""
+        with self._lock:
+            state = self.session(ref, policy, last_activity)
+            state.policy = policy
+            if keys is not None:
+                state.last_activity = max(state.last_activity, last_activity)
+                self._set_keys(ref, state, set(keys))
+
     # ---- what eviction asks -------------------------------------------------------------------------------
 
     def classify(self, key: BlockHash, now: float | None = None) -> BlockClass:

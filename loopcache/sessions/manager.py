@@ -29,7 +29,7 @@ from loopcache.sessions.compaction import CompactionConfig, CompactionResult, Co
 from loopcache.sessions.compaction_state import CompactionState
 from loopcache.sessions.policy import PolicyError, RetentionHint, RetentionPolicy
 from loopcache.sessions.prefetch import Prefetcher
-from loopcache.sessions.registry import SessionInfo, SessionRegistry, StepRecord
+from loopcache.sessions.registry import Registry, SessionInfo, StepRecord
 
 log = logging.getLogger(__name__)
 DEFAULT_PIN_SHARE = 0.5
@@ -75,7 +75,7 @@ class SessionUsage:
 
 
 class SessionManager:
-    def __init__(self, registry: SessionRegistry, book: SessionBook, store: TieredStore | None,
+    def __init__(self, registry: Registry, book: SessionBook, store: TieredStore | None,
                  block_bytes: int, clock: Callable[[], float] = time.time, pin_share: float = DEFAULT_PIN_SHARE,
                  default_policy: RetentionPolicy | None = None, prefetch: bool = True) -> None:
         if not 0 < pin_share <= 1:
@@ -94,7 +94,7 @@ class SessionManager:
 
     # ---- start --------------------------------------------------------------------------------------------
 
-    def restore(self, prefetch: bool = True) -> int:
+    def restore(self) -> int:
         """Load every session from the registry into the book; prefetch the most recently active live ones
         (up to half the memory tier). Returns how many sessions were loaded."""
         keys: dict[SessionRef, list[BlockHash]] = {}
@@ -104,7 +104,7 @@ class SessionManager:
         for info in infos:
             ref = (info.namespace, info.session_id)
             self.book.load(ref, info.policy, info.last_activity, keys.get(ref, []))
-        if prefetch and self.prefetcher is not None and self.store is not None:
+        if self.prefetcher is not None and self.store is not None:
             budget = RESTART_PREFETCH_SHARE * self.store.tiers[0].stats().capacity_bytes
             now = self.clock()
             for info in infos:  # most recent first
@@ -122,8 +122,9 @@ class SessionManager:
 
     def arrived(self, session_id: str, namespace: str) -> None:
         ref = (namespace, session_id)
-        policy = self._policy(ref)
-        gap = self.book.arrived(ref, policy, self.clock())
+        now = self.clock()
+        policy = self._adopt(ref)
+        gap = self.book.arrived(ref, policy, now)
         with self._lock:
             self._pending_gap[ref] = gap
         if gap is not None and self.prefetcher is not None:
@@ -135,12 +136,11 @@ class SessionManager:
         with self._lock:
             gap = self._pending_gap.pop(ref, None)
             compaction = self._pending_compaction.pop(ref, None)
-        previous = self.registry.last_tokens(*ref)
+        steps, previous = self.registry.progress(*ref)
         prompt = list(outcome.prompt_ids)
         fresh = len(prompt) - _common_prefix(prompt, np.frombuffer(previous, np.int32) if previous else ())
-        info = self.registry.get(*ref)
         record = StepRecord(
-            step=(info.steps if info else 0) + 1, at=now, prompt_tokens=len(prompt),
+            step=steps + 1, at=now, prompt_tokens=len(prompt),
             cached_tokens=outcome.cached_tokens, computed_tokens=outcome.computed_tokens, fresh_tokens=fresh,
             output_tokens=len(outcome.output_ids), ttft_s=outcome.ttft_s, gap_s=gap,
             cached_tokens_by_tier=dict(outcome.cached_tokens_by_tier),
@@ -262,8 +262,8 @@ class SessionManager:
     def get(self, namespace: str, session_id: str) -> SessionInfo:
         return self._require((namespace, session_id))
 
-    def list_sessions(self, namespace: str | None) -> list[SessionInfo]:
-        return self.registry.list_sessions(namespace)
+    def list_sessions(self, namespace: str | None, limit: int | None = None) -> list[SessionInfo]:
+        return self.registry.list_sessions(namespace, limit)
 
     def steps(self, namespace: str, session_id: str) -> list[StepRecord]:
         self._require((namespace, session_id))
@@ -292,6 +292,18 @@ class SessionManager:
         self.registry.close()
 
     # ---- internals ----------------------------------------------------------------------------------------
+
+    def _adopt(self, ref: SessionRef) -> RetentionPolicy:
+        """The session's policy as the registry has it now. Another process sharing the registry (a server
+        behind the same load balancer, one on the same directory) may have changed it or run the session's
+        latest steps: the book takes the registry's policy, and in the second case that step's block keys."""
+        info = self.registry.get(*ref)
+        if info is None:
+            return self._policy(ref)
+        state = self.book.get(ref)
+        ran_elsewhere = info.steps > 0 and (state is None or info.last_activity > state.last_activity)
+        self.book.adopt(ref, info.policy, info.last_activity, self._ordered_keys(ref) if ran_elsewhere else None)
+        return info.policy
 
     def _policy(self, ref: SessionRef) -> RetentionPolicy:
         state = self.book.get(ref)

@@ -1,5 +1,6 @@
-"""SessionRegistry: what every session did, in SQLite beside the KV tiers (survives restarts, shared by the
-processes that share the cache directory).
+"""What every session did: the `Registry` protocol, its records, and `SessionRegistry`, the embedded one in
+SQLite beside the KV tiers (survives restarts, shared by the processes that share the cache directory).
+`redis_registry.py` is the one servers share through Redis.
 
     sessions(namespace, id)         created, last activity, steps, retention policy, last step's tokens
     steps(namespace, session, n)    prompt / cached (by tier) / computed / fresh / output tokens, TTFT, gap
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from loopcache.sessions.policy import RetentionPolicy
 
@@ -89,6 +90,27 @@ class SessionInfo:
                 "last_activity": self.last_activity, "steps": self.steps, "policy": self.policy.to_dict()}
 
 
+class Registry(Protocol):
+    """Where sessions are recorded. Every read and write names the tenant namespace."""
+
+    def record_step(self, namespace: str, session_id: str, record: StepRecord, block_keys: Sequence[str],
+                    last_tokens: bytes, default_policy: RetentionPolicy) -> None: ...
+    def set_policy(self, namespace: str, session_id: str, policy: RetentionPolicy, now: float) -> None: ...
+    def set_compaction(self, namespace: str, session_id: str, state: dict[str, Any] | None) -> None: ...
+    def delete(self, namespace: str, session_id: str) -> bool: ...
+    def get(self, namespace: str, session_id: str) -> SessionInfo | None: ...
+    def list_sessions(self, namespace: str | None = None, limit: int | None = None) -> list[SessionInfo]: ...
+    def steps(self, namespace: str, session_id: str) -> list[StepRecord]: ...
+    def progress(self, namespace: str, session_id: str) -> tuple[int, bytes | None]:
+        """(steps so far, the last step's prompt + output tokens as int32 bytes): what the next step needs."""
+    def block_keys(self, namespace: str, session_id: str) -> list[str]: ...
+    def all_block_keys(self) -> Iterator[tuple[str, str, str]]: ...
+    def error_count(self) -> int:
+        """Calls that failed and were given up (a shared registry during an outage); 0 where errors raise."""
+    def check_integrity(self) -> list[str]: ...
+    def close(self) -> None: ...
+
+
 class SessionRegistry:
     """Open with `SessionRegistry(root)`; close when done. Thread-safe (one connection under a lock)."""
 
@@ -158,11 +180,11 @@ class SessionRegistry:
                           " WHERE namespace = ? AND id = ?", (namespace, session_id))
         return _info(rows[0]) if rows else None
 
-    def list_sessions(self, namespace: str | None = None) -> list[SessionInfo]:
+    def list_sessions(self, namespace: str | None = None, limit: int | None = None) -> list[SessionInfo]:
         """Sessions of `namespace` (None: every namespace, for the operator's CLI), most recent first."""
         sql = "SELECT namespace, id, created, last_activity, steps, policy, compaction FROM sessions"
-        rows = self._rows(sql + " ORDER BY last_activity DESC") if namespace is None else \
-            self._rows(sql + " WHERE namespace = ? ORDER BY last_activity DESC", (namespace,))
+        where, args = ("", ()) if namespace is None else (" WHERE namespace = ?", (namespace,))
+        rows = self._rows(f"{sql}{where} ORDER BY last_activity DESC LIMIT ?", (*args, -1 if limit is None else limit))
         return [_info(r) for r in rows]
 
     def steps(self, namespace: str, session_id: str) -> list[StepRecord]:
@@ -170,9 +192,10 @@ class SessionRegistry:
                           (namespace, session_id))
         return [StepRecord.from_dict(json.loads(r[0])) for r in rows]
 
-    def last_tokens(self, namespace: str, session_id: str) -> bytes | None:
-        rows = self._rows("SELECT last_tokens FROM sessions WHERE namespace = ? AND id = ?", (namespace, session_id))
-        return rows[0][0] if rows else None
+    def progress(self, namespace: str, session_id: str) -> tuple[int, bytes | None]:
+        rows = self._rows("SELECT steps, last_tokens FROM sessions WHERE namespace = ? AND id = ?",
+                          (namespace, session_id))
+        return (rows[0][0], rows[0][1]) if rows else (0, None)
 
     def block_keys(self, namespace: str, session_id: str) -> list[str]:
         return [r[0] for r in self._rows("SELECT key FROM session_blocks WHERE namespace = ? AND session = ?",
@@ -181,6 +204,9 @@ class SessionRegistry:
     def all_block_keys(self) -> Iterator[tuple[str, str, str]]:
         """(namespace, session, key) of every session's latest step."""
         yield from self._rows("SELECT namespace, session, key FROM session_blocks")
+
+    def error_count(self) -> int:
+        return 0  # every failure raises RegistryError or sqlite3.Error
 
     def check_integrity(self) -> list[str]:
         problems = [r[0] for r in self._rows("PRAGMA quick_check") if r[0] != "ok"]
