@@ -9,22 +9,9 @@ from typing import Annotated, Optional
 import typer
 
 from loopcache.cli_options import (
-    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, ModelOpt, RedisKeyspaceOpt, RedisUrlOpt, ThreadsOpt, run_config,
+    BlockOpt, DeviceOpt, DtypeOpt, HomeOpt, ModelOpt, RedisKeyspaceOpt, RedisUrlOpt, ThreadsOpt, disk_tier,
+    run_config,
 )
-from loopcache.kvcache.tier_config import TierConfig, default_home
-
-
-def disk_tier(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
-    """The disk tier under `home`; an unusable directory or index is a clear error (exit 2), never a trace."""
-    from loopcache.kvcache.disk import DiskStore
-    from loopcache.kvcache.disk_errors import DiskStoreError
-
-    config = TierConfig(root=(home or default_home()).expanduser())
-    try:
-        return DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s)
-    except DiskStoreError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
 
 
 def _redis_reports(url: str, keyspace: str, deep: bool) -> list:  # noqa: ANN202 - IntegrityReport, lazily

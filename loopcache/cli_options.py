@@ -1,5 +1,5 @@
-"""Command-line options shared by every command that runs the engine (demo, bench, serve), and the one
-function that turns them into a `RunConfig`."""
+"""Command-line options shared by every command that runs the engine (demo, bench, serve), the one function
+that turns them into a `RunConfig`, and the disk tier opened for the maintenance commands (cache, sessions)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 
 from loopcache.config import RedisOptions, RunConfig
 from loopcache.engine.config import DEFAULT_POOL_BYTES, EngineConfig
+from loopcache.kvcache.tier_config import TierConfig, default_home
 from loopcache.sessions.config import SessionConfig
 
 ModelOpt = Annotated[str, typer.Option("--model", help="'default' (SmolLM2-135M-Instruct) or a local HF model folder")]
@@ -68,3 +69,16 @@ def run_config(
                        sessions=sessions)
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
+
+
+def disk_tier(home: Path | None):  # noqa: ANN202 - DiskStore, imported lazily
+    """The disk tier under `home`; an unusable directory or index is a clear error (exit 2), never a trace."""
+    from loopcache.kvcache.disk import DiskStore
+    from loopcache.kvcache.disk_errors import DiskStoreError
+
+    config = TierConfig(root=(home or default_home()).expanduser())
+    try:
+        return DiskStore(config.disk_dir, capacity_bytes=config.disk_bytes, ttl_s=config.disk_ttl_s)
+    except DiskStoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc

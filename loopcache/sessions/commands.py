@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from loopcache.cli_options import HomeOpt
+from loopcache.cli_options import HomeOpt, disk_tier
 
 NamespaceOpt = Annotated[Optional[str], typer.Option("--namespace", "-n", help="only this tenant's sessions")]
 
@@ -81,7 +81,6 @@ def register(app: typer.Typer) -> None:
     def sessions_rm(session_id: str, cache_dir: HomeOpt = None, namespace: NamespaceOpt = None) -> None:
         """Forget a session and delete from the disk tier the blocks no other session holds. (A running server
         forgets it at its next restart; `DELETE /v1/sessions/{id}` also clears its memory tier.)"""
-        from loopcache.cli import disk_tier
         from loopcache.kvcache.block_hash import BlockHash
 
         registry = _registry(cache_dir)
