@@ -3,12 +3,13 @@ that turns them into a `RunConfig`, and the disk tier opened for the maintenance
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from loopcache.blend.config import BlendConfig, GuardConfig
 from loopcache.config import RedisOptions, RunConfig
 from loopcache.engine.config import DEFAULT_POOL_BYTES, EngineConfig
 from loopcache.kvcache.tier_config import TierConfig, default_home
@@ -34,13 +35,37 @@ EvictionOpt = Annotated[str, typer.Option("--eviction", help="session: session-a
                                          "(docs/sessions.md); lru: plain least recently used")]
 PinShareOpt = Annotated[float, typer.Option("--pin-share", help="the most of the disk tier pins may hold (0-1]")]
 RedisUrlOpt = Annotated[Optional[str], typer.Option(
-    "--redis-url", envvar="LOOPCACHE_REDIS_URL", help="shared KV tier after disk: redis://[:PASSWORD@]HOST:PORT[/DB], "
+    "--redis-url", envvar="LOOPCACHE_REDIS_URL", help="shared KV tier after disk: redis://HOST:PORT, redis://:PASSWORD@HOST:PORT/DB, "
     "rediss:// (TLS), unix:///PATH, or redis+cluster://HOST:PORT (rediss+cluster://) for Redis Cluster; also "
     "$LOOPCACHE_REDIS_URL (keeps a password off the command line)")]
 RedisKeyspaceOpt = Annotated[str, typer.Option("--redis-keyspace", help="key prefix separating deployments that "
                                                "share one Redis")]
 RedisTtlOpt = Annotated[float, typer.Option("--redis-ttl", help="seconds a block stays in Redis after its last "
                                             "write or read")]
+BlendOpt = Annotated[bool, typer.Option("--blend/--no-blend", help="reuse the KV of re-read chunks (tool results, "
+                                        "documents) at new positions, behind a quality guard (docs/blend.md)")]
+BlendShareOpt = Annotated[float, typer.Option("--blend-recompute", help="with --blend: share of reused chunk tokens "
+                                              "recomputed (0-1)")]
+BlendVerifyOpt = Annotated[int, typer.Option("--blend-verify-every", help="with --blend: prefill every n-th blended "
+                                             "request in full too and compare (0: never)")]
+BlendDeviationOpt = Annotated[float, typer.Option("--blend-max-deviation", help="with --blend: the guard's proxy "
+                                                  "bound; above it a request is prefilled in full")]
+
+
+@dataclass(frozen=True)
+class BlendOptions:
+    """The --blend* options as given (`config()`: None while --blend is off)."""
+
+    enabled: bool = False
+    recompute_share: float = BlendConfig.recompute_share
+    verify_every: int = GuardConfig.verify_every
+    max_deviation: float = GuardConfig.max_deviation
+
+    def config(self) -> BlendConfig | None:
+        if not self.enabled:
+            return None
+        return BlendConfig(recompute_share=self.recompute_share,
+                           guard=GuardConfig(max_deviation=self.max_deviation, verify_every=self.verify_every))
 
 
 def run_config(
@@ -59,11 +84,13 @@ def run_config(
     eviction: str = "session",
     pin_share: float = 0.5,
     redis: RedisOptions | None = None,
+    blend: BlendOptions | None = None,
 ) -> RunConfig:
     """The run configuration the options describe; a bad value is a usage error naming it."""
     try:
         engine = EngineConfig(block_size=block_size, step_tokens=step_tokens, max_running=max_running,
-                              pool_bytes=pool_mib * 2**20, threads=threads, learn_costs=learn_costs)
+                              pool_bytes=pool_mib * 2**20, threads=threads, learn_costs=learn_costs,
+                              blend=blend.config() if blend is not None else None)
         sessions = SessionConfig(eviction=eviction, pin_share=pin_share, prefetch=eviction == "session")
         return replace(RunConfig.from_options(model, device, dtype, cache_dir, kv_dir, engine, use_cache, redis),
                        sessions=sessions)

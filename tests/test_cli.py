@@ -80,3 +80,24 @@ def test_an_unusable_cache_dir_is_a_clear_error(tmp_path: Path) -> None:
 def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
     out = CliRunner().invoke(build_app(), ["demo", "--device", "tpu", "--cache-dir", str(tmp_path)])
     assert out.exit_code == 2 and "device must be one of" in out.output
+
+
+def test_every_commands_help_renders() -> None:
+    """`--help` of every command and group (a help text with [brackets] once crashed typer's rich renderer)."""
+    import typer.main
+
+    app, runner = build_app(), CliRunner()
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(root, [])
+    assert ["serve"] in paths and ["sessions", "ls"] in paths
+    for path in paths:
+        out = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+        assert out.exit_code == 0, (path, out.output, out.exception)
+        assert "Usage" in out.output

@@ -7,9 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
+from loopcache.blend.config import BlendConfig, GuardConfig
 from loopcache.cli_options import (
-    BlockOpt, DeviceOpt, DtypeOpt, EvictionOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PinShareOpt,
-    PoolOpt, RedisKeyspaceOpt, RedisTtlOpt, RedisUrlOpt, StepTokensOpt, ThreadsOpt, run_config,
+    BlendDeviationOpt, BlendOpt, BlendOptions, BlendShareOpt, BlendVerifyOpt, BlockOpt, DeviceOpt, DtypeOpt,
+    EvictionOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PinShareOpt, PoolOpt, RedisKeyspaceOpt,
+    RedisTtlOpt, RedisUrlOpt, StepTokensOpt, ThreadsOpt, run_config,
 )
 from loopcache.config import RedisOptions
 from loopcache.kvcache.redis_store import DEFAULT_REDIS_TTL_S
@@ -28,7 +30,7 @@ def register(app: typer.Typer) -> None:
         redis_ttl: RedisTtlOpt = DEFAULT_REDIS_TTL_S,
         api_key: Annotated[Optional[str], typer.Option("--api-key", help="require this key (one namespace)")] = None,
         api_keys_file: Annotated[Optional[Path], typer.Option("--api-keys-file",
-                                 help="lines 'KEY [NAMESPACE]': one tenant namespace per key")] = None,
+                                 help="lines 'KEY NAMESPACE' (or just 'KEY'): one tenant namespace per key")] = None,
         device: DeviceOpt = "cpu",
         dtype: DtypeOpt = "bfloat16",
         block_size: BlockOpt = 256,
@@ -45,6 +47,10 @@ def register(app: typer.Typer) -> None:
                                                "comparisons)")] = False,
         eviction: EvictionOpt = "session",
         pin_share: PinShareOpt = 0.5,
+        blend: BlendOpt = False,
+        blend_recompute: BlendShareOpt = BlendConfig.recompute_share,
+        blend_verify_every: BlendVerifyOpt = GuardConfig.verify_every,
+        blend_max_deviation: BlendDeviationOpt = GuardConfig.max_deviation,
         log_level: Annotated[str, typer.Option("--log-level")] = "info",
     ) -> None:
         """Serve the OpenAI- and Anthropic-compatible APIs with a persistent KV cache."""
@@ -63,7 +69,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("give --api-key or --api-keys-file, not both")
         run = run_config(model, device, dtype, cache_dir, block_size, kv_dir, not no_cache, threads, max_running,
                          step_tokens, kv_pool_mib, learn_costs, eviction, pin_share,
-                         RedisOptions(redis_url, redis_keyspace, redis_ttl))
+                         RedisOptions(redis_url, redis_keyspace, redis_ttl),
+                         BlendOptions(blend, blend_recompute, blend_verify_every, blend_max_deviation))
         try:
             keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
             server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)
