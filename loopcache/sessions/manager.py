@@ -34,6 +34,7 @@ from loopcache.sessions.registry import Registry, SessionInfo, StepRecord
 log = logging.getLogger(__name__)
 DEFAULT_PIN_SHARE = 0.5
 RESTART_PREFETCH_SHARE = 0.5  # of the memory tier, filled at start with the most recently active sessions
+RESTORE_LIMIT = 10_000  # sessions loaded into the book at start, most recent first (older ones: on arrival)
 
 
 class SessionNotFoundError(KeyError):
@@ -95,15 +96,15 @@ class SessionManager:
     # ---- start --------------------------------------------------------------------------------------------
 
     def restore(self) -> int:
-        """Load every session from the registry into the book; prefetch the most recently active live ones
-        (up to half the memory tier). Returns how many sessions were loaded."""
+        """Load the most recently active sessions from the registry into the book (a shared registry may hold
+        every server's; any other is loaded when its request arrives); prefetch the most recent live ones (up
+        to half the memory tier). Returns how many sessions were loaded."""
+        infos = self.registry.list_sessions(limit=RESTORE_LIMIT)
         keys: dict[SessionRef, list[BlockHash]] = {}
-        for namespace, session_id, key in self.registry.all_block_keys():
-            keys.setdefault((namespace, session_id), []).append(BlockHash.from_hex(key))
-        infos = self.registry.list_sessions()
         for info in infos:
             ref = (info.namespace, info.session_id)
-            self.book.load(ref, info.policy, info.last_activity, keys.get(ref, []))
+            keys[ref] = self._ordered_keys(ref)
+            self.book.load(ref, info.policy, info.last_activity, keys[ref])
         if self.prefetcher is not None and self.store is not None:
             budget = RESTART_PREFETCH_SHARE * self.store.tiers[0].stats().capacity_bytes
             now = self.clock()
@@ -115,7 +116,7 @@ class SessionManager:
                 budget -= len(keys[ref]) * self.block_bytes
                 if budget < 0:
                     break
-                self.prefetcher.request(self._ordered_keys(ref))
+                self.prefetcher.request(keys[ref])
         return len(infos)
 
     # ---- from the engine ----------------------------------------------------------------------------------
