@@ -1,13 +1,18 @@
 """Dates written many ways, to one ISO spelling; anything ambiguous or unparseable is left as written.
 
-    "2025-03-01", "2025/3/1", "March 1, 2025", "Mar 1st 2025", "1 March 2025", "1st of march, 2025"
-    -> "2025-03-01";   "25/03/2025" -> "2025-03-25";   "03/04/2025" (US or European?) -> as written
+    "2025-03-01", "2025/3/1", "March 1, 2025", "Mar 1st 2025", "1 March 2025", "1st of march, 2025",
+    "20250301" (ISO basic, when no day-first or month-first reading is a date) -> "2025-03-01";
+    "25/03/2025" -> "2025-03-25";   "03/04/2025" (US or European?) -> as written
+
+Date-times with an offset name an instant: they are spelled in UTC ("2025-03-14T16:00:00+01:00" ->
+"2025-03-14T15:00:00+00:00"); a date-time without one is local wall-clock time and stays as written (its
+instant depends on a zone). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00"; "9:00 pm" as written.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 
 _WHITESPACE = re.compile(r"\s+")
 _MONTHS = {
@@ -26,6 +31,8 @@ _ISO_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{4})$")
 _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
 def canonical_date(value: str) -> str:
@@ -50,6 +57,8 @@ def parse_date(value: str) -> date | None:
                 return date(int(match[3]), second, first)
             if second > 12 >= first:
                 return date(int(match[3]), first, second)
+        if _BASIC.match(text):
+            return _basic_date(text)
         if len(text) > 10 and text[4] == "-":
             return datetime.fromisoformat(text.upper()).date() if text[10:] in ("t00:00:00", "t00:00") else None
     except ValueError:
@@ -57,10 +66,41 @@ def parse_date(value: str) -> date | None:
     return None
 
 
+def _basic_date(text: str) -> date | None:
+    """"20241129": year first, unless a day-first or month-first reading ("01022024") is also a date."""
+    first, second, last_year = int(text[0:2]), int(text[2:4]), int(text[4:])
+    if _is_date(last_year, second, first) or _is_date(last_year, first, second):
+        return None
+    year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
+    return date(year, month, day) if _is_date(year, month, day) else None
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 def canonical_datetime(value: str) -> str:
-    """ISO 8601 date-times (`Z` or an offset) to `datetime.isoformat()`; anything else as written."""
+    """ISO 8601 date-times to `datetime.isoformat()`, in UTC when they carry an offset; else as written."""
     text = value.strip()
     try:
-        return datetime.fromisoformat(text.replace("z", "Z")).isoformat()
+        parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         return _WHITESPACE.sub(" ", text)
+    return (parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else parsed).isoformat()
+
+
+def canonical_time(value: str) -> str:
+    """A time of day `H:MM[:SS]` to `HH:MM` (`HH:MM:SS` when the seconds are not zero); else as written."""
+    text = _WHITESPACE.sub(" ", value).strip()
+    match = _TIME.match(text)
+    if not match:
+        return text
+    try:
+        parsed = time(int(match[1]), int(match[2]), int(match[3] or 0))
+    except ValueError:
+        return text
+    return parsed.isoformat(timespec="seconds" if parsed.second else "minutes")

@@ -4,24 +4,32 @@
     path        lexical normalisation (`./`, `..`, `//`, trailing `/`), case-sensitive
     uri         scheme and host lower-cased, default port dropped; path, query, fragment as written (also `url`, `iri`)
     date        common unambiguous forms to ISO `YYYY-MM-DD` ("03/04/2025" is ambiguous: kept)
-    date-time   ISO 8601 to `datetime.isoformat()`
+    date-time   ISO 8601 to `datetime.isoformat()`, in UTC when it has an offset (the same instant)
+    time        time of day: "9:00" = "09:00" = "09:00:00"
     sql         keywords upper-cased, whitespace canonical, literals untouched (sql.py)
     regex       untouched: case and whitespace are significant
-    email       trimmed, lower case
+    email       trimmed, the domain in lower case ("Ops@Example.COM" = "Ops@example.com"; the local part is
+                the mailbox's own and may be case-sensitive, so it stays as written)
+    hostname    DNS name: lower case, trailing dot dropped, punycode labels decoded ("xn--bcher-kva.example" =
+                "bücher.example"); also `idn-hostname`
+    arithmetic  spacing, and integer sums and products in any order (arithmetic.py); floats not reordered
     address     postal address: case and punctuation dropped, USPS abbreviations ("Parkway" = "Pkwy",
                 "South" = "S"), state names = codes after a comma or before a ZIP ("Redmond, Washington")
     period      reporting period: "third quarter of 2024" = "2024 Q3" = "3Q24" -> "Q3 2024"; "first half
-                of 2024" -> "H1 2024"; "fiscal year 2023" / "FY 23" -> "FY2023" ("Q3 FY2024" stays fiscal)
+                of 2024" -> "H1 2024"; "fiscal year 2023" / "FY 23" -> "FY2023" ("Q3 FY2024" stays fiscal);
+                one period only: "Q1 2024 - Q3 2025" is kept as written (its parts are not reordered)
     unit        unit of measure: "kilometres" = "km", "°F" = "fahrenheit", "lbs" = "pounds";
-                "GB" != "GiB", and "Mb" (megabit) is not "MB"
+                "GB" != "GiB", "Mb" (megabit) is not "MB", and one letter keeps its case ("B" byte, "b" bit;
+                "m" metre, "M" mega / molar)
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
 address, `email_address` -> email, `ip_address` -> none; `period`, `quarter` -> period; `unit`, `to_unit` ->
-unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email), and `value_format` from the value itself
-(a whole value that is an absolute URL is a uri).
+unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email; `hostname`, `host`, `domains` -> hostname;
+`expression`, `formula` -> arithmetic) or from its description ("HH:MM" -> time; "arithmetic expression" ->
+arithmetic), and `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from loopcache.toolcache.dates import canonical_date, canonical_datetime
+from loopcache.toolcache.arithmetic import canonical_arithmetic
+from loopcache.toolcache.dates import canonical_date, canonical_datetime, canonical_time
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
@@ -44,6 +53,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_HOST_LABEL = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
+# one-letter unit symbols, case-sensitive: "B" is a byte and "b" a bit, "m" a metre and "M" mega (kept)
+_ONE_LETTER_UNITS = {"m": "m", "g": "g", "l": "l", "L": "l", "h": "h", "B": "b", "b": "bit", "W": "w", "w": "w"}
+
+
+def name_words(name: str | None) -> list[str]:
+    """A property name's words, lower case: "filePath" -> ["file", "path"], "time_zone" -> ["time", "zone"]."""
+    return [w.lower() for w in _NAME_WORDS.findall(name)] if name else []
 
 
 def canonical_path(value: str) -> str:
@@ -93,11 +110,15 @@ def canonical_period(value: str) -> str:
         if kind is None:
             return _WHITESPACE.sub(" ", value).strip()
         parts.append((order[kind], upper))
+    if len({kind for kind, _ in parts}) != len(parts):  # two quarters, two years: a range or a list, kept
+        return _WHITESPACE.sub(" ", value).strip()
     return " ".join(text for _, text in sorted(parts)) if parts else _WHITESPACE.sub(" ", value).strip()
 
 
 def canonical_unit(value: str) -> str:
     text = _WHITESPACE.sub(" ", rewrite(value)).strip()
+    if len(text) == 1:
+        return _ONE_LETTER_UNITS.get(text, text)
     key = text.casefold()
     is_bits = len(text) == 2 and text[0].isupper() and text[1] == "b"  # "Mb" is a megabit
     return UNITS[key] if key in UNITS and not is_bits else text
@@ -115,14 +136,39 @@ def canonical_arxiv(value: str) -> str:
     return found.value.lower() if found and found.scheme in ("arxiv", None) else _WHITESPACE.sub(" ", value).strip()
 
 
+def canonical_email(value: str) -> str:
+    local, at, domain = value.strip().rpartition("@")
+    return f"{local}@{domain.lower()}" if at and local else value.strip()
+
+
+def canonical_hostname(value: str) -> str:
+    """A DNS name: lower case, no trailing dot, punycode (`xn--`) labels as Unicode; else as written."""
+    text = value.strip().rstrip(".")
+    labels = text.split(".")
+    if not text or not all(_HOST_LABEL.match(label) for label in labels):
+        return _WHITESPACE.sub(" ", value).strip()
+    decoded = []
+    for label in labels:
+        if label.lower().startswith("xn--"):
+            try:
+                label = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                return _WHITESPACE.sub(" ", value).strip()
+        decoded.append(label.lower())
+    return ".".join(decoded)
+
+
 FORMATS: dict[str, Callable[[str], str]] = {
     "path": canonical_path,
     "uri": canonical_uri, "url": canonical_uri, "iri": canonical_uri,
     "date": canonical_date,
     "date-time": canonical_datetime,
+    "time": canonical_time,
     "sql": canonical_sql,
     "regex": lambda value: value,
-    "email": lambda value: value.strip().lower(),
+    "email": canonical_email,
+    "hostname": canonical_hostname, "idn-hostname": canonical_hostname,
+    "arithmetic": canonical_arithmetic,
     "address": canonical_address,
     "period": canonical_period,
     "unit": canonical_unit,
@@ -137,8 +183,11 @@ _NAME_HINTS: dict[str, str] = {
     "folders": "path", "url": "uri", "uri": "uri", "href": "uri", "link": "uri", "urls": "uri", "uris": "uri",
     "links": "uri", "date": "date", "dates": "date",
     "address": "address", "period": "period", "quarter": "period", "unit": "unit", "units": "unit",
-    "doi": "doi", "email": "email",
+    "doi": "doi", "email": "email", "hostname": "hostname", "host": "hostname", "hosts": "hostname",
+    "domain": "hostname", "domains": "hostname", "expression": "arithmetic", "formula": "arithmetic",
 }
+_DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
+              (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"))
 _NOT_POSTAL = frozenset({"email", "mail", "ip", "mac", "wallet", "memory", "server", "host", "bind", "listen",
                          "remote", "local", "web", "contract", "network", "broadcast"})
 
@@ -149,9 +198,13 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
     declared = schema.get("format")
     if isinstance(declared, str):
         return declared
-    if not name or "enum" in schema or "const" in schema:
+    if "enum" in schema or "const" in schema:
         return None
-    words = [w.lower() for w in _NAME_WORDS.findall(name)]
+    description = schema.get("description")
+    for pattern, fmt in _DESCRIBED if isinstance(description, str) else ():
+        if pattern.search(description):
+            return fmt
+    words = name_words(name)
     if not words:
         return None
     if "arxiv" in words:

@@ -25,6 +25,10 @@ def prop(**schema: object) -> dict:
         ("ip_address", prop(), None), ("wallet_address", prop(), None), ("fiscal_period", prop(), "period"),
         ("to_unit", prop(), "unit"), ("doi", prop(), "doi"), ("arxiv_id", prop(), "arxiv"),
         ("unit", prop(enum=["c", "f"]), None), ("query", prop(format="regex"), "regex"), ("q", prop(), None),
+        ("hostname", prop(), "hostname"), ("mail_host", prop(), "hostname"), ("allowed_domains", prop(), "hostname"),
+        ("expression", prop(), "arithmetic"), ("opens", prop(description="opening time, HH:MM"), "time"),
+        ("calc", prop(description="an arithmetic expression"), "arithmetic"),
+        ("when", prop(description="YYYY-MM-DD HH:MM"), None),
     ],
 )
 def test_format_from_schema_else_from_the_property_name(name: str, schema: dict, fmt: str | None) -> None:
@@ -65,10 +69,39 @@ def test_period_format(text: str, canonical: str) -> None:
         ("kilometres", "km", True), ("Miles", "mi", True), ("°C", "celsius", True), ("degrees Fahrenheit", "°F", True),
         ("pounds", "lb", True), ("Terabytes", "TB", True), ("GB", "GiB", False), ("Mb", "MB", False),
         ("oz", "fl oz", False), ("km", "m", False),
+        ("B", "bytes", True), ("b", "B", False), ("b", "bytes", False), ("M", "m", False), ("L", "litres", True),
+        ("G", "g", False),
     ],
 )
 def test_unit_format(a: str, b: str, equal: bool) -> None:
     assert (canonical_unit(a) == canonical_unit(b)) is equal
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("Mail.Example.NET", "mail.example.net", True), ("mail.example.net.", "mail.example.net", True),
+        ("xn--mnchen-3ya.example", "münchen.example", True), ("MÜNCHEN.example", "münchen.example", True),
+        ("mail.example.net", "example.net", False), ("example.net", "example.nl", False),
+        ("faß.example", "fass.example", False),  # IDNA 2008 keeps ß
+        ("db.example.net:5432", "db.example.net", False),  # not a host name: kept as written
+    ],
+)
+def test_hostname_format(a: str, b: str, equal: bool) -> None:
+    schema = {"type": "object", "properties": {"h": prop(format="hostname")}}
+    assert (canonicalize_args({"h": a}, schema) == canonicalize_args({"h": b}, schema)) is equal
+
+
+def test_email_format_lower_cases_the_domain_only() -> None:
+    schema = {"type": "object", "properties": {"to": prop(format="email")}}
+    assert canonicalize_args({"to": " Kim.Lee@Example.ORG "}, schema) == {"to": "Kim.Lee@example.org"}
+    assert canonicalize_args({"to": "Kim.Lee@example.org"}, schema) != canonicalize_args({"to": "kim.lee@example.org"}, schema)
+
+
+def test_period_format_reorders_one_period_only() -> None:
+    assert canonical_period("2026-Q2") == canonical_period("Q2 2026") == "Q2 2026"
+    assert canonical_period("Q1 2025 to Q3 2026") != canonical_period("Q3 2025 to Q1 2026")
+    assert canonical_period("2025 2026") == "2025 2026"
 
 
 def test_doi_and_arxiv_formats_drop_scheme_and_resolver() -> None:
