@@ -22,7 +22,11 @@ of identifiers are set aside (identifiers.py), and the rest is tokenised and spe
   over, under, ...) are content, except the infinitive "to" after how/what/want/need/....
 - relations: (preposition, the word it governs): "books by X" != "books about X"; a preposition missing on
   one side is fine ("population of France" == "France population").
-- entities: capitalised or all-caps words ("Paris", "TX"); the case of the text itself does not matter.
+- entities: capitalised or all-caps words ("Paris", "TX"), and US states in address position whatever
+  their case ("Portland, Oregon" != "Portland, Maine", though "or" and "me" are stop words elsewhere);
+  the case of the text itself does not matter.
+- sequence: every token in order, compared only when the text has an `OR`: "python OR rust tutorial" is
+  (python OR rust) tutorial, "rust tutorial OR python" is rust (tutorial OR python).
 - schemes: identifier schemes named ("arXiv:"): one side naming none agrees with any.
 """
 
@@ -77,6 +81,7 @@ class TextSignature:
     word_sequence: tuple[str, ...]  # every word, stop words included, in order (for compounds: "set up")
     relations: frozenset[tuple[str, str]]
     schemes: frozenset[str]
+    sequence: tuple[str, ...]  # every token's text in order (search operators included)
 
 
 def text_signature(text: str) -> TextSignature:
@@ -113,7 +118,7 @@ def text_signature(text: str) -> TextSignature:
             if word in _NEGATIONS:
                 negations += 1
                 continue
-            if token.capitalised and word not in _STOPWORDS:
+            if token.kind == "state" or (token.capitalised and word not in _STOPWORDS):
                 entities.add(stem(word))
             words.append(word)
     content = {stem(w) for i, w in enumerate(words) if _is_content(words, i)}
@@ -121,7 +126,7 @@ def text_signature(text: str) -> TextSignature:
         quoted=quoted, anchors=tuple(anchors), operators=tuple(operators), expression=tuple(expression),
         currencies=tuple(currencies), negations=negations, content=frozenset(content),
         entities=frozenset(entities), words=frozenset(stem(w) for w in words), word_sequence=tuple(words),
-        relations=_relations(tokens), schemes=schemes,
+        relations=_relations(tokens), schemes=schemes, sequence=tuple(stem(t.text) if t.kind == "word" else t.text for t in tokens),
     )
 
 

@@ -9,7 +9,8 @@ as "date:YYYY-MM-DD"), `word` (lower case; words with digits are codes: "h100", 
 (arithmetic and comparison signs, currency signs, parentheses, and the search operators AND / OR
 when written in capitals). Words are mapped through the vocabulary tables: street words, compass points,
 ordinals, units, synonyms everywhere; US state names only in address position (after a comma or before a
-ZIP code), so "LA" or "in" never become states.
+ZIP code), so "LA" or "in" never become states; a state found there is a token of kind `state` ("Portland,
+Oregon" and "Portland, OR" both end in state `or`, which is not the stop word "or").
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _MAX_WORDS = 3  # longest multi-word spelling in the tables ("district of columb
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    kind: str  # "word", "number", "date" or "op"
+    kind: str  # "word", "number", "date", "op" or "state"
     text: str
     capitalised: bool = False  # written with a capital letter (a named entity, unless a stop word)
     after_comma: bool = False
@@ -90,27 +91,28 @@ def _mapped(tokens: list[Token]) -> list[Token]:
             out.append(token)
             i += 1
             continue
-        size, text = _longest_match(tokens, i)
-        out.append(replace(token, text=text, kind="number" if text.isdigit() else "word"))
+        size, text, is_state = _longest_match(tokens, i)
+        kind = "state" if is_state else "number" if text.isdigit() else "word"
+        out.append(replace(token, text=text, kind=kind))
         i += size
     return out
 
 
-def _longest_match(tokens: list[Token], i: int) -> tuple[int, str]:
-    """(how many tokens, their canonical spelling) for the longest table entry starting at token i."""
+def _longest_match(tokens: list[Token], i: int) -> tuple[int, str, bool]:
+    """(how many tokens, their canonical spelling, whether a state) for the longest table entry at token i."""
     for size in range(min(_MAX_WORDS, len(tokens) - i), 0, -1):
         window = tokens[i:i + size]
         if any(t.kind != "word" for t in window):
             continue
         phrase = " ".join(t.text for t in window)
         if phrase in US_STATES and _in_address_position(tokens, i, size):
-            return size, US_STATES[phrase]
+            return size, US_STATES[phrase], True
         if size == 1 and phrase in NUMBER_WORDS:
-            return 1, NUMBER_WORDS[phrase]
+            return 1, NUMBER_WORDS[phrase], False
         for table in _EVERYWHERE:
             if phrase in table:
-                return size, table[phrase]
-    return 1, tokens[i].text
+                return size, table[phrase], False
+    return 1, tokens[i].text, False
 
 
 def _in_address_position(tokens: list[Token], i: int, size: int) -> bool:
