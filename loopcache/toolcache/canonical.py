@@ -8,9 +8,16 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
 - object keys sorted; a property's `default` is filled in, so an explicit default equals an omitted one;
   `null` for an optional property with no default (and no "null" type) counts as omitted.
 - numbers normalised: `100 == 100.0`, `-0.0 == 0`; numeric strings become numbers where the schema
-  says `integer` / `number` ("#5012" and "1,000" included). Booleans stay booleans.
+  says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15). Booleans stay booleans.
+- arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
+  as `include_domains`): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space; an `enum` value matching
   case-insensitively takes the enum's own spelling.
+- free text (no format) is spelled by its traits (field_traits.py): a literal (the description says
+  "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag beside it)
+  untouched; where the tool ignores case (a false `case_sensitive` flag, "case-insensitive") it is
+  lower-cased; codes take one case (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043"
+  anywhere), unless the description mentions letter case.
 - a string's format (the schema's `format`, else one inferred from the property name or from the value:
   see formats.py) replaces the generic rule: path, uri, date, date-time, sql, regex, email, address,
   period, unit, doi, arxiv.
@@ -19,7 +26,7 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   an arXiv / DOI resolver URL), a leading "#" or "$" dropped, upper case, lower case. A value that already
   matches is never changed; one no repair fixes is kept as written.
 
-Free text is not case-folded here: the key stays exact, and the semantic stage decides on meaning.
+Other free text is not case-folded here: the key stays exact, and the semantic stage decides on meaning.
 The audit's tool-repeat diagnostic uses these functions, so audit and cache agree on what repeats.
 """
 
@@ -32,11 +39,15 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa: F401  (re-exported)
+from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, TextTraits, is_set_valued, sibling_flags, text_traits
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.sql import canonical_sql, folds_identifiers
 
 _WHITESPACE = re.compile(r"\s+")
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
 def canonical_json(value: Any) -> str:
@@ -65,36 +76,41 @@ def string_format(name: str | None, schema: Mapping[str, Any], value: str) -> st
     return infer_format(name, schema) or ("uri" if "enum" not in schema and value_format(value) else None)
 
 
-def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None) -> Any:
+def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> Any:
     if isinstance(value, Mapping):
         return _canonical_object(value, schema)
     if isinstance(value, (list, tuple)):
         items = schema.get("items")
         item_schema = items if isinstance(items, Mapping) else {}
-        return [_canonical_value(item, item_schema, name) for item in value]
+        result = [_canonical_value(item, item_schema, name, flags) for item in value]
+        if is_set_valued(name, schema):
+            unique = {canonical_json(item): item for item in result}
+            result = [unique[key] for key in sorted(unique)]
+        return result
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, (int, float)):
         return _canonical_number(value)
     if isinstance(value, str):
-        return _canonical_string(value, schema, name)
+        return _canonical_string(value, schema, name, flags)
     return value
 
 
 def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
+    flags = sibling_flags(value, properties)
     out: dict[str, Any] = {}
     for name, prop in properties.items():
         prop = prop if isinstance(prop, Mapping) else {}
         present = name in value and not (value[name] is None and not _allows_null(prop))
         if present:
-            out[name] = _canonical_value(value[name], prop, name)
+            out[name] = _canonical_value(value[name], prop, name, flags.get(name, NO_FLAGS))
         elif "default" in prop:
-            out[name] = _canonical_value(prop["default"], prop, name)
+            out[name] = _canonical_value(prop["default"], prop, name, flags.get(name, NO_FLAGS))
     for name, item in value.items():
         if name not in properties:
-            out[str(name)] = _canonical_value(item, {}, str(name))
+            out[str(name)] = _canonical_value(item, {}, str(name), flags.get(str(name), NO_FLAGS))
     return {name: out[name] for name in sorted(out)}
 
 
@@ -113,17 +129,31 @@ def _canonical_number(value: int | float) -> int | float:
     return value
 
 
-def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None) -> Any:
+def free_text_traits(name: str | None, schema: Mapping[str, Any], value: str, flags: Flags = NO_FLAGS) -> TextTraits | None:
+    """The traits of a string argument that is free text (no format, enum or const), else None."""
+    if string_format(name, schema, value) is not None or "enum" in schema or "const" in schema:
+        return None
+    return text_traits(name, schema, flags)
+
+
+def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> Any:
     fmt = string_format(name, schema, value)
-    if fmt == "regex":
+    traits = free_text_traits(name, schema, value, flags)
+    if fmt == "regex" or (traits is not None and traits.kind is TextKind.REGEX):
         return value
     value = unicodedata.normalize("NFC", value)
+    if traits is not None and traits.kind is TextKind.LITERAL:
+        return value.lower() if traits.lower_all else value
     types = schema.get("type")
     types = set(types) if isinstance(types, list) else {types}
     if types & {"integer", "number"} and "string" not in types:
-        number = _parse_number(value.strip().lstrip("#").replace(",", ""))
+        text = value.strip().lstrip("#")
+        number = _parse_number(text.replace(",", "") if _THOUSANDS.match(text) else text)
         if number is not None:
             return number
+    if fmt == "sql":
+        description = schema.get("description")
+        return canonical_sql(value.strip(), folds_identifiers(description if isinstance(description, str) else ""))
     if fmt in FORMATS:
         return FORMATS[fmt](value.strip())
     folded = _WHITESPACE.sub(" ", value).strip()
@@ -134,8 +164,26 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None) -
             return matches[0]
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
-        return _repaired(folded, pattern)
-    return folded
+        folded = _repaired(folded, pattern)
+    return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
+
+
+def _spelled(text: str, traits: TextTraits, pattern: str | None) -> str:
+    """Free text in the case its traits give it (module doc); a spelling the schema's pattern refuses is not used."""
+    if traits.kind is TextKind.CASED:
+        return text
+    if traits.lower_all:
+        return text.lower()
+    if traits.kind is not TextKind.FREE:
+        return text
+    if traits.code:
+        spelled = canonical_code(text, traits.code, traits.drop_hash)
+    else:
+        spelled = word_code(text) if traits.shape_codes else text
+    compiled = _compiled(pattern) if pattern else None
+    if pattern and (compiled is None or not compiled.search(spelled)):
+        return text
+    return spelled
 
 
 def _repaired(value: str, pattern: str) -> str:

@@ -5,14 +5,20 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
     non-string values (numbers, booleans, null)   -> equal
     strings with a format (declared or inferred,  -> equal after canonicalisation (paths, URLs, dates,
       formats.py), an enum or a const                addresses, periods, units, SQL, regexes, ...)
+    free text the schema says is literal, a       -> equal after canonicalisation (field_traits.py: "literal",
+      regex, or case-sensitive                       a true `regex` / `case_sensitive` flag, "case-sensitive")
+    a time zone name                              -> the same zone (timezones.py: "UTC" = "Etc/UTC")
     identifiers, one side naming its scheme       -> the same id ("arXiv:2405.16444" = "2405.16444",
                                                      "https://doi.org/10.1/x" = "10.1/X"; identifiers.py)
     a URL on either side                          -> equal URLs
+    prose (text to translate, a message, ...)     -> the same words in the same order, punctuation included
+                                                     (case and spacing may differ)
     free text                                     -> same TextSignature (text_signature.py): quoted strings,
                                                      anchors, operators, currencies, negations, relations,
                                                      schemes, named entities and content words; case, stop
                                                      words, punctuation and word order may differ
-    objects / arrays                              -> same keys / length, then recursively
+    objects / arrays                              -> same keys / length, then recursively (sets were sorted
+                                                     by the canonicaliser)
 
 Content words that differ only as forms of one word ("stream" / "streaming", "set up" / "setup") are
 accepted with a condition: the candidate must be at least `policy.variant_similarity` similar
@@ -26,9 +32,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import re
+import unicodedata
+
+from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, sibling_flags, text_traits
 from loopcache.toolcache.formats import infer_format, value_format
 from loopcache.toolcache.identifiers import same_identifier
 from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
+from loopcache.toolcache.timezones import same_zone
 
 DEFAULT_VARIANT_SIMILARITY = 0.95
 
@@ -72,35 +83,55 @@ def has_free_text(args: Mapping[str, Any], schema: Mapping[str, Any] | None) -> 
     return _has_free_text(args, dict(schema or {}), None)
 
 
-def _has_free_text(value: Any, schema: Mapping[str, Any], name: str | None) -> bool:
+def _has_free_text(value: Any, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> bool:
     if isinstance(value, Mapping):
-        return any(_has_free_text(item, _property(schema, key), key) for key, item in value.items())
+        siblings = sibling_flags(value, _properties(schema))
+        return any(_has_free_text(item, _property(schema, key), key, siblings.get(key, NO_FLAGS))
+                   for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_free_text(item, _items(schema), name) for item in value)
-    return isinstance(value, str) and _is_free_text(schema, name)
+        return any(_has_free_text(item, _items(schema), name, flags) for item in value)
+    return isinstance(value, str) and _is_free_text(schema, name) and not text_traits(name, schema, flags).exact
 
 
 def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | None, where: str,
-             policy: VerifyPolicy) -> Verdict:
+             policy: VerifyPolicy, flags: Flags = NO_FLAGS) -> Verdict:
     if type(query) is not type(candidate):
         return Verdict(False, f"{where}: types differ")
     if isinstance(query, Mapping):
         if set(query) != set(candidate):
             return Verdict(False, f"{where}: keys differ {sorted(set(query) ^ set(candidate))}")
-        parts = [_compare(query[k], candidate[k], _property(schema, k), k, f"{where}.{k}", policy) for k in sorted(query)]
+        siblings = sibling_flags(query, _properties(schema))
+        parts = [_compare(query[k], candidate[k], _property(schema, k), k, f"{where}.{k}", policy,
+                          siblings.get(k, NO_FLAGS)) for k in sorted(query)]
         return _all(parts)
     if isinstance(query, list):
         if len(query) != len(candidate):
             return Verdict(False, f"{where}: lengths differ")
-        return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy)
+        return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy, flags)
                      for i, (q, c) in enumerate(zip(query, candidate, strict=True))])
-    if isinstance(query, str) and _is_free_text(schema, name):
-        same_id = same_identifier(query, candidate)
-        if same_id is not None:
-            return ACCEPTED if same_id else Verdict(False, f"{where}: identifiers differ")
-        if not value_format(query) and not value_format(candidate):
-            return _compare_text(query, candidate, where, policy)
+    if isinstance(query, str) and _is_free_text(schema, name) and query != candidate:
+        return _compare_free_text(query, candidate, text_traits(name, schema, flags).kind, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
+
+
+def _compare_free_text(query: str, candidate: str, kind: TextKind, where: str, policy: VerifyPolicy) -> Verdict:
+    if kind in (TextKind.LITERAL, TextKind.REGEX, TextKind.CASED):
+        return Verdict(False, f"{where}: values differ ({kind.value})")
+    if kind is TextKind.TIMEZONE:
+        return ACCEPTED if same_zone(query, candidate) else Verdict(False, f"{where}: another time zone")
+    same_id = same_identifier(query, candidate)
+    if same_id is not None:
+        return ACCEPTED if same_id else Verdict(False, f"{where}: identifiers differ")
+    if value_format(query) or value_format(candidate):
+        return Verdict(False, f"{where}: values differ")
+    if kind is TextKind.PROSE:
+        same = _prose(query) == _prose(candidate)
+        return ACCEPTED if same else Verdict(False, f"{where}: another text (prose compares word by word)")
+    return _compare_text(query, candidate, where, policy)
+
+
+def _prose(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
 def _all(verdicts: list[Verdict]) -> Verdict:
@@ -135,6 +166,8 @@ def _signature_difference(q: TextSignature, c: TextSignature) -> str:
     if q.operators or c.operators:
         if q.expression != c.expression:
             return f"numbers/operators differ {q.expression} vs {c.expression}"
+        if "OR" in q.operators and q.sequence != c.sequence:
+            return "the operands of OR differ"
     elif sorted(q.anchors) != sorted(c.anchors):
         return f"numbers/dates/codes differ {[v for _, v in q.anchors]} vs {[v for _, v in c.anchors]}"
     else:
@@ -182,9 +215,13 @@ def _is_free_text(schema: Mapping[str, Any], name: str | None) -> bool:
     return infer_format(name, schema) is None and "enum" not in schema and "const" not in schema
 
 
-def _property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     properties = schema.get("properties")
-    prop = properties.get(key) if isinstance(properties, Mapping) else None
+    return properties if isinstance(properties, Mapping) else {}
+
+
+def _property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    prop = _properties(schema).get(key)
     return prop if isinstance(prop, Mapping) else {}
 
 

@@ -97,6 +97,8 @@ def test_uri_format(a: str, b: str, equal: bool) -> None:
         ("03/04/2025", "03/04/2025"),  # ambiguous (US or European): left as written, never guessed
         ("next tuesday", "next tuesday"),
         ("2025-02-30", "2025-02-30"),  # not a date: left as written
+        ("20260917", "2026-09-17"),  # ISO basic: no day-first or month-first reading is a date
+        ("03042026", "03042026"),  # 3 April or 4 March 2026, or nothing year-first: left as written
     ],
 )
 def test_date_format(text: str, iso: str) -> None:
@@ -107,6 +109,26 @@ def test_date_time_format() -> None:
     schema = obj(t={"type": "string", "format": "date-time"})
     assert same({"t": "2025-03-01T10:00:00Z"}, {"t": "2025-03-01T10:00:00+00:00"}, schema)
     assert not same({"t": "2025-03-01T10:00:00Z"}, {"t": "2025-03-01T11:00:00Z"}, schema)
+    # one instant, another offset; zero seconds and milliseconds written or not
+    assert same({"t": "2026-07-04T18:30:00+02:00"}, {"t": "2026-07-04T16:30Z"}, schema)
+    assert same({"t": "2026-07-04T16:30:00.000Z"}, {"t": "2026-07-04T16:30:00Z"}, schema)
+    # local wall-clock time is not an instant: never the same as one with an offset
+    assert not same({"t": "2026-10-25T02:30:00"}, {"t": "2026-10-25T02:30:00+01:00"}, schema)
+
+
+def test_time_of_day_format() -> None:
+    schema = obj(at={"type": "string", "description": "earliest start, HH:MM"}, t={"type": "string", "format": "time"})
+    assert same({"at": "7:05"}, {"at": "07:05"}, schema) and same({"t": "07:05:00"}, {"t": "7:05"}, schema)
+    assert not same({"at": "7:05"}, {"at": "19:05"}, schema)
+    assert not same({"at": "7:05 pm"}, {"at": "7:05"}, schema)  # not HH:MM: kept as written
+    assert canonicalize_args({"at": "7:05"}, obj(at={"type": "string", "description": "YYYY-MM-DD HH:MM"})) == {"at": "7:05"}
+
+
+def test_numbers_with_separators_only_in_groups_of_three() -> None:
+    schema = obj(n={"type": "number"})
+    assert canonicalize_args({"n": "12,500"}, schema) == {"n": 12500}
+    assert canonicalize_args({"n": "2,5"}, schema) == {"n": "2,5"}  # a decimal comma or a list, not 25
+    assert not same({"n": "2,5"}, {"n": 25}, schema)
 
 
 @pytest.mark.parametrize(
@@ -120,10 +142,31 @@ def test_date_time_format() -> None:
         ("SELECT * FROM t WHERE s = 'it''s select'", "select * from t where s = 'it''s SELECT'", False),
         ("SELECT * FROM users WHERE id = 42", "SELECT * FROM users WHERE id = 24", False),
         ("SELECT count(*) FROM orders", "SELECT count(*) FROM order_items", False),
+        ("SELECT COUNT(*) FROM t", "select count(*) from t", True),
+        ("SELECT a FROM t WHERE b != 2", "SELECT a FROM t WHERE b <> 2", True),
+        ("SELECT a FROM t WHERE b IN (3, 1, 2)", "SELECT a FROM t WHERE b IN (1, 2, 3)", True),
+        ("SELECT a FROM t WHERE b IN ('x', 'Y')", "SELECT a FROM t WHERE b IN ('y', 'X')", False),
+        ("SELECT a FROM t WHERE d BETWEEN 1 AND 9", "SELECT a FROM t WHERE d >= 1 AND d <= 9", True),
+        ("SELECT a FROM t WHERE d BETWEEN 1 AND 9", "SELECT a FROM t WHERE d > 1 AND d < 9", False),
+        ("SELECT a FROM t WHERE NOT d BETWEEN 1 AND 9", "SELECT a FROM t WHERE NOT d >= 1 AND d <= 9", False),
+        ("SELECT x.a FROM things x WHERE x.b = 1", "SELECT a FROM things WHERE b = 1", True),
+        ("SELECT things.a FROM things AS x", "SELECT a FROM things", False),  # the alias hides the name
+        ("SELECT x.a FROM things x JOIN more y ON y.k = x.k", "SELECT a FROM things JOIN more ON k = k", False),
+        ("SELECT a, b FROM t", "SELECT b, a FROM t", False),  # column order is the result's shape
+        ("SELECT a AS total FROM t", "SELECT a FROM t", False),
+        ("SELECT $$It's$$ FROM t", "SELECT $$it's$$ FROM t", False),
+        ("SELECT Name FROM Users", "SELECT name FROM users", False),  # no dialect said: case kept
     ],
 )
 def test_sql_format(a: str, b: str, equal: bool) -> None:
     assert same({"s": a}, {"s": b}, obj(s={"type": "string", "format": "sql"})) is equal
+
+
+def test_sql_identifiers_fold_when_the_schema_says_postgresql() -> None:
+    schema = obj(s={"type": "string", "format": "sql", "description": "a PostgreSQL query"})
+    assert same({"s": "SELECT Name FROM Users"}, {"s": "select name from users"}, schema)
+    assert not same({"s": 'SELECT "Name" FROM users'}, {"s": "SELECT name FROM users"}, schema)  # quoted: kept
+    assert not same({"s": "SELECT a FROM t WHERE s = 'Ann'"}, {"s": "SELECT a FROM t WHERE s = 'ann'"}, schema)
 
 
 def test_sql_keeps_literal_exactly() -> None:

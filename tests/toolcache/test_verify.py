@@ -51,6 +51,10 @@ def accepted(a: str, b: str, policy: VerifyPolicy = VerifyPolicy()) -> bool:
         ("weather in Oslo in May", "weather in Oslo", "the month"),
         ("C# generics", "C generics", "C#"),
         ("arXiv:2501.00001 citations", "doi:2501.00001 citations", "identifier schemes"),
+        ("kafka OR pulsar benchmark", "pulsar benchmark OR kafka", "the operands of OR"),
+        ("kafka OR pulsar benchmark", "kafka pulsar OR benchmark", "the operands of OR"),
+        ("Salem, Oregon", "Salem, Maine", "states that are stop words elsewhere ('or', 'me')"),
+        ("Lafayette, IN", "Lafayette, LA", "states in address position"),
     ],
 )
 def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
@@ -80,6 +84,8 @@ def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
         ("biographies by Ada Lovelace", "Ada Lovelace biographies"),
         ("arXiv:2501.00001 citations", "2501.00001 citations"),
         ("Postgres versus MySQL", "postgres vs mysql"),
+        ("kafka OR pulsar benchmark", "Kafka OR Pulsar benchmarks"),
+        ("Salem, Oregon", "salem, OR"),
     ],
 )
 def test_harmless_differences_pass(a: str, b: str) -> None:
@@ -148,3 +154,35 @@ def test_identifiers_and_urls_in_plain_fields() -> None:
     # a URL is compared as a URL: its path is case-sensitive
     one, other = canonicalize_args({"ref": "https://x.org/A"}, schema), canonicalize_args({"ref": "https://x.org/a"}, schema)
     assert not verify_call(one, other, schema).accepted
+
+
+def test_prose_keeps_its_words_in_order() -> None:
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+
+    def prose(a: str, b: str) -> bool:
+        return verify_call(canonicalize_args({"text": b}, schema), canonicalize_args({"text": a}, schema), schema).accepted
+
+    assert prose("Please call me back.", "please call  me back. ")
+    assert not prose("the cat chased the dog", "the dog chased the cat")  # same words, another sentence
+    assert not prose("We are closed.", "We are closed?")
+    assert not prose("Eat, Grandpa!", "Eat Grandpa!")
+    assert not prose("We are open", "We aren't open")
+
+
+def test_literal_cased_and_regex_fields_are_compared_as_written() -> None:
+    schema = {"type": "object", "properties": {
+        "term": {"type": "string", "description": "headword; case-sensitive"},
+        "needle": {"type": "string", "description": "literal substring (whitespace included) unless regex is true"},
+        "regex": {"type": "boolean", "default": False},
+        "match_case": {"type": "boolean", "default": False}}}
+
+    def ok(a: dict, b: dict) -> bool:
+        return verify_call(canonicalize_args(b, schema), canonicalize_args(a, schema), schema).accepted
+
+    assert not ok({"term": "March"}, {"term": "march"})
+    assert ok({"term": "march "}, {"term": "march"})
+    assert ok({"needle": "ReadTimeout"}, {"needle": "readtimeout"})  # match_case false: the tool ignores case
+    assert not ok({"needle": "ReadTimeout", "match_case": True}, {"needle": "readtimeout", "match_case": True})
+    assert not ok({"needle": "read  timeout"}, {"needle": "read timeout"})
+    assert not ok({"needle": "x+y", "regex": True}, {"needle": "x*y", "regex": True})
+    assert not has_free_text(canonicalize_args({"needle": "x", "regex": True}, schema), schema)

@@ -1,0 +1,186 @@
+"""What a schema says about one argument beyond its format: how far two spellings of it may differ.
+
+A string without a format (free text) gets `TextTraits`, read from its description, its name and the
+boolean flags beside it; the exact stage (canonical.py) spells it by them and verify (verify.py) compares by
+its `kind`:
+
+    kind       verify compares                                  read from
+    FREE       TextSignature (order, case, stop words free)     default: queries, places, names, ids
+    PROSE      same words in the same order (case, spaces free) name: text, content, body, message, prompt, ...
+    LITERAL    equal (not even trimmed)                         description: "literal", "verbatim", "whitespace included"
+    REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
+    CASED      equal (case counts)                              description mentions letter case ("case-sensitive",
+                                                                "normalised (case, ...)"), or a true case_sensitive flag
+    TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description "IANA", "time zone"
+
+    fold       LOWER_ALL: the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive")
+    code       the field holds codes (codes.py): a standard's codes, "X code", or an example code ("e.g. 'ABC123'");
+               elsewhere a word with digits is read as a code, except in opaque values (token, secret, key, cursor)
+
+A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
+when no description does; a field whose own description speaks of letter case follows its description. Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
+`uniqueItems`, the description says so ("a set", "any order", "keyed by"), or the name is a filter
+(`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a filter's order never changes the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from loopcache.toolcache.codes import CodeCase
+from loopcache.toolcache.formats import name_words
+
+
+class TextKind(Enum):
+    FREE = "free"
+    PROSE = "prose"
+    LITERAL = "literal"
+    REGEX = "regex"
+    CASED = "cased"
+    TIMEZONE = "timezone"
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """Boolean arguments beside a string that change how it is matched (None: no such flag)."""
+
+    case_sensitive: bool | None = None
+    regex: bool = False
+
+
+NO_FLAGS = Flags()
+
+
+@dataclass(frozen=True, slots=True)
+class TextTraits:
+    """How one free-text argument may be spelled and still be the same call (see module doc)."""
+
+    kind: TextKind = TextKind.FREE
+    lower_all: bool = False  # the tool ignores case: the exact stage lower-cases the whole value
+    code: CodeCase | None = None  # the field holds codes
+    drop_hash: bool = False  # the schema says a leading "#" is optional
+    shape_codes: bool = True  # a word with digits may be read as a code (not in secrets, tokens, keys, cursors)
+
+    @property
+    def exact(self) -> bool:
+        """Compared by equality in verify: the semantic stage can find nothing the exact stage does not."""
+        return self.kind in (TextKind.LITERAL, TextKind.REGEX, TextKind.CASED)
+
+
+FREE_TEXT = TextTraits()
+
+_FLAG_NAMES = {"casesensitive": "case", "matchcase": "case", "ignorecase": "nocase", "caseinsensitive": "nocase",
+               "regex": "regex", "regexp": "regex", "useregex": "regex", "isregex": "regex"}
+_PROSE_NAMES = frozenset({"text", "texts", "content", "body", "message", "sentence", "paragraph", "passage",
+                          "document", "prompt"})
+_TIMEZONE_NAMES = frozenset({"tz", "timezone", "zone"})
+_LANGUAGE_NAMES = frozenset({"lang", "language", "locale"})
+_CODE_NAMES = frozenset({"iata", "icao", "currency"})
+_CODE_OF = frozenset({"country", "currency", "language", "airport", "region", "subdivision", "iso"})
+_OPAQUE_NAMES = frozenset({"token", "secret", "password", "passwd", "pwd", "cursor", "nonce", "signature", "otp",
+                           "key", "apikey"})
+_FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowed", "allow", "blocked", "block",
+                           "deny", "denied", "ignore", "ignored", "skip"})
+
+_LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b", re.I)
+_CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
+                        r"|\b(?:upper|lower)case\b|\bcapitali[sz]", re.I)
+_INSENSITIVE = re.compile(r"\bcase[- ]insensitive\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
+                          r"|\bregardless of (?:letter )?case\b", re.I)
+_TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
+_LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|code)s?\b", re.I)
+_STANDARD_CODES = re.compile(r"\bIATA\b|\bICAO\b|\bISO[ -]?(?:4217|3166)\b"
+                             r"|\b(?:currency|country|airport|region) codes?\b", re.I)
+_EXAMPLE = re.compile(r"e\.g\.?,?\s*['\"‘“]([^'\"’”]+)['\"’”]")
+_OPTIONAL_HASH = re.compile(r"['\"‘“]?#['\"’”]?\s+(?:is\s+)?optional\b|\boptional\s+(?:leading\s+)?['\"‘“]?#", re.I)
+_SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\border (?:does not|doesn't) matter\b"
+                        r"|\bkeyed by\b", re.I)
+
+
+def description(schema: Mapping[str, Any]) -> str:
+    text = schema.get("description")
+    return text if isinstance(text, str) else ""
+
+
+def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Flags]:
+    """The flags that apply to each argument of one object (its keys and its schema's properties).
+    Arguments without any: absent from the result (use NO_FLAGS)."""
+    names = set(properties) | {str(key) for key in args}
+    found = []
+    for key in names:
+        prop = properties.get(key)
+        value = args[key] if key in args else (prop.get("default") if isinstance(prop, Mapping) else None)
+        kind = _FLAG_NAMES.get(re.sub(r"[^a-z]", "", key.lower()))
+        if kind and isinstance(value, bool):
+            found.append((kind, key, value))
+    if not found:
+        return {}
+    described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
+    result = {}
+    for key in names:
+        case, regex = None, False
+        for kind, flag, value in found:
+            mention = re.compile(rf"\b{re.escape(flag)}\b")
+            targets = {name for name, text in described.items() if mention.search(text)}
+            if key == flag or (targets and key not in targets):
+                continue
+            if kind == "regex":
+                regex = value
+            else:
+                case = value if kind == "case" else not value
+        result[key] = Flags(case, regex)
+    return result
+
+
+def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> TextTraits:
+    """The traits of a free-text string argument `name` with schema `schema` (see module doc)."""
+    text = description(schema)
+    if flags.regex:
+        return TextTraits(TextKind.REGEX)
+    literal = bool(_LITERAL.search(text))
+    if _INSENSITIVE.search(text):  # the field's own description wins over a flag beside it
+        case_sensitive: bool | None = False
+    elif _CASE_WORD.search(text):
+        case_sensitive = True
+    else:
+        case_sensitive = flags.case_sensitive
+    insensitive = case_sensitive is False
+    if case_sensitive:
+        return TextTraits(TextKind.LITERAL if literal else TextKind.CASED)
+    if literal:
+        return TextTraits(TextKind.LITERAL, lower_all=insensitive)
+    words = name_words(name)
+    if (words and words[-1] in _TIMEZONE_NAMES) or words[-2:] == ["time", "zone"] or _TIMEZONE.search(text):
+        return TextTraits(TextKind.TIMEZONE)
+    if words and words[-1] in _PROSE_NAMES:
+        return TextTraits(TextKind.PROSE, lower_all=insensitive)
+    return TextTraits(TextKind.FREE, insensitive, _code_case(words, text), bool(_OPTIONAL_HASH.search(text)),
+                      not _OPAQUE_NAMES.intersection(words))
+
+
+def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
+    """Whether an array argument is a set: its order and repeated items do not change the answer."""
+    if schema.get("uniqueItems") is True or _SET_WORDS.search(description(schema)):
+        return True
+    return bool(_FILTER_WORDS.intersection(name_words(name)))
+
+
+def _code_case(words: list[str], text: str) -> CodeCase | None:
+    if _LANGUAGE_CODES.search(text) or (words and words[-1] in _LANGUAGE_NAMES):
+        return CodeCase.LOWER
+    if _STANDARD_CODES.search(text) or (words and words[-1] in _CODE_NAMES):
+        return CodeCase.UPPER
+    if words[-2:-1] and words[-1] == "code" and words[-2] in _CODE_OF:
+        return CodeCase.UPPER
+    example = _EXAMPLE.search(text)
+    if example:
+        code = example[1].strip().lstrip("#")
+        letters = [c for c in code if c.isalpha()]
+        if (re.fullmatch(r"[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*", code) and letters and any(c.isdigit() for c in code)
+                and all(c.isupper() for c in letters)):
+            return CodeCase.UPPER
+    return None

@@ -1,0 +1,129 @@
+"""Field traits and codes: what a schema's descriptions, names and flags say about a free-text argument, and
+the exact stage's spelling under them. None of these schemas or values are from the labelled pair sets."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.canonical import canonical_json, canonicalize_args
+from loopcache.toolcache.codes import CodeCase, canonical_code, word_code
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, is_set_valued, sibling_flags,
+                                              text_traits)
+
+
+def text(description: str = "", **schema: object) -> dict:
+    return {"type": "string", "description": description, **schema} if description else {"type": "string", **schema}
+
+
+def same(a: dict, b: dict, schema: dict) -> bool:
+    return canonical_json(canonicalize_args(a, schema)) == canonical_json(canonicalize_args(b, schema))
+
+
+@pytest.mark.parametrize(
+    ("name", "schema", "kind"),
+    [
+        ("q", text(), TextKind.FREE),
+        ("needle", text("exact text to look for, matched literally"), TextKind.LITERAL),
+        ("snippet", text("substring to find (whitespace included)"), TextKind.LITERAL),
+        ("title", text("the page title; case-sensitive"), TextKind.CASED),
+        ("slug", text("slug as registered (case, dots and dashes kept)"), TextKind.CASED),
+        ("tag", text("tag name, case-insensitive"), TextKind.FREE),
+        ("note", text("use case: anything"), TextKind.FREE),  # "use case" is not letter case
+        ("text", text(), TextKind.PROSE), ("email_body", text(), TextKind.PROSE), ("prompt", text(), TextKind.PROSE),
+        ("tz", text(), TextKind.TIMEZONE), ("display_time_zone", text(), TextKind.TIMEZONE),
+        ("zone", text("an IANA name"), TextKind.TIMEZONE),
+    ],
+)
+def test_kind_from_description_and_name(name: str, schema: dict, kind: TextKind) -> None:
+    assert text_traits(name, schema).kind is kind
+
+
+def test_flags_apply_to_the_siblings_that_name_them_else_to_all() -> None:
+    properties = {"pattern": text("what to match; a regular expression if use_regex is set"), "dir": text(),
+                  "use_regex": {"type": "boolean", "default": False}, "match_case": {"type": "boolean"}}
+    flags = sibling_flags({"use_regex": True, "match_case": False}, properties)
+    assert flags["pattern"] == Flags(case_sensitive=False, regex=True)
+    assert flags["dir"] == Flags(case_sensitive=False, regex=False)  # no description names match_case: all
+    assert sibling_flags({"pattern": "x"}, {"pattern": text()}) == {}
+    assert sibling_flags({"ignore_case": True}, {"term": text()})["term"].case_sensitive is False
+    assert text_traits("pattern", properties["pattern"], flags["pattern"]).kind is TextKind.REGEX
+    assert text_traits("term", text(), Flags(case_sensitive=True)).kind is TextKind.CASED
+    assert text_traits("term", text(), Flags(case_sensitive=False)).lower_all
+
+
+@pytest.mark.parametrize(
+    ("name", "schema", "code"),
+    [
+        ("from_airport", text("ICAO code of the airport"), CodeCase.UPPER),
+        ("cur", text("ISO 4217 currency"), CodeCase.UPPER),
+        ("nation", text("ISO 3166-1 alpha-3"), CodeCase.UPPER),
+        ("country_code", text(), CodeCase.UPPER), ("billing_currency", text(), CodeCase.UPPER),
+        ("ref", text("booking reference, e.g. 'QX7Z42'"), CodeCase.UPPER),
+        ("locale", text(), CodeCase.LOWER), ("ui_lang", text(), CodeCase.LOWER),
+        ("dialect", text("IETF BCP 47 tag"), CodeCase.LOWER),
+        ("city", text("e.g. 'Lyon'"), None), ("user_id", text("the user's id"), None), ("q", text(), None),
+    ],
+)
+def test_code_fields(name: str, schema: dict, code: CodeCase | None) -> None:
+    assert text_traits(name, schema).code is code
+
+
+def test_codes_take_one_case_only_when_written_in_one_case() -> None:
+    assert canonical_code("yul", CodeCase.UPPER) == canonical_code("YUL", CodeCase.UPPER) == "YUL"
+    assert canonical_code("Yul", CodeCase.UPPER) == "Yul"  # mixed case: kept as written
+    assert canonical_code("Montreal Trudeau", CodeCase.UPPER) == "Montreal Trudeau"  # not a code
+    assert canonical_code("fr-CA", CodeCase.LOWER) == canonical_code("FR-ca", CodeCase.LOWER) == "fr-ca"
+    assert canonical_code("fr-CA", CodeCase.LOWER) != canonical_code("fr-FR", CodeCase.LOWER)
+    assert canonical_code("#k77q", CodeCase.UPPER, drop_hash=True) == "K77Q"
+    assert canonical_code("#k77q", CodeCase.UPPER) == "#k77q"
+
+
+def test_a_word_with_digits_is_a_code() -> None:
+    assert word_code("zx81") == word_code("ZX81") == "ZX81"
+    assert word_code("Zx81") == "Zx81"  # mixed case may be case-sensitive ("dQw4w9WgXcQ")
+    assert word_code("5m") == "5m" and word_code("5M") == "5M"  # one letter: 5 minutes / 5 months
+    assert word_code("spam") == "spam"  # no digit: a word
+    assert word_code("a_1b") == "a_1b"  # underscores: an identifier, not a code
+
+
+def test_codes_in_the_exact_stage() -> None:
+    schema = {"type": "object", "properties": {
+        "port": text("UN/LOCODE or IATA code"), "flight": text(), "word": text("headword, case sensitive"),
+        "session_token": text(), "order": text("order number, e.g. '#88412' (leading '#' is optional)")}}
+    assert same({"port": "cdg"}, {"port": "CDG"}, schema)
+    assert same({"flight": "af1234"}, {"flight": "AF1234"}, schema)
+    assert not same({"flight": "af1234"}, {"flight": "af1243"}, schema)
+    assert not same({"word": "ab12"}, {"word": "AB12"}, schema)  # the description says case counts
+    assert not same({"session_token": "ab12cd34"}, {"session_token": "AB12CD34"}, schema)  # opaque
+    assert not same({"port": "Paris"}, {"port": "PARIS"}, schema)  # mixed case, not a code spelling
+
+
+def test_literal_regex_and_case_flags_in_the_exact_stage() -> None:
+    schema = {"type": "object", "properties": {
+        "needle": text("literal text to find (whitespace included) unless regex is true"),
+        "regex": {"type": "boolean", "default": False}, "case_sensitive": {"type": "boolean", "default": False}}}
+    assert same({"needle": "MaxRetries"}, {"needle": "maxretries"}, schema)  # case-insensitive by default
+    assert not same({"needle": "max  retries"}, {"needle": "max retries"}, schema)  # whitespace is searched
+    assert not same({"needle": " retries"}, {"needle": "retries"}, schema)
+    assert not same({"needle": "MaxRetries", "case_sensitive": True}, {"needle": "maxretries", "case_sensitive": True},
+                    schema)
+    assert not same({"needle": "a|b", "regex": True}, {"needle": "A|B", "regex": True}, schema)  # \\D != \\d
+    assert canonicalize_args({"needle": " x ", "regex": True}, schema)["needle"] == " x "
+
+
+def test_sets_sorted_lists_kept() -> None:
+    schema = {"type": "object", "properties": {
+        "exclude_sites": {"type": "array", "items": {"type": "string"}},
+        "sections": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "members": {"type": "array", "items": {"type": "string"}, "description": "the answer is keyed by member"},
+        "stops": {"type": "array", "items": {"type": "string"}}}}
+    for field in ("exclude_sites", "sections", "members"):
+        assert is_set_valued(field, schema["properties"][field])
+        assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
+        assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
+    assert not is_set_valued("stops", schema["properties"]["stops"])
+    assert not same({"stops": ["b", "a"]}, {"stops": ["a", "b"]}, schema)  # a route: order counts
+
+
+def test_no_flags_is_the_default() -> None:
+    assert text_traits("q", text(), NO_FLAGS) == text_traits("q", text())
