@@ -50,6 +50,8 @@ BlendVerifyOpt = Annotated[int, typer.Option("--blend-verify-every", help="with 
                                              "request in full too and compare (0: never)")]
 BlendDeviationOpt = Annotated[float, typer.Option("--blend-max-deviation", help="with --blend: the guard's proxy "
                                                   "bound; above it a request is prefilled in full")]
+BlendMarginOpt = Annotated[float, typer.Option("--blend-min-margin", help="with --blend: a blended next token less "
+                                               "than this many nats ahead of the second is prefilled in full")]
 
 
 @dataclass(frozen=True)
@@ -60,12 +62,14 @@ class BlendOptions:
     recompute_share: float = BlendConfig.recompute_share
     verify_every: int = GuardConfig.verify_every
     max_deviation: float = GuardConfig.max_deviation
+    min_margin: float = GuardConfig.min_margin
 
     def config(self) -> BlendConfig | None:
         if not self.enabled:
             return None
         return BlendConfig(recompute_share=self.recompute_share,
-                           guard=GuardConfig(max_deviation=self.max_deviation, verify_every=self.verify_every))
+                           guard=GuardConfig(max_deviation=self.max_deviation, verify_every=self.verify_every,
+                                             min_margin=self.min_margin))
 
 
 def run_config(

@@ -19,6 +19,9 @@ class GuardConfig:
         exact but without any saving; 0: never). A verified request always continues from the full prefill.
     max_kl: a verified request agrees when its next-token distributions' KL(full || blended) is at most this
         and their top-1 tokens are equal.
+    min_margin: a near tie is not trusted: an unverified request whose blended next-token log-probabilities
+        put the top-1 token less than this (nats) above the second is prefilled in full after all (a small
+        perturbation of the KV flips a near tie; KL alone does not see it). Chosen a priori, not fitted.
     window, min_pass_rate: the breaker: when fewer than `min_pass_rate` of the last `window` verified
         requests agreed, blending stops (every request is prefilled in full, and still verified every
         `verify_every`-th time so the breaker can close again).
@@ -27,12 +30,13 @@ class GuardConfig:
     max_deviation: float = 0.006
     verify_every: int = 16
     max_kl: float = 0.1
+    min_margin: float = 0.5
     window: int = 8
     min_pass_rate: float = 0.75
 
     def __post_init__(self) -> None:
-        if self.max_deviation < 0 or self.max_kl < 0:
-            raise ValueError("max_deviation and max_kl must be >= 0")
+        if self.max_deviation < 0 or self.max_kl < 0 or self.min_margin < 0:
+            raise ValueError("max_deviation, max_kl and min_margin must be >= 0")
         if self.verify_every < 0 or self.window < 1 or not 0.0 <= self.min_pass_rate <= 1.0:
             raise ValueError("verify_every >= 0, window >= 1 and 0 <= min_pass_rate <= 1 are required")
 

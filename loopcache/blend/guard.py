@@ -1,7 +1,8 @@
 """BlendGuard: whether a blended prefill may stand in for a full one, request by request.
 
     request -> plan():   FULL      the breaker is open (recent verified requests disagreed too often)
-                         BLEND     blend; the proxy (KV deviation of the tokens not recomputed) must pass
+                         BLEND     blend; the proxy (KV deviation of the tokens not recomputed) must pass,
+                                   and the blended next token must not be a near tie (margin)
                          VERIFY    blend, then prefill in full too and compare: every `verify_every`-th one
     verified request -> agreement(full, blended) -> record(): top-1 equal and KL(full || blended) <= max_kl
 
@@ -30,6 +31,7 @@ class GuardPlan(Enum):
 class Fallback(Enum):
     NONE = ""
     PROXY = "proxy"  # the KV deviation proxy was above its bound
+    MARGIN = "margin"  # the blended next token was a near tie
     VERIFY = "verify"  # verification against full prefill disagreed
     BREAKER = "breaker"  # blending is suspended by the breaker
 
@@ -50,6 +52,12 @@ def agreement(full_logits: torch.Tensor, blended_logits: torch.Tensor, max_kl: f
     return Agreement(kl, top1, top1 and kl <= max_kl)
 
 
+def top1_margin(logits: torch.Tensor) -> float:
+    """log p(top-1) - log p(top-2) of next-token logits (vocab,): how far from a tie the choice is."""
+    top = torch.topk(logits.float(), 2).values
+    return float(top[0] - top[1])
+
+
 @dataclass
 class GuardCounters:
     requests: int = 0  # requests that had reusable chunks
@@ -57,6 +65,7 @@ class GuardCounters:
     verified: int = 0
     verify_failures: int = 0
     proxy_fallbacks: int = 0
+    margin_fallbacks: int = 0
     breaker_fallbacks: int = 0
 
 
@@ -93,6 +102,13 @@ class BlendGuard:
             self.counters.proxy_fallbacks += 1
         return ok
 
+    def passes_margin(self, blended_logits: torch.Tensor) -> bool:
+        """Whether the blended next token leads the second by at least `min_margin` nats (counted if not)."""
+        ok = top1_margin(blended_logits) >= self.config.min_margin
+        if not ok:
+            self.counters.margin_fallbacks += 1
+        return ok
+
     def judge(self, full_logits: torch.Tensor, blended_logits: torch.Tensor) -> Agreement:
         """Compare a verified request's two prefills and record the outcome."""
         result = agreement(full_logits, blended_logits, self.config.max_kl)
@@ -106,7 +122,8 @@ class BlendGuard:
 
     def check_integrity(self) -> None:
         c = self.counters
-        if c.verify_failures > c.verified or c.blended + c.proxy_fallbacks + c.breaker_fallbacks > c.requests:
+        fallbacks = c.proxy_fallbacks + c.margin_fallbacks + c.breaker_fallbacks
+        if c.verify_failures > c.verified or c.blended + fallbacks > c.requests:
             raise AssertionError(f"guard counters are inconsistent: {c}")
         if len(self._recent) > self.config.window:
             raise AssertionError("guard window overflows")

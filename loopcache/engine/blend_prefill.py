@@ -5,7 +5,8 @@
     2 probe     layers 0..probe_layer for every token after the prefix (exact KV there; deviation of A, B)
     3 select    every non-chunk token + r of A and B (the selector) + the last prompt token
     4 forward   the selected tokens through all layers, each attending to every slot before it
-    5 guard     FULL: skip all this; BLEND: the proxy must pass; VERIFY: also prefill in full and compare
+    5 guard     FULL: skip all this; BLEND: the proxy must pass (before 4) and the next token must not be a
+                near tie (after 4); VERIFY: also prefill in full and compare
     6 hand back num_computed = len(prompt) - 1: the engine's next step recomputes x and samples from it
 
 Chunks the sequence computed itself (new tool results, or every chunk when it was not blended) are stored
@@ -99,6 +100,10 @@ class BlendedPrefill:
             seq.prefill_s += time.perf_counter() - t0
             return cached  # the normal prefill overwrites what was loaded and probed
         blended = self._forward(seq, recompute, explicit=True)
+        if plan is GuardPlan.BLEND and not self.guard.passes_margin(blended):
+            seq.blend = replace(outcome, fallback=Fallback.MARGIN.value)
+            seq.prefill_s += time.perf_counter() - t0
+            return cached  # as for the proxy: the normal prefill recomputes everything after the prefix
         computed = len(recompute) - 1  # the last token is computed again by the step that samples
         if plan is GuardPlan.VERIFY:  # served from the full prefill, whatever the verdict
             full = self._forward(seq, list(range(cached, len(prompt))), explicit=False)

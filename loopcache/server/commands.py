@@ -9,9 +9,9 @@ import typer
 
 from loopcache.blend.config import BlendConfig, GuardConfig
 from loopcache.cli_options import (
-    BlendDeviationOpt, BlendOpt, BlendOptions, BlendShareOpt, BlendVerifyOpt, BlockOpt, DeviceOpt, DtypeOpt,
-    EvictionOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PinShareOpt, PoolOpt, RedisKeyspaceOpt,
-    RedisTtlOpt, RedisUrlOpt, StepTokensOpt, ThreadsOpt, run_config,
+    BlendDeviationOpt, BlendMarginOpt, BlendOpt, BlendOptions, BlendShareOpt, BlendVerifyOpt, BlockOpt, DeviceOpt,
+    DtypeOpt, EvictionOpt, HomeOpt, KvDirOpt, LearnCostsOpt, MaxRunningOpt, ModelOpt, PinShareOpt, PoolOpt,
+    RedisKeyspaceOpt, RedisTtlOpt, RedisUrlOpt, StepTokensOpt, ThreadsOpt, run_config,
 )
 from loopcache.config import RedisOptions
 from loopcache.kvcache.redis_store import DEFAULT_REDIS_TTL_S
@@ -51,6 +51,7 @@ def register(app: typer.Typer) -> None:
         blend_recompute: BlendShareOpt = BlendConfig.recompute_share,
         blend_verify_every: BlendVerifyOpt = GuardConfig.verify_every,
         blend_max_deviation: BlendDeviationOpt = GuardConfig.max_deviation,
+        blend_min_margin: BlendMarginOpt = GuardConfig.min_margin,
         log_level: Annotated[str, typer.Option("--log-level")] = "info",
     ) -> None:
         """Serve the OpenAI- and Anthropic-compatible APIs with a persistent KV cache."""
@@ -70,7 +71,8 @@ def register(app: typer.Typer) -> None:
         run = run_config(model, device, dtype, cache_dir, block_size, kv_dir, not no_cache, threads, max_running,
                          step_tokens, kv_pool_mib, learn_costs, eviction, pin_share,
                          RedisOptions(redis_url, redis_keyspace, redis_ttl),
-                         BlendOptions(blend, blend_recompute, blend_verify_every, blend_max_deviation))
+                         BlendOptions(blend, blend_recompute, blend_verify_every, blend_max_deviation,
+                                      blend_min_margin))
         try:
             keys = read_api_keys_file(api_keys_file) if api_keys_file else ({api_key: OPEN_NAMESPACE} if api_key else {})
             server = ServerConfig(model_aliases=(model,), api_keys=keys, max_queue=max_queue, trace_log=trace_log)

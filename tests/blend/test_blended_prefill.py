@@ -22,7 +22,7 @@ from loopcache.kvcache.tiered import TieredStore
 from loopcache.server.usage import openai_usage
 
 GREEDY = SamplingParams(max_tokens=12)
-OFF = GuardConfig(verify_every=0, max_deviation=1e9)  # no guard: blended prefill as it is
+OFF = GuardConfig(verify_every=0, max_deviation=1e9, min_margin=0.0)  # no guard: blended prefill as it is
 SYSTEM = {"role": "system", "content": "You are an agent reading tool output."}
 DOC_A = "The blue key opens the north door of the archive. " * 4
 DOC_B = "Alice keeps the ledger in drawer nine, next to the maps. " * 4
@@ -129,13 +129,25 @@ def test_guard_falls_back_to_full_prefill_when_verification_disagrees(tiny_model
 
 def test_proxy_bound_and_breaker_fall_back(tiny_model) -> None:  # noqa: ANN001
     engine = _engine(tiny_model, BlendConfig(recompute_share=0.0, min_chunk_tokens=16, probe_layer=0,
-                                             guard=GuardConfig(verify_every=0, max_deviation=0.5)))
+                                             guard=GuardConfig(verify_every=0, max_deviation=0.5, min_margin=0.0)))
     _poison_chunks(engine)
     got, seq = _run(engine, _reread())
     assert got.stats.blend_fallback == "proxy" and _outcome(seq).deviation > 0.5
     assert got.token_ids == _engine(tiny_model, None).generate(_reread(), GREEDY).token_ids
     assert engine.blend is not None
     assert engine.blend.guard.counters.proxy_fallbacks == 1 and engine.blend.guard.counters.blended == 0
+
+
+def test_a_near_tie_is_prefilled_in_full(tiny_model) -> None:  # noqa: ANN001
+    tie = GuardConfig(verify_every=0, max_deviation=1e9, min_margin=1e9)  # every next token counts as a near tie
+    engine = _engine(tiny_model, BlendConfig(recompute_share=0.0, min_chunk_tokens=16, probe_layer=0, guard=tie))
+    _run(engine, _first())
+    got, seq = _run(engine, _reread())
+    assert len(_outcome(seq).loaded) >= 2  # the chunks were found and blended, then not trusted
+    assert got.stats.blend_fallback == "margin" and got.stats.blended_tokens == 0
+    assert got.token_ids == _engine(tiny_model, None).generate(_reread(), GREEDY).token_ids
+    assert engine.blend is not None and engine.blend.guard.counters.margin_fallbacks == 1
+    engine.check_integrity()
 
 
 def test_blended_and_plain_sequences_batch_together(tiny_model) -> None:  # noqa: ANN001

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from loopcache.blend.config import GuardConfig
-from loopcache.blend.guard import BlendGuard, GuardPlan, agreement
+from loopcache.blend.guard import BlendGuard, GuardPlan, agreement, top1_margin
 
 
 def test_agreement_needs_the_same_top1_and_a_small_kl() -> None:
@@ -43,3 +43,11 @@ def test_breaker_opens_on_disagreement_and_closes_on_agreement() -> None:
     assert not guard.breaker_open and guard.plan() is GuardPlan.BLEND
     assert guard.counters.verify_failures == 2
     guard.check_integrity()
+
+
+def test_near_ties_fail_the_margin() -> None:
+    guard = BlendGuard(GuardConfig(min_margin=0.5))
+    assert abs(top1_margin(torch.tensor([2.0, 1.6, -3.0])) - 0.4) < 1e-6
+    assert not guard.passes_margin(torch.tensor([2.0, 1.6, -3.0]))
+    assert guard.passes_margin(torch.tensor([2.0, 1.4, -3.0]))
+    assert guard.counters.margin_fallbacks == 1

@@ -37,7 +37,8 @@ def test_serve_blend_reuses_reread_tool_results(tiny_model_dir: Path, tmp_path: 
     servers = Servers(tiny_model_dir, tmp_path)
     try:
         usage, _, metrics = answers(servers, tmp_path / "kv-on", "--blend", "--blend-verify-every", "0",
-                                    "--blend-max-deviation", "1e9", "--blend-recompute", "0.15")
+                                    "--blend-max-deviation", "1e9", "--blend-min-margin", "0",
+                                    "--blend-recompute", "0.15")
         blended = usage["prompt_tokens_details"]["blended_tokens"]
         # both documents (~2 x 70 tokens) were reused at their new positions, less the 15% recomputed
         assert blended >= 80 and usage["prompt_tokens_details"]["blend_fallbacks"] == 0
