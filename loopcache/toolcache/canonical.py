@@ -15,7 +15,7 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   case-insensitively takes the enum's own spelling.
 - free text (no format) is spelled by its traits (field_traits.py): a literal (the description says
   "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag beside it)
-  untouched; where the tool ignores case (a false `case_sensitive` flag, "case-insensitive") it is
+  untouched but for an alternation of plain words in another order (regexes.py); where the tool ignores case (a false `case_sensitive` flag, "case-insensitive") it is
   lower-cased; codes take one case (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043"
   anywhere), unless the description mentions letter case.
 - a string's format (the schema's `format`, else one inferred from the property name or from the value:
@@ -44,6 +44,7 @@ from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa
 from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, TextTraits, is_set_valued, sibling_flags, text_traits
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.sql import canonical_sql, folds_identifiers
 
 _WHITESPACE = re.compile(r"\s+")
@@ -140,7 +141,7 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     fmt = string_format(name, schema, value)
     traits = free_text_traits(name, schema, value, flags)
     if fmt == "regex" or (traits is not None and traits.kind is TextKind.REGEX):
-        return value
+        return canonical_regex(value)
     value = unicodedata.normalize("NFC", value)
     if traits is not None and traits.kind is TextKind.LITERAL:
         return value.lower() if traits.lower_all else value

@@ -1,7 +1,8 @@
 """Dates written many ways, to one ISO spelling; anything ambiguous or unparseable is left as written.
 
     "2025-03-01", "2025/3/1", "March 1, 2025", "Mar 1st 2025", "1 March 2025", "1st of march, 2025",
-    "20250301" (ISO basic, when no day-first or month-first reading is a date) -> "2025-03-01";
+    "20250301" (ISO basic, when no day-first or month-first reading is a date), "2025-03-01T00:00:00.000Z"
+    (midnight, local or UTC) -> "2025-03-01";
     "25/03/2025" -> "2025-03-25";   "03/04/2025" (US or European?) -> as written
 
 Date-times with an offset name an instant: they are spelled in UTC ("2025-03-14T16:00:00+01:00" ->
@@ -32,6 +33,7 @@ _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{4})$")
 _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_MIDNIGHT = re.compile(r"^t00:00(?::00(?:\.0+)?)?(?:z|\+00:00)?$")  # midnight, local or UTC: the date itself
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -60,7 +62,7 @@ def parse_date(value: str) -> date | None:
         if _BASIC.match(text):
             return _basic_date(text)
         if len(text) > 10 and text[4] == "-":
-            return datetime.fromisoformat(text.upper()).date() if text[10:] in ("t00:00:00", "t00:00") else None
+            return datetime.fromisoformat(text.upper()).date() if _MIDNIGHT.match(text[10:]) else None
     except ValueError:
         return None
     return None

@@ -7,7 +7,8 @@
     date-time   ISO 8601 to `datetime.isoformat()`, in UTC when it has an offset (the same instant)
     time        time of day: "9:00" = "09:00" = "09:00:00"
     sql         keywords upper-cased, whitespace canonical, literals untouched (sql.py)
-    regex       untouched: case and whitespace are significant
+    regex       untouched: case and whitespace are significant (an alternation of plain words, none a prefix
+                of another, may be reordered: "TODO|FIXME" = "FIXME|TODO"; regexes.py)
     email       trimmed, the domain in lower case ("Ops@Example.COM" = "Ops@example.com"; the local part is
                 the mailbox's own and may be case-sensitive, so it stays as written)
     hostname    DNS name: lower case, trailing dot dropped, punycode labels decoded ("xn--bcher-kva.example" =
@@ -43,6 +44,7 @@ from urllib.parse import urlsplit, urlunsplit
 from loopcache.toolcache.arithmetic import canonical_arithmetic
 from loopcache.toolcache.dates import canonical_date, canonical_datetime, canonical_time
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
 from loopcache.toolcache.text_tokens import tokenize
@@ -165,7 +167,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "date-time": canonical_datetime,
     "time": canonical_time,
     "sql": canonical_sql,
-    "regex": lambda value: value,
+    "regex": canonical_regex,
     "email": canonical_email,
     "hostname": canonical_hostname, "idn-hostname": canonical_hostname,
     "arithmetic": canonical_arithmetic,

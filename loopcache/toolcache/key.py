@@ -17,7 +17,8 @@ from typing import Any
 from loopcache.toolcache.canonical import canonical_json
 
 # Bump when the canonical bytes change: old keys then simply stop matching.
-KEY_FORMAT_VERSION = 2  # 2: formats by name and value shape, patterns, integer "#12" (issue 13)
+KEY_FORMAT_VERSION = 3  # 2: formats by name and value shape, patterns, integer "#12" (issue 13); 3: field traits,
+#                        codes, sets, host names, times, arithmetic, SQL rewrites, UTC date-times
 _DOMAIN = b"loopcache.toolcall.v%d\x00" % KEY_FORMAT_VERSION
 
 

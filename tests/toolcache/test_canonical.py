@@ -98,6 +98,8 @@ def test_uri_format(a: str, b: str, equal: bool) -> None:
         ("next tuesday", "next tuesday"),
         ("2025-02-30", "2025-02-30"),  # not a date: left as written
         ("20260917", "2026-09-17"),  # ISO basic: no day-first or month-first reading is a date
+        ("2026-09-17T00:00:00.000Z", "2026-09-17"), ("2026-09-17T00:00", "2026-09-17"),  # midnight: the date
+        ("2026-09-17T00:00:00+02:00", "2026-09-17T00:00:00+02:00"),  # midnight elsewhere: another UTC date
         ("03042026", "03042026"),  # 3 April or 4 March 2026, or nothing year-first: left as written
     ],
 )

@@ -92,6 +92,19 @@ def test_hostname_format(a: str, b: str, equal: bool) -> None:
     assert (canonicalize_args({"h": a}, schema) == canonicalize_args({"h": b}, schema)) is equal
 
 
+def test_regex_alternation_of_plain_words_is_a_set() -> None:
+    schema = {"type": "object", "properties": {"p": prop(format="regex")}}
+
+    def spelled(value: str) -> str:
+        return canonicalize_args({"p": value}, schema)["p"]
+
+    assert spelled("WARN|ERROR|FATAL") == spelled("FATAL|WARN|ERROR")
+    assert spelled("warn|WARN") == "warn|WARN"  # case counts in a regex
+    assert spelled("log|login") != spelled("login|log")  # a prefix: another leftmost match
+    assert spelled("a+|b") != spelled("b|a+")  # metacharacters: as written
+    assert spelled("(x|y)z") == "(x|y)z"
+
+
 def test_email_format_lower_cases_the_domain_only() -> None:
     schema = {"type": "object", "properties": {"to": prop(format="email")}}
     assert canonicalize_args({"to": " Kim.Lee@Example.ORG "}, schema) == {"to": "Kim.Lee@example.org"}

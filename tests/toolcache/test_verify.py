@@ -55,6 +55,7 @@ def accepted(a: str, b: str, policy: VerifyPolicy = VerifyPolicy()) -> bool:
         ("kafka OR pulsar benchmark", "kafka pulsar OR benchmark", "the operands of OR"),
         ("Salem, Oregon", "Salem, Maine", "states that are stop words elsewhere ('or', 'me')"),
         ("Lafayette, IN", "Lafayette, LA", "states in address position"),
+        ('"Malmö" hotels', '"Malmo" hotels', "quoted strings keep their accents"),
     ],
 )
 def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
@@ -86,6 +87,7 @@ def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
         ("Postgres versus MySQL", "postgres vs mysql"),
         ("kafka OR pulsar benchmark", "Kafka OR Pulsar benchmarks"),
         ("Salem, Oregon", "salem, OR"),
+        ("Malmö weather", "Malmo weather"),
     ],
 )
 def test_harmless_differences_pass(a: str, b: str) -> None:
