@@ -15,12 +15,13 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   case-insensitively takes the enum's own spelling.
 - free text (no format) is spelled by its traits (field_traits.py): a literal (the description says
   "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag beside it)
-  untouched but for an alternation of plain words in another order (regexes.py); where the tool ignores case (a false `case_sensitive` flag, "case-insensitive") it is
-  lower-cased; codes take one case (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043"
-  anywhere), unless the description mentions letter case.
-- a string's format (the schema's `format`, else one inferred from the property name or from the value:
-  see formats.py) replaces the generic rule: path, uri, date, date-time, sql, regex, email, address,
-  period, unit, doi, arxiv.
+  untouched but for an alternation of plain words in another order (regexes.py); where the tool ignores
+  case (a false `case_sensitive` flag, "case-insensitive") it is lower-cased; codes take one case
+  (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043" anywhere), unless the description
+  mentions letter case or the name says the value is opaque (token, secret, key, cursor).
+- a string's format (the schema's `format`, else one inferred from the property name, its description or
+  the value: see formats.py) replaces the generic rule: path, uri, date, date-time, time, sql, regex,
+  email, hostname, arithmetic, address, period, unit, doi, arxiv.
 - a schema `pattern` the value does not match is tried against a few safe repairs, and the first one that
   matches is the canonical value: trimmed, the scheme prefix dropped ("arXiv:2405.16444", "NASDAQ:MSFT",
   an arXiv / DOI resolver URL), a leading "#" or "$" dropped, upper case, lower case. A value that already
@@ -41,7 +42,8 @@ from typing import Any
 
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa: F401  (re-exported)
-from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, TextTraits, is_set_valued, sibling_flags, text_traits
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, is_set_valued, sibling_flags,
+                                              text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
@@ -130,7 +132,8 @@ def _canonical_number(value: int | float) -> int | float:
     return value
 
 
-def free_text_traits(name: str | None, schema: Mapping[str, Any], value: str, flags: Flags = NO_FLAGS) -> TextTraits | None:
+def free_text_traits(name: str | None, schema: Mapping[str, Any], value: str,
+                     flags: Flags = NO_FLAGS) -> TextTraits | None:
     """The traits of a string argument that is free text (no format, enum or const), else None."""
     if string_format(name, schema, value) is not None or "enum" in schema or "const" in schema:
         return None
@@ -177,10 +180,7 @@ def _spelled(text: str, traits: TextTraits, pattern: str | None) -> str:
         return text.lower()
     if traits.kind is not TextKind.FREE:
         return text
-    if traits.code:
-        spelled = canonical_code(text, traits.code, traits.drop_hash)
-    else:
-        spelled = word_code(text) if traits.shape_codes else text
+    spelled = canonical_code(text, traits.code, traits.drop_hash) if traits.code else word_code(text)
     compiled = _compiled(pattern) if pattern else None
     if pattern and (compiled is None or not compiled.search(spelled)):
         return text

@@ -7,18 +7,23 @@ its `kind`:
     kind       verify compares                                  read from
     FREE       TextSignature (order, case, stop words free)     default: queries, places, names, ids
     PROSE      same words in the same order (case, spaces free) name: text, content, body, message, prompt, ...
-    LITERAL    equal (not even trimmed)                         description: "literal", "verbatim", "whitespace included"
+    LITERAL    equal (not even trimmed)                         description: "literal", "verbatim",
+                                                                "whitespace included"
     REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
     CASED      equal (case counts)                              description mentions letter case ("case-sensitive",
-                                                                "normalised (case, ...)"), or a true case_sensitive flag
-    TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description "IANA", "time zone"
+                                                                "normalised (case, ...)") or says the value is taken
+                                                                "exactly" / "as written"; a true case_sensitive flag;
+                                                                an opaque value by name: token, secret, key, cursor
+    TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description
+                                                                "IANA", "time zone"
 
     fold       LOWER_ALL: the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive")
     code       the field holds codes (codes.py): a standard's codes, "X code", or an example code ("e.g. 'ABC123'");
-               elsewhere a word with digits is read as a code, except in opaque values (token, secret, key, cursor)
+               elsewhere a word with digits is read as a code
 
 A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
-when no description does; a field whose own description speaks of letter case follows its description. Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
+when no description does; a field whose own description speaks of letter case follows its description.
+Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 `uniqueItems`, the description says so ("a set", "any order", "keyed by"), or the name is a filter
 (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a filter's order never changes the answer.
 """
@@ -63,7 +68,6 @@ class TextTraits:
     lower_all: bool = False  # the tool ignores case: the exact stage lower-cases the whole value
     code: CodeCase | None = None  # the field holds codes
     drop_hash: bool = False  # the schema says a leading "#" is optional
-    shape_codes: bool = True  # a word with digits may be read as a code (not in secrets, tokens, keys, cursors)
 
     @property
     def exact(self) -> bool:
@@ -88,7 +92,7 @@ _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowe
 
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b", re.I)
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
-                        r"|\b(?:upper|lower)case\b|\bcapitali[sz]", re.I)
+                        r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
                           r"|\bregardless of (?:letter )?case\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
@@ -96,7 +100,8 @@ _LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|
 _STANDARD_CODES = re.compile(r"\bIATA\b|\bICAO\b|\bISO[ -]?(?:4217|3166)\b"
                              r"|\b(?:currency|country|airport|region) codes?\b", re.I)
 _EXAMPLE = re.compile(r"e\.g\.?,?\s*['\"‘“]([^'\"’”]+)['\"’”]")
-_OPTIONAL_HASH = re.compile(r"['\"‘“]?#['\"’”]?\s+(?:is\s+)?optional\b|\boptional\s+(?:leading\s+)?['\"‘“]?#", re.I)
+_OPTIONAL_HASH = re.compile(r"['\"‘“]?#['\"’”]?\s+(?:is\s+)?optional\b"
+                            r"|\boptional\s+(?:leading\s+)?['\"‘“]?#", re.I)
 _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\border (?:does not|doesn't) matter\b"
                         r"|\bkeyed by\b", re.I)
 
@@ -158,8 +163,10 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
         return TextTraits(TextKind.TIMEZONE)
     if words and words[-1] in _PROSE_NAMES:
         return TextTraits(TextKind.PROSE, lower_all=insensitive)
-    return TextTraits(TextKind.FREE, insensitive, _code_case(words, text), bool(_OPTIONAL_HASH.search(text)),
-                      not _OPAQUE_NAMES.intersection(words))
+    code = _code_case(words, text)
+    if code is None and _OPAQUE_NAMES.intersection(words) and not insensitive:
+        return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
+    return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)))
 
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:

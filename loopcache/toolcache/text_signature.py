@@ -127,7 +127,8 @@ def text_signature(text: str) -> TextSignature:
         quoted=quoted, anchors=tuple(anchors), operators=tuple(operators), expression=tuple(expression),
         currencies=tuple(currencies), negations=negations, content=frozenset(content),
         entities=frozenset(entities), words=frozenset(stem(w) for w in words), word_sequence=tuple(words),
-        relations=_relations(tokens), schemes=schemes, sequence=tuple(stem(t.text) if t.kind == "word" else t.text for t in tokens),
+        relations=_relations(tokens), schemes=schemes,
+        sequence=tuple(stem(t.text) if t.kind == "word" else t.text for t in tokens),
     )
 
 

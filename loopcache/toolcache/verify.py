@@ -13,6 +13,8 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
     a URL on either side                          -> equal URLs
     prose (text to translate, a message, ...)     -> the same words in the same order, punctuation included
                                                      (case and spacing may differ)
+    a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; an id in
+                                                     irregular case, "dQw4w9WgXcQ")
     free text                                     -> same TextSignature (text_signature.py): quoted strings,
                                                      anchors, operators, currencies, negations, relations,
                                                      schemes, named entities and content words; case, stop
@@ -28,20 +30,20 @@ A rejection says which field and which part differed, so a miss can be explained
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import re
-import unicodedata
-
 from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, sibling_flags, text_traits
-from loopcache.toolcache.formats import infer_format, value_format
+from loopcache.toolcache.formats import infer_format, name_words, value_format
 from loopcache.toolcache.identifiers import same_identifier
 from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
 from loopcache.toolcache.timezones import same_zone
 
 DEFAULT_VARIANT_SIMILARITY = 0.95
+_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +79,9 @@ def verify_call(
 
 
 def has_free_text(args: Mapping[str, Any], schema: Mapping[str, Any] | None) -> bool:
-    """Whether any string has no format from its schema or name: then the semantic stage may find an
-    equivalent call (if none, only an exact key can match). A URL in such a field counts: "https://doi.org/X"
-    may be the call a later "X" needs."""
+    """Whether any string has no format from its schema or name and is not compared as written (literal,
+    regex, case-sensitive): then the semantic stage may find an equivalent call (if none, only an exact key
+    can match). A URL in such a field counts: "https://doi.org/X" may be the call a later "X" needs."""
     return _has_free_text(args, dict(schema or {}), None)
 
 
@@ -110,11 +112,12 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
         return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy, flags)
                      for i, (q, c) in enumerate(zip(query, candidate, strict=True))])
     if isinstance(query, str) and _is_free_text(schema, name) and query != candidate:
-        return _compare_free_text(query, candidate, text_traits(name, schema, flags).kind, where, policy)
+        return _compare_free_text(query, candidate, text_traits(name, schema, flags).kind, name, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
 
 
-def _compare_free_text(query: str, candidate: str, kind: TextKind, where: str, policy: VerifyPolicy) -> Verdict:
+def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | None, where: str,
+                       policy: VerifyPolicy) -> Verdict:
     if kind in (TextKind.LITERAL, TextKind.REGEX, TextKind.CASED):
         return Verdict(False, f"{where}: values differ ({kind.value})")
     if kind is TextKind.TIMEZONE:
@@ -127,7 +130,22 @@ def _compare_free_text(query: str, candidate: str, kind: TextKind, where: str, p
     if kind is TextKind.PROSE:
         same = _prose(query) == _prose(candidate)
         return ACCEPTED if same else Verdict(False, f"{where}: another text (prose compares word by word)")
+    if query.casefold() == candidate.casefold() and (_case_matters(query, name) or _case_matters(candidate, name)):
+        return Verdict(False, f"{where}: case differs where it may matter")
     return _compare_text(query, candidate, where, policy)
+
+
+def _case_matters(value: str, name: str | None) -> bool:
+    """A lone token whose case may carry meaning: a number with one letter ("1m" minute / "1M" month), or an
+    id in irregular case ("dQw4w9WgXcQ": ids mixing cases inside a word are case-sensitive encodings)."""
+    if not _TOKEN.match(value):
+        return False
+    letters = sum(c.isalpha() for c in value)
+    if letters == 1 and any(c.isdigit() for c in value):
+        return True
+    irregular = bool(re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]", value))
+    words = name_words(name)
+    return irregular and bool(words) and words[-1] in ("id", "ids")
 
 
 def _prose(text: str) -> str:

@@ -30,6 +30,8 @@ def same(a: dict, b: dict, schema: dict) -> bool:
         ("tag", text("tag name, case-insensitive"), TextKind.FREE),
         ("note", text("use case: anything"), TextKind.FREE),  # "use case" is not letter case
         ("text", text(), TextKind.PROSE), ("email_body", text(), TextKind.PROSE), ("prompt", text(), TextKind.PROSE),
+        ("version", text("exact release string"), TextKind.CASED), ("page_token", text(), TextKind.CASED),
+        ("client_secret", text(), TextKind.CASED),
         ("tz", text(), TextKind.TIMEZONE), ("display_time_zone", text(), TextKind.TIMEZONE),
         ("zone", text("an IANA name"), TextKind.TIMEZONE),
     ],

@@ -188,3 +188,11 @@ def test_literal_cased_and_regex_fields_are_compared_as_written() -> None:
     assert not ok({"needle": "read  timeout"}, {"needle": "read timeout"})
     assert not ok({"needle": "x+y", "regex": True}, {"needle": "x*y", "regex": True})
     assert not has_free_text(canonicalize_args({"needle": "x", "regex": True}, schema), schema)
+
+
+def test_lone_tokens_whose_case_may_mean_something() -> None:
+    schema = {"type": "object", "properties": {"every": {"type": "string"}, "video_id": {"type": "string"},
+                                               "city": {"type": "string"}}}
+    assert not verify_call({"every": "3M"}, {"every": "3m"}, schema).accepted  # 3 months / 3 minutes
+    assert not verify_call({"video_id": "aB3xK9qLm2Z"}, {"video_id": "ab3xk9qlm2z"}, schema).accepted
+    assert verify_call({"city": "Reykjavik"}, {"city": "reykjavik"}, schema).accepted
