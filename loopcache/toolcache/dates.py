@@ -37,6 +37,11 @@ _MIDNIGHT = re.compile(r"^t00:00(?::00(?:\.0+)?)?(?:z|\+00:00)?$")  # midnight, 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
+def month_number(word: str) -> int | None:
+    """1-12 for a month's name or abbreviation ("July", "jul", "Sept"), else None."""
+    return _MONTHS.get(word.lower().rstrip("."))
+
+
 def canonical_date(value: str) -> str:
     """Common unambiguous date forms to ISO `YYYY-MM-DD`; anything else is returned as written."""
     parsed = parse_date(value)

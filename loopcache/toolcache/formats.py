@@ -18,7 +18,8 @@
                 "South" = "S"), state names = codes after a comma or before a ZIP ("Redmond, Washington")
     period      reporting period: "third quarter of 2024" = "2024 Q3" = "3Q24" -> "Q3 2024"; "first half
                 of 2024" -> "H1 2024"; "fiscal year 2023" / "FY 23" -> "FY2023" ("Q3 FY2024" stays fiscal);
-                one period only: "Q1 2024 - Q3 2025" is kept as written (its parts are not reordered)
+                one period only: "Q1 2024 - Q3 2025" is kept as written (its parts are not reordered);
+                a month: "July 2024" = "2024-07" = "07/2024" -> "2024-07" ("July 4 2024" is kept)
     unit        unit of measure: "kilometres" = "km", "°F" = "fahrenheit", "lbs" = "pounds";
                 "GB" != "GiB", "Mb" (megabit) is not "MB", and one letter keeps its case ("B" byte, "b" bit;
                 "m" metre, "M" mega / molar)
@@ -42,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from loopcache.toolcache.arithmetic import canonical_arithmetic
-from loopcache.toolcache.dates import canonical_date, canonical_datetime, canonical_time
+from loopcache.toolcache.dates import canonical_date, canonical_datetime, canonical_time, month_number
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
@@ -103,18 +104,25 @@ def canonical_address(value: str) -> str:
 def canonical_period(value: str) -> str:
     """"third quarter of 2024" -> "Q3 2024"; a value with anything else in it is kept as written."""
     words = re.findall(r"[A-Za-z0-9]+", rewrite(value))
+    as_written = _WHITESPACE.sub(" ", value).strip()
     order = {"q": 0, "h": 0, "fy": 1, "year": 2}
-    parts = []
+    parts, months = [], []
     for word in words:
         upper = word.upper()
         kind = ("q" if re.fullmatch(r"Q[1-4]", upper) else "h" if re.fullmatch(r"H[12]", upper)
                 else "fy" if re.fullmatch(r"FY\d{4}", upper) else "year" if re.fullmatch(r"\d{4}", word) else None)
-        if kind is None:
-            return _WHITESPACE.sub(" ", value).strip()
-        parts.append((order[kind], upper))
+        month = month_number(word) or (int(word) if re.fullmatch(r"\d{1,2}", word) and 1 <= int(word) <= 12 else None)
+        if kind is None and month is not None:
+            months.append(month)
+        elif kind is None:
+            return as_written
+        else:
+            parts.append((order[kind], upper))
+    if months:  # a month: "July 2024", "2024-07", "07/2024" -> "2024-07"; with anything else, as written
+        return f"{parts[0][1]}-{months[0]:02d}" if len(months) == 1 and [k for k, _ in parts] == [2] else as_written
     if len({kind for kind, _ in parts}) != len(parts):  # two quarters, two years: a range or a list, kept
-        return _WHITESPACE.sub(" ", value).strip()
-    return " ".join(text for _, text in sorted(parts)) if parts else _WHITESPACE.sub(" ", value).strip()
+        return as_written
+    return " ".join(text for _, text in sorted(parts)) if parts else as_written
 
 
 def canonical_unit(value: str) -> str:

@@ -15,9 +15,11 @@ case). Rewrites that need the statement's structure are applied only where it is
   `x >= a AND x <= b` (the standard defines it so, NULLs included);
 - a table alias (or the table's own name) qualifying columns is dropped when the statement reads exactly one
   table and has no subquery: the columns, and the names the result gives them, are the same;
-- `IN (...)` of literals only is a set: sorted.
+- `IN (...)` of literals only is a set: sorted;
+- the conditions of a WHERE that joins them with AND only (no OR, CASE or BETWEEN left at its top level) are
+  a set: sorted (`a = 1 AND b = 2` is `b = 2 AND a = 1`).
 
-Column order, column aliases (`AS`), LIMIT and the order of conditions are kept: they change the result.
+Column order, column aliases (`AS`), LIMIT and ORDER BY are kept: they change the result.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ _KEYWORDS = frozenset(
 _CLAUSE_END = frozenset({"AND", "OR", ")", "GROUP", "ORDER", "LIMIT", "HAVING", "OFFSET", "FETCH", "UNION",
                          "EXCEPT", "INTERSECT", "WINDOW"})
 _CONDITION_START = frozenset({"WHERE", "AND", "OR", "(", "ON", "HAVING"})
+_WHERE_END = frozenset({"GROUP", "ORDER", "LIMIT", "HAVING", "OFFSET", "FETCH", "UNION", "EXCEPT", "INTERSECT",
+                        "WINDOW", "RETURNING"})
 
 
 def canonical_sql(text: str, fold_identifiers: bool = False) -> str:
@@ -72,7 +76,7 @@ def canonical_sql(text: str, fold_identifiers: bool = False) -> str:
         tokens.append((kind or "", token))
     while tokens and tokens[-1][1] == ";":
         tokens.pop()
-    tokens = _sorted_in_lists(_between_as_bounds(_without_single_table_alias(tokens)))
+    tokens = _sorted_conditions(_sorted_in_lists(_between_as_bounds(_without_single_table_alias(tokens))))
     return " ".join(token for _, token in tokens)
 
 
@@ -155,3 +159,33 @@ def _sorted_in_lists(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
                 continue
         i += 1
     return out
+
+
+def _sorted_conditions(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    texts = [token for _, token in tokens]
+    if texts.count("WHERE") != 1 or texts.count("SELECT") != 1:
+        return tokens
+    start = texts.index("WHERE") + 1
+    end, depth = start, 0
+    while end < len(tokens) and not (depth == 0 and texts[end] in _WHERE_END):
+        depth += {"(": 1, ")": -1}.get(texts[end], 0)
+        if depth < 0:
+            return tokens
+        end += 1
+    clause = tokens[start:end]
+    depth, conditions, current = 0, [], []
+    for kind, token in clause:
+        if depth == 0 and token in ("OR", "CASE", "BETWEEN"):
+            return tokens
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if depth == 0 and token == "AND":
+            conditions.append(current)
+            current = []
+        else:
+            current.append((kind, token))
+    conditions.append(current)
+    if len(conditions) < 2 or not all(conditions):
+        return tokens
+    ordered = sorted(conditions, key=lambda condition: " ".join(t for _, t in condition))
+    joined = [pair for index, condition in enumerate(ordered) for pair in ([("word", "AND")] if index else []) + condition]
+    return tokens[:start] + joined + tokens[end:]

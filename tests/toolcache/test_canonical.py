@@ -158,6 +158,10 @@ def test_numbers_with_separators_only_in_groups_of_three() -> None:
         ("SELECT a AS total FROM t", "SELECT a FROM t", False),
         ("SELECT $$It's$$ FROM t", "SELECT $$it's$$ FROM t", False),
         ("SELECT Name FROM Users", "SELECT name FROM users", False),  # no dialect said: case kept
+        ("SELECT a FROM t WHERE b = 1 AND c < 2", "SELECT a FROM t WHERE c < 2 AND b = 1", True),
+        ("SELECT a FROM t WHERE b = 1 AND c < 2 OR d = 3", "SELECT a FROM t WHERE c < 2 AND b = 1 OR d = 3", False),
+        ("SELECT a FROM t WHERE (b = 1 OR c = 2) AND d = 3", "SELECT a FROM t WHERE d = 3 AND (b = 1 OR c = 2)", True),
+        ("SELECT a FROM t WHERE (b = 1 OR c = 2) AND d = 3", "SELECT a FROM t WHERE (b = 1 OR d = 3) AND c = 2", False),
     ],
 )
 def test_sql_format(a: str, b: str, equal: bool) -> None:

@@ -117,6 +117,13 @@ def test_period_format_reorders_one_period_only() -> None:
     assert canonical_period("2025 2026") == "2025 2026"
 
 
+def test_period_format_reads_a_month() -> None:
+    assert canonical_period("Sept 2026") == canonical_period("2026-09") == canonical_period("09/2026") == "2026-09"
+    assert canonical_period("2026-09") != canonical_period("2026-W09")  # an ISO week: as written
+    assert canonical_period("Sept 3 2026") == "Sept 3 2026"  # a day, not a month: as written
+    assert canonical_period("2026-09") != canonical_period("2026-Q3")
+
+
 def test_doi_and_arxiv_formats_drop_scheme_and_resolver() -> None:
     doi = {"type": "object", "properties": {"ref": prop(format="doi")}}
     for spelling in ("doi:10.1000/XYZ.42", "DOI: 10.1000/xyz.42", "https://doi.org/10.1000/xyz.42"):
