@@ -134,7 +134,11 @@ def _canonical_number(value: int | float) -> int | float:
 
 def free_text_traits(name: str | None, schema: Mapping[str, Any], value: str,
                      flags: Flags = NO_FLAGS) -> TextTraits | None:
-    """The traits of a string argument that is free text (no format, enum or const), else None."""
+    """The traits of a string argument that is free text (no format, enum or const; not a number), else None."""
+    types = schema.get("type")
+    types = set(types) if isinstance(types, list) else {types}
+    if types & {"integer", "number"} and "string" not in types:
+        return None
     if string_format(name, schema, value) is not None or "enum" in schema or "const" in schema:
         return None
     return text_traits(name, schema, flags)

@@ -17,7 +17,7 @@ its `kind`:
     TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description
                                                                 "IANA", "time zone"
 
-    fold       LOWER_ALL: the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive")
+    lower_all  the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive")
     code       the field holds codes (codes.py): a standard's codes, "X code", or an example code ("e.g. 'ABC123'");
                elsewhere a word with digits is read as a code
 
@@ -74,8 +74,6 @@ class TextTraits:
         """Compared by equality in verify: the semantic stage can find nothing the exact stage does not."""
         return self.kind in (TextKind.LITERAL, TextKind.REGEX, TextKind.CASED)
 
-
-FREE_TEXT = TextTraits()
 
 _FLAG_NAMES = {"casesensitive": "case", "matchcase": "case", "ignorecase": "nocase", "caseinsensitive": "nocase",
                "regex": "regex", "regexp": "regex", "useregex": "regex", "isregex": "regex"}
