@@ -123,13 +123,13 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dic
     if not found:
         return {}
     described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
+    targets = {flag: {name for name, text in described.items() if re.search(rf"\b{re.escape(flag)}\b", text)}
+               for _, flag, _ in found}
     result = {}
     for key in names:
         case, regex = None, False
         for kind, flag, value in found:
-            mention = re.compile(rf"\b{re.escape(flag)}\b")
-            targets = {name for name, text in described.items() if mention.search(text)}
-            if key == flag or (targets and key not in targets):
+            if key == flag or (targets[flag] and key not in targets[flag]):
                 continue
             if kind == "regex":
                 regex = value
