@@ -85,13 +85,14 @@ class ToolCache:
 
     def register_tool(self, tool: str | Mapping[str, Any] | Any, parameters_schema: Mapping[str, Any] | None = None,
                       *, read_only: bool | None = None, ttl: float | None = None,
-                      semantic: bool | SemanticPolicy = DEFAULT_SEMANTIC, threshold: float | None = None,
+                      semantic: bool | SemanticPolicy | None = DEFAULT_SEMANTIC, threshold: float | None = None,
                       scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
                       cache_errors: bool = False, formats: Mapping[str, str] | None = None) -> ToolSpec:
         """Register a tool by name + parameters schema, or from an OpenAI / MCP tool definition.
 
         `read_only` defaults to the definition's MCP `readOnlyHint`, else False (never cached).
-        `semantic=True` turns the semantic stage on (default `spec.DEFAULT_SEMANTIC`: off); `threshold` is its
+        `semantic=True` turns the semantic stage on, False off; None (`spec.DEFAULT_SEMANTIC`) turns it on for a
+        read-only tool (it runs only for calls with free-text arguments: `verify.has_free_text`); `threshold` is its
         cosine similarity threshold (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full
         control. `formats` says what arguments are where the schema does not (`{"address": "address"}`;
         formats.py lists them).
@@ -104,12 +105,14 @@ class ToolCache:
             name, schema, hint = definition.name, dict(parameters_schema or definition.parameters), \
                 definition.read_only_hint
         schema = with_formats(schema, formats)
+        read_only = read_only if read_only is not None else bool(hint)
         if isinstance(semantic, SemanticPolicy):
             policy = semantic
         else:
-            policy = SemanticPolicy(enabled=bool(semantic),
+            enabled = semantic if semantic is not None else read_only
+            policy = SemanticPolicy(enabled=enabled,
                                     threshold=threshold if threshold is not None else DEFAULT_SEMANTIC_THRESHOLD)
-        spec = ToolSpec(name=name, parameters=schema, read_only=read_only if read_only is not None else bool(hint),
+        spec = ToolSpec(name=name, parameters=schema, read_only=read_only,
                         ttl=ttl, semantic=policy, scope=Scope(scope),
                         invalidates=tuple(invalidates) if invalidates is not None else (Invalidation(),),
                         cache_errors=cache_errors)
@@ -241,7 +244,7 @@ class ToolCache:
             self.put(lookup, result, elapsed_s, is_error)
 
     def tool(self, fn: Callable[..., Any] | None = None, *, name: str | None = None, read_only: bool = False,
-             ttl: float | None = None, semantic: bool | SemanticPolicy = DEFAULT_SEMANTIC,
+             ttl: float | None = None, semantic: bool | SemanticPolicy | None = DEFAULT_SEMANTIC,
              threshold: float | None = None,
              scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
              cache_errors: bool = False, session: str | None = None, formats: Mapping[str, str] | None = None) -> Any:

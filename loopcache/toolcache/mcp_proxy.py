@@ -33,7 +33,7 @@ from mcp.server.stdio import stdio_server
 from loopcache.toolcache.cache import ToolCache
 from loopcache.toolcache.mcp_relay import DownstreamRelay
 from loopcache.toolcache.proxy_config import ProxyConfig, ToolOverride
-from loopcache.toolcache.spec import Scope, SemanticPolicy, with_formats
+from loopcache.toolcache.spec import Scope, with_formats
 
 logger = logging.getLogger(__name__)
 META_KEY = "io.loopcache/cache"
@@ -97,15 +97,13 @@ class McpCachingProxy:
         config = self.config
         for tool in tools:
             override = config.override(tool.name)
-            semantic = SemanticPolicy(
-                enabled=override.semantic if override.semantic is not None else config.semantic,
-                threshold=override.threshold if override.threshold is not None else config.threshold)
             self.cache.register_tool(
                 tool,
                 _schema_with_formats(tool, override),
                 read_only=override.read_only,
                 ttl=(override.ttl or None) if override.ttl is not None else config.ttl,
-                semantic=semantic,
+                semantic=override.semantic if override.semantic is not None else config.semantic,  # None: auto
+                threshold=override.threshold if override.threshold is not None else config.threshold,
                 scope=Scope.NAMESPACE if config.namespace else Scope.SESSION,
                 invalidates=override.invalidates,
                 cache_errors=config.cache_errors,

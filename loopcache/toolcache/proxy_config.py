@@ -1,6 +1,6 @@
 """Settings of `loopcache mcp-proxy`, read once from a TOML or JSON file and validated.
 
-    semantic = true            # the semantic stage for read-only tools (default: spec.DEFAULT_SEMANTIC, off)
+    semantic = false           # the semantic stage (default: on for read-only tools, spec.DEFAULT_SEMANTIC)
     threshold = 0.8            # cosine similarity, higher = stricter
     ttl = 300                  # seconds (default 300: read-only is not "never changes"); 0 = no expiry
     namespace = "team-a"       # share entries across proxy runs (scope "namespace"); omit: one session per run
@@ -49,7 +49,7 @@ class ToolOverride:
 
 @dataclass(frozen=True, slots=True)
 class ProxyConfig:
-    semantic: bool = DEFAULT_SEMANTIC
+    semantic: bool | None = DEFAULT_SEMANTIC  # None: on for read-only tools
     threshold: float = DEFAULT_SEMANTIC_THRESHOLD
     ttl: float | None = DEFAULT_PROXY_TTL_S
     namespace: str | None = None
@@ -98,7 +98,7 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
             formats=_formats(settings.get("formats"), f"{where}: tools.{name}.formats"),
         )
     return ProxyConfig(
-        semantic=_default(_optional(raw, "semantic", bool, where), DEFAULT_SEMANTIC),
+        semantic=_optional(raw, "semantic", bool, where),  # None: spec.DEFAULT_SEMANTIC (on for read-only tools)
         threshold=float(_optional(raw, "threshold", (int, float), where) or DEFAULT_SEMANTIC_THRESHOLD),
         ttl=_ttl(_optional(raw, "ttl", (int, float), where), DEFAULT_PROXY_TTL_S),
         namespace=_optional(raw, "namespace", str, where),
@@ -129,10 +129,6 @@ def _formats(table: Any, where: str) -> dict[str, str]:
         if fmt not in FORMATS:
             raise ValueError(f"{where}.{argument}: unknown format {fmt!r} (known: {sorted(FORMATS)})")
     return dict(table)
-
-
-def _default(value: bool | None, default: bool) -> bool:
-    return default if value is None else value
 
 
 def _ttl(value: float | None, default: float | None) -> float | None:

@@ -276,8 +276,11 @@ def test_semantic_threshold_direction_higher_is_stricter(embedder) -> None:
         assert not cache.lookup("search", {"query": "France population"}).is_hit
 
 
-def test_semantic_stage_is_off_unless_asked(embedder) -> None:
+def test_semantic_stage_is_on_for_read_only_tools_unless_turned_off(embedder) -> None:
     with ToolCache(":memory:", embedder=embedder) as cache:
-        cache.register_tool("search", SEARCH, read_only=True, threshold=0.5)  # a threshold alone: still off
+        cache.register_tool("search", SEARCH, read_only=True, threshold=0.5)  # not told: on for a read-only tool
         cache.call("search", {"query": "population of France"}, Tool())
+        assert cache.lookup("search", {"query": "France population"}).stage is Stage.SEMANTIC
+        cache.register_tool("search", SEARCH, read_only=True, semantic=False, threshold=0.5)
         assert cache.lookup("search", {"query": "France population"}).stage is Stage.MISS
+        assert not cache.register_tool("send", SEARCH).semantic.enabled  # not read-only: never
