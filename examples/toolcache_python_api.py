@@ -1,7 +1,7 @@
 """The tool cache from Python: a decorated read-only tool, a side-effecting one, and the stats.
 
-    .venv/bin/python examples/toolcache_python_api.py            # exact stage only (no torch needed)
-    .venv/bin/python examples/toolcache_python_api.py --semantic # plus the semantic stage (MiniLM, offline)
+    .venv/bin/python examples/toolcache_python_api.py               # exact + semantic + verify (the default)
+    .venv/bin/python examples/toolcache_python_api.py --exact-only  # exact stage only (no torch needed)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from loopcache.toolcache import Invalidation, ToolCache
 
 
 def main() -> None:
-    semantic = "--semantic" in sys.argv
+    semantic = False if "--exact-only" in sys.argv else None  # None: the default (on for read-only tools)
     path = Path(tempfile.mkdtemp()) / "toolcache.sqlite3"
     with ToolCache(path, session="demo") as cache:
 
@@ -24,15 +24,16 @@ def main() -> None:
             time.sleep(0.2)  # the slow, paid call we want to avoid repeating
             return [f"result {i} for {query}" for i in range(num_results)]
 
-        @cache.tool(name="read_file", read_only=True)
+        @cache.tool(name="read_file", read_only=True, semantic=semantic)
         def read_file(path: str) -> str:
             return Path(path).read_text()
 
-        @cache.tool(name="geocode", read_only=True, formats={"where": "address"})  # the schema can't say it
+        # the schema can't say `where` is an address; `period` is a period by its name (docs/toolcache.md)
+        @cache.tool(name="geocode", read_only=True, semantic=semantic, formats={"where": "address"})
         def geocode(where: str) -> tuple[float, float]:
             return (37.42, -122.08)
 
-        @cache.tool(name="revenue", read_only=True)  # `period` is a period by its name (docs/toolcache.md)
+        @cache.tool(name="revenue", read_only=True, semantic=semantic)
         def revenue(ticker: str, period: str) -> float:
             return 85.8
 
@@ -43,7 +44,7 @@ def main() -> None:
         web_search("python asyncio tutorial")
         web_search("python asyncio tutorial", num_results=10)  # default made explicit: exact hit
         web_search("  python   asyncio tutorial ")  # whitespace: exact hit
-        web_search("Python asyncio tutorial")  # case: semantic hit (with --semantic)
+        web_search("Python asyncio tutorial")  # case: a semantic hit (not with --exact-only)
         web_search("python threading tutorial")  # different topic: always a miss
         geocode("1600 Amphitheatre Parkway, Mountain View, California")
         geocode("1600 amphitheatre pkwy, mountain view, CA")  # address format: exact hit
