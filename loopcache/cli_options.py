@@ -35,7 +35,8 @@ EvictionOpt = Annotated[str, typer.Option("--eviction", help="session: session-a
                                          "(docs/sessions.md); lru: plain least recently used")]
 PinShareOpt = Annotated[float, typer.Option("--pin-share", help="the most of the disk tier pins may hold (0-1]")]
 RedisUrlOpt = Annotated[Optional[str], typer.Option(
-    "--redis-url", envvar="LOOPCACHE_REDIS_URL", help="shared KV tier after disk: redis://HOST:PORT, redis://:PASSWORD@HOST:PORT/DB, "
+    "--redis-url", envvar="LOOPCACHE_REDIS_URL", help="shared KV tier after disk: redis://HOST:PORT, "
+    "redis://:PASSWORD@HOST:PORT/DB, "
     "rediss:// (TLS), unix:///PATH, or redis+cluster://HOST:PORT (rediss+cluster://) for Redis Cluster; also "
     "$LOOPCACHE_REDIS_URL (keeps a password off the command line)")]
 RedisKeyspaceOpt = Annotated[str, typer.Option("--redis-keyspace", help="key prefix separating deployments that "

@@ -178,10 +178,11 @@ class RedisSessionRegistry:
             return [f"session registry at {self.label} unreachable"]
         problems = []
         for info in self.list_sessions():
-            count = self._call("count steps", lambda i=info: int(self._client.llen(self._keys(i.namespace, i.session_id)[1])),
-                               info.steps)
+            key = self._keys(info.namespace, info.session_id)[1]
+            count = self._call("count steps", lambda k=key: int(self._client.llen(k)), info.steps)
             if count != info.steps:
-                problems.append(f"session {info.namespace}/{info.session_id}: steps says {info.steps}, {count} step records")
+                problems.append(f"session {info.namespace}/{info.session_id}: steps says {info.steps}, "
+                                f"{count} step records")
         return problems
 
     def close(self) -> None:
