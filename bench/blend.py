@@ -295,10 +295,12 @@ def warmed(engine: Engine, case: Case, config: BlendConfig) -> TieredStore:
 
 
 def measure(plain: Engine, blend: Engine, case: Case, shares: tuple[float, ...], config: BlendConfig,
-            decode: int, repeats: int, store: TieredStore | None = None) -> list[dict[str, Any]]:
+            decode: int, repeats: int, store: TieredStore | None = None,
+            floor: Engine | None = None) -> list[dict[str, Any]]:
     """Per r: prefix-only and blended runs alternating `repeats` times on the same read-only cache; TTFT is
     the fastest of each (the machine's noise only ever adds time), quality is from the first of each (the
-    computation is deterministic)."""
+    computation is deterministic). `floor`: an exact engine that prefills in other chunks; its agreement
+    with the reference, at the default r's rows, is the noise floor (rounding alone flips near ties)."""
     store = store or warmed(blend, case, config)  # the blend engine warms: it stores chunks and prefix blocks
     rows = []
     for r in shares:
@@ -323,6 +325,11 @@ def measure(plain: Engine, blend: Engine, case: Case, shares: tuple[float, ...],
                                          len(ref.tokens)),
             "deviation": got.deviation, "margin": top1_margin(got.logits),
         })
+        if floor is not None and r == DEFAULT_R:
+            use_store(floor, store)
+            other = run(floor, case.test, decode)
+            rows[-1].update(floor_kl=kl(ref.logits, other.logits), floor_greedy=other.tokens == ref.tokens,
+                            floor_top1=int(ref.logits.argmax()) == int(other.logits.argmax()))
     return rows
 
 
@@ -338,12 +345,17 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "kl_max": max(x["kl"] for x in rows),
         "top1_agreement": statistics.fmean(x["top1"] for x in rows),
         "greedy_match": statistics.fmean(x["greedy"] for x in rows),
+        **({"floor_top1_agreement": statistics.fmean(x["floor_top1"] for x in rows if "floor_top1" in x),
+            "floor_greedy_match": statistics.fmean(x["floor_greedy"] for x in rows if "floor_top1" in x),
+            "floor_kl_mean": statistics.fmean(x["floor_kl"] for x in rows if "floor_top1" in x)}
+           if any("floor_top1" in x for x in rows) else {}),
     }
 
 
 def guard_check(rows: list[dict[str, Any]], guard: GuardConfig) -> dict[str, Any]:
     """The proxy and margin bounds against measured agreement: passed requests that disagree are violations."""
-    passed = [x for x in rows if x["deviation"] <= guard.max_deviation and x.get("margin", math.inf) >= guard.min_margin]
+    passed = [x for x in rows
+              if x["deviation"] <= guard.max_deviation and x.get("margin", math.inf) >= guard.min_margin]
     bad = [x for x in passed if not (x["top1"] and x["kl"] <= guard.max_kl)]
     return {"max_deviation": guard.max_deviation, "min_margin": guard.min_margin, "max_kl": guard.max_kl,
             "requests": len(rows), "proxy_passed": sum(x["deviation"] <= guard.max_deviation for x in rows),
@@ -361,6 +373,8 @@ def main() -> None:
                     "openhands), run at the default r only: the guard's bound was chosen before they were seen")
     ap.add_argument("--unseen-from", type=int, default=12, help="the unseen tau_edit prompts start after this many "
                     "tasks: the 10 after the first 2 were seen when the margin check was added (2026-12-02)")
+    ap.add_argument("--floor-chunk", type=int, default=256, help="noise floor: an exact engine prefilling in "
+                    "chunks of this many tokens, compared with the reference at the default r (0: skip)")
     ap.add_argument("--repeats", type=int, default=2, help="prefix-only / blended runs alternating per prompt and r "
                     "(TTFT: the fastest of each)")
     ap.add_argument("--sweep-prompts", type=int, default=1, help="tau_edit prompts in the novel-chunk sweep")
@@ -388,6 +402,11 @@ def main() -> None:
     plain = Engine(model, TieredStore([MemoryStore()]), base, CostModel(window=0), kernels)  # prefix only
     blend = Engine(model, TieredStore([MemoryStore()]), EngineConfig(learn_costs=False, blend=config),
                    CostModel(window=0), kernels)
+    floor = None
+    if args.floor_chunk:  # exact, prefilled in chunks of `floor_chunk` tokens instead of one
+        chunked = EngineConfig(learn_costs=False, step_tokens=args.floor_chunk, solo_step_tokens=args.floor_chunk)
+        floor = Engine(model, TieredStore([MemoryStore()]), chunked, CostModel(window=0), kernels)
+        floor.warmup()
     plain.warmup()
     blend.warmup()
     wanted = set(args.scenarios.split(","))
@@ -402,7 +421,8 @@ def main() -> None:
     partial.parent.mkdir(parents=True, exist_ok=True)
     for group, cases, shares in (("grid", grid, SHARES), ("unseen", unseen, (DEFAULT_R,))):
         for case in cases:
-            got = [{**x, "set": group} for x in measure(plain, blend, case, shares, config, args.decode, args.repeats)]
+            got = [{**x, "set": group} for x in measure(plain, blend, case, shares, config, args.decode, args.repeats,
+                                                        floor=floor)]
             rows += got
             partial.write_text(json.dumps(rows))  # a run cut short still leaves its rows
             for x in got:
@@ -420,7 +440,7 @@ def main() -> None:
             sweep.append({"novel_share": share, **summarise(got)})
             print(f"  novel share {share:.2f}: {sweep[-1]}", flush=True)
     result = {"model": model.name, "selector": args.selector, "prompts_per_scenario": args.prompts,
-              "more_reread_prompts": args.more, "repeats": args.repeats,
+              "more_reread_prompts": args.more, "repeats": args.repeats, "floor_chunk": args.floor_chunk,
               "max_prompt_tokens": args.max_prompt_tokens, "decode_tokens": args.decode,
               "seconds": time.perf_counter() - t0}
     report(result, rows, sweep, args.json)
