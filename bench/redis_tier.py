@@ -7,7 +7,11 @@
    size in the same run (one connection; and 16 requests pipelined against a 16-block get_many).
 2. TTFT of a resumed step whose prefix comes from Redis vs from the local disk vs recomputed (default
    model, in-process, a fresh memory tier each time; medians of `--rounds`).
-3. Two `loopcache serve` (default model, a disk each) sharing the Redis: two sessions run the same steps
+3. The same 16-block prefix loads against a 3-node Redis Cluster (`redis-cli --cluster create`): hash tags
+   group one block's parts, not a prefix's blocks, so a prefix spreads over the shards; the figure says
+   what that costs against one server (the alternative, one tag per prefix, puts every session that shares
+   a system prompt on one shard).
+4. Two `loopcache serve` (default model, a disk each) sharing the Redis: two sessions run the same steps
    1-3 on the first server; step 4 of one stays there, of the other moves to the second server: the moved
    step's cached tokens as a share of the staying one's, and both requests' latency.
 
@@ -114,6 +118,82 @@ def throughput(port: int, num_blocks: int, rounds: int) -> dict[str, Any]:
             "raw_get_gbps": m["raw_get"], "raw_get_pipelined_gbps": m["raw_get_p"],
             "store_vs_raw": m["store"] / m["raw_set"], "load_vs_raw": m["load"] / m["raw_get"],
             "load_many_vs_raw_pipelined": m["load_many"] / m["raw_get_p"], "per_round": runs}
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is a valid, free port too."""
+    while True:
+        port = free_port()
+        if port > 55535:
+            continue
+        with socket.socket() as bus:
+            try:
+                bus.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
+def start_cluster(folder: Path) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
+    procs, ports = [], []
+    for i in range(3):
+        node = folder / f"node{i}"
+        node.mkdir(parents=True)
+        port = cluster_port()
+        procs.append(subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(node),
+                                       "--save", "", "--appendonly", "no", "--cluster-enabled", "yes",
+                                       "--cluster-config-file", "nodes.conf", "--maxmemory", "1gb",
+                                       "--maxmemory-policy", "volatile-lru"], stdout=subprocess.DEVNULL))
+        ports.append(port)
+    for port in ports:
+        for _ in range(200):
+            answer = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout
+            if answer.strip() == "PONG":
+                break
+            time.sleep(0.05)
+    subprocess.run(["redis-cli", "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas", "0",
+                    "--cluster-yes"], capture_output=True, check=True, timeout=60)
+    for _ in range(300):
+        if all("cluster_state:ok" in subprocess.run(["redis-cli", "-p", str(p), "cluster", "info"], capture_output=True,
+                                                    text=True).stdout for p in ports):
+            return procs, ports
+        time.sleep(0.1)
+    raise RuntimeError("the cluster did not become ready")
+
+
+def cluster_load(single_port: int, work: Path, num_blocks: int, rounds: int) -> dict[str, Any]:
+    """get_many of 16-block prefixes from one server and from a 3-node cluster, rounds interleaved."""
+    procs, ports = start_cluster(work / "cluster")
+    try:
+        targets = {"single": f"redis://127.0.0.1:{single_port}", "cluster": f"redis+cluster://127.0.0.1:{ports[0]}"}
+        stores = {name: RedisStore.open(RedisTarget(url), RedisKeys("bench", "synthetic"))
+                  for name, url in targets.items()}
+        blocks = [synthetic_block(i, "synthetic") for i in range(num_blocks)]
+        keys = [b.key for b in blocks]
+        total = len(split(blocks[0])[0]) * num_blocks
+        for store in stores.values():
+            assert all(store.put(b) for b in blocks)
+        runs: dict[str, list[float]] = {name: [] for name in stores}
+        for _ in range(rounds):
+            for name, store in stores.items():
+                t = time.perf_counter()
+                for i in range(0, num_blocks, PIPELINE):
+                    assert all(b is not None for b in store.get_many(keys[i:i + PIPELINE]))
+                runs[name].append(total / (time.perf_counter() - t) / 1e9)
+        slots = [int(subprocess.run(["redis-cli", "-p", str(ports[0]), "cluster", "keyslot",
+                                     RedisKeys("bench", "synthetic").head(k).decode()],
+                                    capture_output=True, text=True).stdout.strip()) for k in keys[:PIPELINE]]
+        shards = {slot * 3 // 16384 for slot in slots}  # `--cluster create` gives each node a third of the slots
+        for store in stores.values():
+            store.close()
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(30)
+    subprocess.run(["redis-cli", "-p", str(single_port), "flushall"], capture_output=True)
+    m = {name: statistics.median(v) for name, v in runs.items()}
+    return {"single_gbps": m["single"], "cluster_gbps": m["cluster"], "cluster_vs_single": m["cluster"] / m["single"],
+            "shards_of_a_16_block_prefix": len(shards), "per_round": runs}
 
 
 def resume_ttft(port: int, home: Path, work: Path, prompt_tokens: int, rounds: int) -> dict[str, Any]:
@@ -230,6 +310,7 @@ def main() -> None:
     parser.add_argument("--prompt-tokens", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=3, help="TTFT rounds (throughput runs twice as many)")
     parser.add_argument("--skip-servers", action="store_true", help="leave out the two-server run")
+    parser.add_argument("--only-tier", action="store_true", help="only the store/load figures (1 and 3)")
     parser.add_argument("--json", type=Path, default=Path("bench/results/redis_tier.json"))
     args = parser.parse_args()
     from loopcache.kvcache.tier_config import default_home
@@ -248,11 +329,16 @@ def main() -> None:
                   f"GB/s   ratio {t['load_vs_raw']:.0%}")
             print(f"{'RedisStore.get_many (16)':<34}{t['load_many_gbps']:>9.2f} GB/s   GET -P 16 "
                   f"{t['raw_get_pipelined_gbps']:.2f} GB/s   ratio {t['load_many_vs_raw_pipelined']:.0%}")
-            result["resume"] = r = resume_ttft(port, home, work, args.prompt_tokens, args.rounds)
-            print(f"{'TTFT resumed step':<34}{r['prompt_tokens']:>6} tokens: recompute {r['ttft_recompute_s']:.2f} s,"
-                  f" disk {r['ttft_disk_s']:.2f} s (load {r['load_disk_s']:.2f}), redis {r['ttft_redis_s']:.2f} s (load "
-                  f"{r['load_redis_s']:.2f})  {r['cached_by_tier']}")
-            if not args.skip_servers:
+            result["cluster"] = c = cluster_load(port, work, args.blocks, 2 * args.rounds)
+            print(f"{'get_many (16) from a 3-node cluster':<34}{c['cluster_gbps']:>9.2f} GB/s   one server "
+                  f"{c['single_gbps']:.2f} GB/s   ratio {c['cluster_vs_single']:.0%} (a prefix on "
+                  f"{c['shards_of_a_16_block_prefix']} shards)")
+            if not args.only_tier:
+                result["resume"] = r = resume_ttft(port, home, work, args.prompt_tokens, args.rounds)
+                print(f"{'TTFT resumed step':<34}{r['prompt_tokens']:>6} tokens: recompute "
+                      f"{r['ttft_recompute_s']:.2f} s, disk {r['ttft_disk_s']:.2f} s (load {r['load_disk_s']:.2f}), "
+                      f"redis {r['ttft_redis_s']:.2f} s (load {r['load_redis_s']:.2f})  {r['cached_by_tier']}")
+            if not args.skip_servers and not args.only_tier:
                 result["two_servers"] = s = two_servers(port, home, work)
                 print(f"{'step 4 on the second server':<34}{s['cached_on_second']:>6} of {s['prompt_tokens']} tokens "
                       f"cached ({s['second_share_of_first']:.0%} of the first server's {s['cached_on_first']}); "

@@ -13,6 +13,7 @@ tenants or models, exactly like prefix blocks.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,9 @@ class ChunkStore:
                 self.counters.rejected += 1
                 self.counters.misses += 1
                 return None
-            parts.append(torch.from_numpy(hit.block.payload).view(self.torch_dtype).view(hit.block.shape))
+            with warnings.catch_warnings():  # a piece read from Redis is a read-only view: only read here
+                warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+                parts.append(torch.from_numpy(hit.block.payload).view(self.torch_dtype).view(hit.block.shape))
             tiers.append(hit.tier)
             parent = key
         self.counters.hits += 1

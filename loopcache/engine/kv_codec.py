@@ -6,6 +6,7 @@ Block payload layout: (layers, 2, kv_heads, tokens, head_dim) in the model's dty
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,4 +64,6 @@ def block_from_kv(
 
 def kv_from_block(block: KVBlock, dtype: torch.dtype) -> torch.Tensor:
     """A view of `block`'s payload as a tensor in the block layout (no copy; do not write into it)."""
-    return torch.from_numpy(block.payload).view(dtype).view(block.shape)
+    with warnings.catch_warnings():  # a payload read from Redis is a read-only view of the reply: fine here
+        warnings.filterwarnings("ignore", "The given NumPy array is not writable")
+        return torch.from_numpy(block.payload).view(dtype).view(block.shape)

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import xxhash
@@ -96,7 +97,33 @@ def encoded_size(block: KVBlock) -> int:
 
 def decode(fh: BinaryIO, file_size: int) -> KVBlock:
     """Read one block from `fh` (positioned at its start) of total length `file_size`."""
-    raw = fh.read(_PREAMBLE.size)
+    header_bytes, header, checksum, offset, payload_nbytes = _read_header(fh.read, file_size)
+    fh.seek(offset)
+    payload = np.empty(payload_nbytes, dtype=np.uint8)
+    if fh.readinto(memoryview(payload)) != payload_nbytes:
+        raise CorruptBlockError("truncated payload")
+    return _verified_block(header_bytes, header, checksum, payload)
+
+
+def decode_buffer(buf: memoryview) -> KVBlock:
+    """The block encoded in `buf`, its payload a read-only view of `buf` (no copy): `buf` must not change
+    while the block lives (a `bytes` object's memory never does)."""
+    pos = 0
+
+    def read(n: int) -> bytes:
+        nonlocal pos
+        out = bytes(buf[pos:pos + n])
+        pos += len(out)
+        return out
+
+    header_bytes, header, checksum, offset, payload_nbytes = _read_header(read, len(buf))
+    payload = np.frombuffer(buf, dtype=np.uint8, count=payload_nbytes, offset=offset)
+    return _verified_block(header_bytes, header, checksum, payload)
+
+
+def _read_header(read: Callable[[int], bytes], file_size: int) -> tuple[bytes, dict[str, Any], int, int, int]:
+    """(header bytes, header, checksum, payload offset, payload size) of the block `read` reads from."""
+    raw = read(_PREAMBLE.size)
     if len(raw) != _PREAMBLE.size:
         raise CorruptBlockError("truncated preamble")
     magic, version, _, header_len, checksum = _PREAMBLE.unpack(raw)
@@ -106,7 +133,7 @@ def decode(fh: BinaryIO, file_size: int) -> KVBlock:
         raise CorruptBlockError(f"unsupported block format version {version}")
     if header_len > _MAX_HEADER:
         raise CorruptBlockError("header too large")
-    header_bytes = fh.read(header_len)
+    header_bytes = read(header_len)
     if len(header_bytes) != header_len:
         raise CorruptBlockError("truncated header")
     try:
@@ -117,10 +144,10 @@ def decode(fh: BinaryIO, file_size: int) -> KVBlock:
     offset = _padded(_PREAMBLE.size + header_len)
     if file_size != offset + payload_nbytes:
         raise CorruptBlockError(f"size {file_size} != expected {offset + payload_nbytes}")
-    fh.seek(offset)
-    payload = np.empty(payload_nbytes, dtype=np.uint8)
-    if fh.readinto(memoryview(payload)) != payload_nbytes:
-        raise CorruptBlockError("truncated payload")
+    return header_bytes, header, checksum, offset, payload_nbytes
+
+
+def _verified_block(header_bytes: bytes, header: dict[str, Any], checksum: int, payload: np.ndarray) -> KVBlock:
     digest = xxhash.xxh3_64(header_bytes)
     digest.update(payload)
     if digest.intdigest() != checksum:

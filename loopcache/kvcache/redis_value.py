@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loopcache.kvcache.block import CorruptBlockError, KVBlock, decode, encode_prefix
+from loopcache.kvcache.block import CorruptBlockError, KVBlock, decode, decode_buffer, encode_prefix
 
 _FRAME = struct.Struct("<4sIQ")
 _MAGIC = b"LCRV"
@@ -63,6 +63,11 @@ def join(head: bytes, parts: list[bytes]) -> KVBlock:
     frame = frame_of(head)
     if len(parts) != frame.num_parts - 1:
         raise CorruptBlockError(f"{len(parts) + 1} parts, frame says {frame.num_parts}")
+    if not parts:  # one value: the payload is a view of it, never copied
+        body = memoryview(head)[_FRAME.size:]
+        if len(body) != frame.total_bytes:
+            raise CorruptBlockError(f"{len(body)} bytes, frame says {frame.total_bytes}")
+        return decode_buffer(body)
     reader = _PartsReader([memoryview(head)[_FRAME.size:], *(memoryview(p) for p in parts)])
     if reader.size != frame.total_bytes:
         raise CorruptBlockError(f"{reader.size} bytes, frame says {frame.total_bytes}")

@@ -3,7 +3,7 @@ import io
 import numpy as np
 import pytest
 
-from loopcache.kvcache.block import CorruptBlockError, decode, encode_prefix, encoded_size
+from loopcache.kvcache.block import CorruptBlockError, decode, decode_buffer, encode_prefix, encoded_size
 from tests.kvcache.blocks import block_for
 
 
@@ -36,3 +36,18 @@ def test_truncation_is_detected(cut: int) -> None:
     data = _encoded()[: -cut or None] if cut else b""
     with pytest.raises(CorruptBlockError):
         decode(io.BytesIO(data), len(data))
+
+
+def test_decode_buffer_reads_in_place_and_checks_the_same() -> None:
+    data = _encoded(5)
+    back = decode_buffer(memoryview(data))
+    same = decode(io.BytesIO(data), len(data))
+    assert back.key == same.key and back.token_ids == same.token_ids and np.array_equal(back.payload, same.payload)
+    assert np.shares_memory(back.payload, np.frombuffer(data, np.uint8)) and not back.payload.flags.writeable
+    for where in (0, 14, 40, -1):
+        bad = bytearray(data)
+        bad[where] ^= 0x01
+        with pytest.raises(CorruptBlockError):
+            decode_buffer(memoryview(bytes(bad)))
+    with pytest.raises(CorruptBlockError):
+        decode_buffer(memoryview(data[:-10]))
