@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml Makefile
 	# multi-server tests put nginx in front of several `loopcache serve` (Debian packages).
 	command -v redis-server >/dev/null && command -v nginx >/dev/null && command -v openssl >/dev/null || \
 	  (apt-get update -qq && apt-get install -y -qq redis-server nginx openssl)
+	# The tool cache compares time zone names by the tz database's files (Debian package `tzdata`).
+	test -d /usr/share/zoneinfo/America || (apt-get update -qq && apt-get install -y -qq tzdata)
 	# Valkey for the compatibility tests: in Debian main from trixie on, in bookworm-backports before.
 	command -v valkey-server >/dev/null || apt-get install -y -qq valkey-server 2>/dev/null || \
 	  (codename=$$(. /etc/os-release && echo $$VERSION_CODENAME) && \
