@@ -233,6 +233,14 @@ class RedisSessionRegistry:
             pipe.expire(key, max(1, int(keep_s + 0.5)))
 
 
+def session_models(client: Any, keyspace: str) -> list[str]:
+    """The model fingerprints with a session index under `keyspace` (a SCAN: for the operator's CLI)."""
+    prefix = RedisKeys(keyspace).prefix.rsplit(":", 2)[0] + ":"  # lc:v1:<keyspace>:
+    found = {name.decode(errors="replace")[len(prefix):-len(":sessions")]
+             for name in client.scan_iter(match=f"{prefix}*:sessions", count=1000)}
+    return sorted(f for f in found if f and ":" not in f)
+
+
 def _info(fields: Sequence[bytes | None]) -> SessionInfo | None:
     namespace, session_id, created, last_activity, steps, policy, compaction = fields
     if namespace is None or session_id is None or policy is None:

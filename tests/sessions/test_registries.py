@@ -187,3 +187,26 @@ def test_a_redis_outage_loses_records_not_requests(tmp_path: Path) -> None:
         registry.close()
     finally:
         server.stop()
+
+
+def test_the_cli_lists_and_shows_sessions_of_a_shared_registry(redis_server: RedisServer) -> None:
+    from typer.testing import CliRunner
+
+    from loopcache.cli import build_app
+
+    for model, session in (("model-a", "agent-a"), ("model-b", "agent-b")):  # two models in one keyspace
+        registry = RedisSessionRegistry(connect(RedisTarget(redis_server.url)), RedisKeys("cli", model), HOUR)
+        registry.record_step("team", session, step(1, 1_800_000_000.0, 900, 600), ["k1"], b"", RetentionPolicy())
+        registry.close()
+    run, app = CliRunner().invoke, build_app()
+    common = ["--redis-url", redis_server.url, "--redis-keyspace", "cli"]
+    listed = run(app, ["sessions", "ls", *common])
+    assert listed.exit_code == 0 and "agent-a" in listed.output and "agent-b" in listed.output, listed.output
+    shown = run(app, ["sessions", "show", "agent-b", *common])
+    assert shown.exit_code == 0 and "66.7%" in shown.output and "disk 600" in shown.output
+    assert run(app, ["sessions", "show", "nobody", *common]).exit_code == 1
+    empty = run(app, ["sessions", "ls", "--redis-url", redis_server.url, "--redis-keyspace", "nothing-here"])
+    assert empty.exit_code == 0 and "no sessions recorded" in empty.output
+    assert run(app, ["sessions", "ls", "--redis-url", "http://x"]).exit_code == 2
+    down = run(app, ["sessions", "ls", "--redis-url", "redis://127.0.0.1:1"])
+    assert down.exit_code == 2 and "cannot use Redis at redis://127.0.0.1:1" in down.output
