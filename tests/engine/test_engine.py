@@ -11,6 +11,8 @@ from loopcache.engine.config import EngineConfig
 from loopcache.engine.cost_model import CostModel
 from loopcache.engine.engine import Completion, Engine, PromptTooLongError, TextDelta
 from loopcache.engine.sampling import SamplingParams
+from loopcache.kvcache.block_files import BlockFiles
+from loopcache.kvcache.block_hash import ROOT, block_hash
 from loopcache.kvcache.disk import DiskStore
 from loopcache.kvcache.memory import MemoryStore
 from loopcache.kvcache.tiered import TieredStore
@@ -106,8 +108,12 @@ def test_disk_tier_survives_a_new_store_and_corruption_is_recomputed(tiny_model,
     assert hit.token_ids == want.token_ids
     reopened.close()
 
-    files = sorted((tmp_path / "kv" / "blocks").glob("*/*.kv"))
-    victim = files[len(files) // 2]
+    # the prompt's second full block: the prefix hit must stop before it (a file picked by name could be a
+    # block of the generated tokens, which this prompt never reads)
+    ids = reopened.render(prompt)
+    first = block_hash(ROOT, "default", tiny_model.fingerprint, ids[:BS])
+    victim = tmp_path / "kv" / BlockFiles.relpath(block_hash(first, "default", tiny_model.fingerprint,
+                                                                   ids[BS:2 * BS]).hex)
     data = bytearray(victim.read_bytes())
     data[-10] ^= 0xFF  # one flipped payload byte
     victim.write_bytes(bytes(data))
