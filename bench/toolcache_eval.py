@@ -11,6 +11,8 @@ Sets of labelled pairs:
   fresh-heldout  seen the rules (a fix made after `heldout`'s one false hit had spent that split). Its first
               run, on all of it, is recorded in its README; then it was split by the same seeded hash: rules
               may be tuned on fresh-dev, fresh-heldout is only reported (its errors are not listed)
+  fresh2      a third set (bench/data/toolcalls/fresh2), written blind to the rules after the fresh-dev
+              rules and the switch of the semantic default: held out whole, only reported
 
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
@@ -53,7 +55,7 @@ from loopcache.toolcache.store import Entry  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 OWN = REPO / "bench" / "data" / "toolcalls"
 LabelledSet = tuple[list[LabelledPair], dict[str, ToolInfo]]
-HELD_OUT = ("heldout", "fresh-heldout")
+HELD_OUT = ("heldout", "fresh-heldout", "fresh2")
 
 
 def shared_dev_set(data_dir: Path) -> LabelledSet | None:
@@ -81,6 +83,13 @@ def fresh_set(shared: Path, split: str) -> LabelledSet | None:
         return None
     pairs = load_pairs(OWN / "fresh" / "pairs.jsonl", shared)
     return [p for p in pairs if p.split == split], load_tools(OWN / "fresh" / "tools.json")
+
+
+def third_set(shared: Path) -> LabelledSet | None:
+    folder = OWN / "fresh2"
+    if not (shared / "traces").is_dir() or not folder.is_dir():
+        return None
+    return load_pairs(folder / "pairs.jsonl", shared), load_tools(folder / "tools.json")
 
 
 def own_set(shared: Path, split: str) -> LabelledSet | None:
@@ -230,7 +239,7 @@ def print_errors(results: list[PairResult]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
-    parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout")
+    parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
@@ -243,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     loaders = {"shared-dev": lambda: shared_dev_set(args.shared / "data"),
                "dev": lambda: own_set(args.shared, "dev"), "heldout": lambda: own_set(args.shared, "heldout"),
                "fresh-dev": lambda: fresh_set(args.shared, "dev"),
-               "fresh-heldout": lambda: fresh_set(args.shared, "heldout")}
+               "fresh-heldout": lambda: fresh_set(args.shared, "heldout"),
+               "fresh2": lambda: third_set(args.shared)}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}
