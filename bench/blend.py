@@ -463,7 +463,7 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], sweep: list[dict[
               "novel_chunk_sweep": sweep, "guard": guard_check(grid, default_guard),
               "guard_unseen": guard_check(unseen, default_guard), "per_prompt": rows}
     print(f"\n{'r':>5} {'prefix hit':>10} {'blend hit':>9} {'TTFT x':>7} {'KL mean':>8} {'top-1':>6} {'greedy':>6}")
-    for row in table:
+    for row in (r for r in table if r["n"]):
         print(f"{row['r']:>5.2f} {row['prefix_hit_rate']:>10.2f} {row['hit_rate']:>9.2f} "
               f"{row['ttft_ratio_vs_prefix_only']:>7.2f} {row['kl_mean']:>8.3f} {row['top1_agreement']:>6.2f} "
               f"{row['greedy_match']:>6.2f}")
