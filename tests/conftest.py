@@ -1,11 +1,15 @@
-"""Shared fixtures: a tiny random-weight model built once per test session, and isolated homes."""
+"""Shared fixtures: a tiny random-weight model built once per test session, isolated homes, and real
+redis-server processes on free ports (one per test, or a 3-node cluster per module), stopped at the end."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.redis_servers import RedisCluster3, RedisServer, require_redis
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -44,3 +48,19 @@ def default_model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("default-home")
     convert_default_model(home)
     return home
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    require_redis()
+    server = RedisServer(tmp_path / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster3]:
+    require_redis()
+    cluster = RedisCluster3.start(tmp_path_factory.mktemp("redis-cluster"))
+    yield cluster
+    cluster.stop()

@@ -299,9 +299,9 @@ class SessionManager:
         behind the same load balancer, one on the same directory) may have changed it or run the session's
         latest steps: the book takes the registry's policy, and in the second case that step's block keys."""
         info = self.registry.get(*ref)
-        if info is None:
-            return self._policy(ref)
         state = self.book.get(ref)
+        if info is None:
+            return state.policy if state is not None else self.default_policy
         ran_elsewhere = info.steps > 0 and (state is None or info.last_activity > state.last_activity)
         self.book.adopt(ref, info.policy, info.last_activity, self._ordered_keys(ref) if ran_elsewhere else None)
         return info.policy

@@ -23,25 +23,9 @@ from loopcache.sessions.manager import SessionManager, StepOutcome
 from loopcache.sessions.policy import RetentionPolicy
 from loopcache.sessions.redis_registry import RedisSessionRegistry
 from loopcache.sessions.registry import Registry, SessionRegistry, StepRecord
-from tests.redis_servers import RedisCluster3, RedisServer, require_redis
+from tests.redis_servers import RedisServer, require_redis
 
 HOUR = 3600.0
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    require_redis()
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster3]:
-    require_redis()
-    cluster = RedisCluster3.start(tmp_path_factory.mktemp("redis-cluster"))
-    yield cluster
-    cluster.stop()
 
 
 def shared(url: str, keyspace: str, ttl_s: float = HOUR, gate: RetryGate | None = None) -> RedisSessionRegistry:
