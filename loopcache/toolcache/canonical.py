@@ -42,8 +42,8 @@ from typing import Any
 
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa: F401  (re-exported)
-from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, is_set_valued, sibling_flags,
-                                              text_traits)
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, container_flags, is_set_valued,
+                                              sibling_flags, text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
@@ -81,11 +81,11 @@ def string_format(name: str | None, schema: Mapping[str, Any], value: str) -> st
 
 def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> Any:
     if isinstance(value, Mapping):
-        return _canonical_object(value, schema)
+        return _canonical_object(value, schema, container_flags(schema, flags))
     if isinstance(value, (list, tuple)):
         items = schema.get("items")
         item_schema = items if isinstance(items, Mapping) else {}
-        result = [_canonical_value(item, item_schema, name, flags) for item in value]
+        result = [_canonical_value(item, item_schema, name, container_flags(schema, flags)) for item in value]
         if is_set_valued(name, schema):
             unique = {canonical_json(item): item for item in result}
             result = [unique[key] for key in sorted(unique)]
@@ -99,21 +99,21 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, fl
     return value
 
 
-def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], inherited: Flags) -> dict[str, Any]:
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
-    flags = sibling_flags(value, properties)
+    flags = sibling_flags(value, properties, inherited)
     out: dict[str, Any] = {}
     for name, prop in properties.items():
         prop = prop if isinstance(prop, Mapping) else {}
         present = name in value and not (value[name] is None and not _allows_null(prop))
         if present:
-            out[name] = _canonical_value(value[name], prop, name, flags.get(name, NO_FLAGS))
+            out[name] = _canonical_value(value[name], prop, name, flags.get(name, inherited))
         elif "default" in prop:
-            out[name] = _canonical_value(prop["default"], prop, name, flags.get(name, NO_FLAGS))
+            out[name] = _canonical_value(prop["default"], prop, name, flags.get(name, inherited))
     for name, item in value.items():
         if name not in properties:
-            out[str(name)] = _canonical_value(item, {}, str(name), flags.get(str(name), NO_FLAGS))
+            out[str(name)] = _canonical_value(item, {}, str(name), flags.get(str(name), inherited))
     return {name: out[name] for name in sorted(out)}
 
 
@@ -197,10 +197,9 @@ def _repaired(value: str, pattern: str) -> str:
         return value
     found = parse_identifier(value)
     bare = found.value if found else value
-    for candidate in (bare, bare.lstrip("#$")):
-        for spelling in (candidate, candidate.upper(), candidate.lower()):
-            if compiled.search(spelling):
-                return spelling
+    for candidate in (bare, bare.lstrip("#$")):  # a scheme or sigil the pattern leaves out; never another case:
+        if compiled.search(candidate):  # a value in a case the pattern refuses is an invalid call, not this one
+            return candidate
     return value
 
 

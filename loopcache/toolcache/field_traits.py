@@ -7,12 +7,14 @@ its `kind`:
     kind       verify compares                                  read from
     FREE       TextSignature (order, case, stop words free)     default: queries, places, names, ids
     PROSE      same words in the same order (case, spaces free) name: text, content, body, message, prompt, ...
+                                                                (unless its description says "any order")
     LITERAL    equal (not even trimmed)                         description: "literal", "verbatim",
                                                                 "whitespace included"
     REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
     CASED      equal (case counts)                              description mentions letter case ("case-sensitive",
                                                                 "normalised (case, ...)") or says the value is taken
-                                                                "exactly" / "as written"; a true case_sensitive flag;
+                                                                "exactly" / "as written" (not of a quoted phrase);
+                                                                a true case_sensitive flag;
                                                                 an opaque value by name: token, secret, key, cursor
     TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description
                                                                 "IANA", "time zone"
@@ -24,7 +26,8 @@ its `kind`:
 A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
 when no description does; a field whose own description speaks of letter case follows its description.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
-`uniqueItems`, the description says so ("a set", "any order", "keyed by"), or the name is a filter
+`uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "any of
+these": an AND or an OR of items), or the name is a filter
 (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a filter's order never changes the answer.
 """
 
@@ -91,6 +94,7 @@ _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowe
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b", re.I)
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
+_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|\bexact(?:ly)?\b", re.I)  # outweighs "case-insensitive" beside it
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
                           r"|\bregardless of (?:letter )?case\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
@@ -101,7 +105,13 @@ _EXAMPLE = re.compile(r"e\.g\.?,?\s*['\"‘“]([^'\"’”]+)['\"’”]")
 _OPTIONAL_HASH = re.compile(r"['\"‘“]?#['\"’”]?\s+(?:is\s+)?optional\b"
                             r"|\boptional\s+(?:leading\s+)?['\"‘“]?#", re.I)
 _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\border (?:does not|doesn't) matter\b"
-                        r"|\bkeyed by\b", re.I)
+                        r"|\bkeyed by\b|\b(?:all|any|each|every) (?:one )?of (?:these|them|the (?:given|listed))\b"
+                        r"|\b(?:carry|have|has|match|include|contain)e?s? (?:all|any) (?:of )?"
+                        r"(?:these|the (?:given|listed))\b",
+                        re.I)
+_ANY_ORDER = re.compile(r"\bany order\b|\border (?:does not|doesn't) matter\b", re.I)
+# a clause about quoted phrases ('"quoted phrases" match exactly') speaks of them, not of the field's letter case
+_PHRASE_CLAUSE = re.compile(r"[^;,.()]*\bphrases?\b[^;,.()]*", re.I)
 
 
 def description(schema: Mapping[str, Any]) -> str:
@@ -109,9 +119,17 @@ def description(schema: Mapping[str, Any]) -> str:
     return text if isinstance(text, str) else ""
 
 
-def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, Flags]:
-    """The flags that apply to each argument of one object (its keys and its schema's properties).
-    Arguments without any: absent from the result (use NO_FLAGS)."""
+def container_flags(schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> Flags:
+    """The flags for the strings inside an object or array: a statement of letter case in the container's own
+    description ("names and values are case-sensitive") covers its contents, else they keep `flags`."""
+    case = _stated_case(description(schema))
+    return flags if case is None else Flags(case, flags.regex)
+
+
+def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
+                  inherited: Flags = NO_FLAGS) -> dict[str, Flags]:
+    """The flags that apply to each argument of one object (its keys and its schema's properties), over the
+    `inherited` ones of the object itself. Arguments without any of their own: absent (use `inherited`)."""
     names = set(properties) | {str(key) for key in args}
     found = []
     for key in names:
@@ -127,7 +145,7 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dic
                for _, flag, _ in found}
     result = {}
     for key in names:
-        case, regex = None, False
+        case, regex = inherited.case_sensitive, inherited.regex
         for kind, flag, value in found:
             if key == flag or (targets[flag] and key not in targets[flag]):
                 continue
@@ -145,11 +163,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if flags.regex:
         return TextTraits(TextKind.REGEX)
     literal = bool(_LITERAL.search(text))
-    if _INSENSITIVE.search(text):  # the field's own description wins over a flag beside it
-        case_sensitive: bool | None = False
-    elif _CASE_WORD.search(text):
-        case_sensitive = True
-    else:
+    case_sensitive = _stated_case(text)  # the field's own description wins over a flag beside it
+    if case_sensitive is None:
         case_sensitive = flags.case_sensitive
     insensitive = case_sensitive is False
     if case_sensitive:
@@ -159,12 +174,23 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     words = name_words(name)
     if (words and words[-1] in _TIMEZONE_NAMES) or words[-2:] == ["time", "zone"] or _TIMEZONE.search(text):
         return TextTraits(TextKind.TIMEZONE)
-    if words and words[-1] in _PROSE_NAMES:
+    if words and words[-1] in _PROSE_NAMES and not _ANY_ORDER.search(text):
         return TextTraits(TextKind.PROSE, lower_all=insensitive)
     code = _code_case(words, text)
     if code is None and _OPAQUE_NAMES.intersection(words) and not insensitive:
         return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)))
+
+
+def _stated_case(text: str) -> bool | None:
+    """What a description says of letter case: True (it counts), False (ignored), None (nothing). One that says
+    both ("crates ids are case-insensitive; npm names are matched exactly") is read as case-sensitive; "as
+    written" beside "case-insensitive" is about the format ("as written in that country; letters
+    case-insensitive")."""
+    text = _PHRASE_CLAUSE.sub("", text)
+    if not _INSENSITIVE.search(text):
+        return True if _CASE_WORD.search(text) else None
+    return bool(_CASE_STRONG.search(_INSENSITIVE.sub("", text)))
 
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:

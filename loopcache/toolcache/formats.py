@@ -25,13 +25,19 @@
                 "m" metre, "M" mega / molar)
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
+    isbn, phone (also `e164`, `tel`), repo, postal, icd10, bic, pmid, orcid, image: standard_ids.py
+                (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name`,
+                postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
 address, `email_address` -> email, `ip_address` -> none; `period`, `quarter` -> period; `unit`, `to_unit` ->
 unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email; `hostname`, `host`, `domains` -> hostname;
-`expression`, `formula` -> arithmetic) or from its description ("HH:MM" -> time; "arithmetic expression" ->
-arithmetic), and `value_format` from the value itself (a whole value that is an absolute URL is a uri).
+`expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`, `phone_number`, `mobile`, `fax` -> phone;
+`repo`, `repository` -> repo when the description speaks of GitHub or `owner/name`; `postal_code`, `zip`,
+`postcode` -> postal; `icd10_code`, or a `code` described as ICD-10 -> icd10; `bic`, `swift_code` -> bic;
+`pmid`; `orcid`; `image` -> image when the description speaks of a registry, Docker, OCI or a tag) or from
+its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic), and `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
+from loopcache.toolcache.standard_ids import (canonical_bic, canonical_icd10, canonical_image, canonical_isbn,
+                                              canonical_orcid, canonical_phone, canonical_pmid, canonical_postal,
+                                              canonical_repo)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -184,6 +193,15 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "unit": canonical_unit,
     "doi": canonical_doi,
     "arxiv": canonical_arxiv,
+    "isbn": canonical_isbn,
+    "phone": canonical_phone, "e164": canonical_phone, "tel": canonical_phone,
+    "repo": canonical_repo,
+    "postal": canonical_postal, "postal-code": canonical_postal,
+    "icd10": canonical_icd10,
+    "bic": canonical_bic,
+    "pmid": canonical_pmid,
+    "orcid": canonical_orcid,
+    "image": canonical_image,
 }
 
 # property-name word -> format (the name's last word; see the module doc)
@@ -195,9 +213,20 @@ _NAME_HINTS: dict[str, str] = {
     "address": "address", "period": "period", "quarter": "period", "unit": "unit", "units": "unit",
     "doi": "doi", "email": "email", "hostname": "hostname", "host": "hostname", "hosts": "hostname",
     "domain": "hostname", "domains": "hostname", "expression": "arithmetic", "formula": "arithmetic",
+    "isbn": "isbn", "phone": "phone", "telephone": "phone", "mobile": "phone", "msisdn": "phone", "fax": "phone",
+    "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
+    "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
+}
+# two-word names whose last word ("code", "id") says nothing by itself
+_NAME_PAIRS: dict[tuple[str, str], str] = {
+    ("postal", "code"): "postal", ("zip", "code"): "postal", ("post", "code"): "postal", ("phone", "number"): "phone",
+    ("bic", "code"): "bic", ("swift", "code"): "bic", ("pubmed", "id"): "pmid", ("orcid", "id"): "orcid",
 }
 _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
               (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"))
+_GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
+_IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
+_ICD10 = re.compile(r"\bICD-?10\b", re.I)
 _NOT_POSTAL = frozenset({"email", "mail", "ip", "mac", "wallet", "memory", "server", "host", "bind", "listen",
                          "remote", "local", "web", "contract", "network", "broadcast"})
 
@@ -219,7 +248,14 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
         return None
     if "arxiv" in words:
         return "arxiv"
+    text = description if isinstance(description, str) else ""
+    if tuple(words[-2:]) in _NAME_PAIRS:
+        return _NAME_PAIRS[tuple(words[-2:])]  # type: ignore[index]
+    if (any(w.startswith("icd") for w in words) or words[-1] == "code") and (_ICD10.search(text) or "icd10" in words):
+        return "icd10"
     hint = _NAME_HINTS.get(words[-1])
+    if (hint == "repo" and not _GITHUB_REPO.search(text)) or (hint == "image" and not _IMAGE_REF.search(text)):
+        return None
     if hint == "address" and {"email", "mail"}.intersection(words):
         return "email"
     if hint == "address" and _NOT_POSTAL.intersection(words):

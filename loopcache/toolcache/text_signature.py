@@ -10,8 +10,8 @@ rewritten (rewrites.py: periods, degrees, dotted abbreviations, units glued to n
 of identifiers are set aside (identifiers.py), and the rest is tokenised and spelled one way
 (text_tokens.py, vocabulary.py). Then:
 
-- quoted: text inside quotes, compared case-sensitively (and with its accents; elsewhere accents are
-  dropped: "Zürich" = "Zurich", as search engines and geocoders read them).
+- quoted: text inside quotes, compared case-sensitively. Accents are kept everywhere: "Zürich" and "Zurich"
+  may be one city, but "Serie A" (Italy) and "Série A" (Brazil) are two leagues.
 - anchors: numbers, dates, codes (words with digits: "h100", "#W2378156" == "W2378156", "q3", "5th"),
   each with its type (date, period, year, number, code). The same anchors must appear, and within each type
   in the same order: "Q3 2024" == "2024 Q3", but "from 2020 to 2024" != "from 2024 to 2020".
@@ -89,7 +89,7 @@ def text_signature(text: str) -> TextSignature:
     """Pure: the signature of one free-text value."""
     text = unicodedata.normalize("NFKC", text)
     quoted = tuple(next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text))
-    bare, schemes = strip_schemes(rewrite(_without_accents(text)))
+    bare, schemes = strip_schemes(rewrite(text))  # accents kept: "Serie A" (Italy) is not "Série A" (Brazil)
     tokens = tokenize(bare)
     anchors: list[tuple[str, str]] = []
     operators: list[str] = []
@@ -130,12 +130,6 @@ def text_signature(text: str) -> TextSignature:
         relations=_relations(tokens), schemes=schemes,
         sequence=tuple(stem(t.text) if t.kind == "word" else t.text for t in tokens),
     )
-
-
-def _without_accents(text: str) -> str:
-    """"São Paulo" -> "Sao Paulo", "Zürich" -> "Zurich": search engines and geocoders read both alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
 def _is_month(tokens: list[Token], i: int) -> bool:

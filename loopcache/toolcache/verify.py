@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, sibling_flags, text_traits
+from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, container_flags, sibling_flags, text_traits
 from loopcache.toolcache.formats import infer_format, name_words, value_format
 from loopcache.toolcache.identifiers import same_identifier
 from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
@@ -87,11 +87,12 @@ def has_free_text(args: Mapping[str, Any], schema: Mapping[str, Any] | None) -> 
 
 def _has_free_text(value: Any, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> bool:
     if isinstance(value, Mapping):
-        siblings = sibling_flags(value, _properties(schema))
-        return any(_has_free_text(item, _property(schema, key), key, siblings.get(key, NO_FLAGS))
+        inherited = container_flags(schema, flags)
+        siblings = sibling_flags(value, _properties(schema), inherited)
+        return any(_has_free_text(item, _property(schema, key), key, siblings.get(key, inherited))
                    for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_free_text(item, _items(schema), name, flags) for item in value)
+        return any(_has_free_text(item, _items(schema), name, container_flags(schema, flags)) for item in value)
     return isinstance(value, str) and _is_free_text(schema, name) and not text_traits(name, schema, flags).exact
 
 
@@ -102,18 +103,33 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
     if isinstance(query, Mapping):
         if set(query) != set(candidate):
             return Verdict(False, f"{where}: keys differ {sorted(set(query) ^ set(candidate))}")
-        siblings = sibling_flags(query, _properties(schema))
+        inherited = container_flags(schema, flags)
+        siblings = sibling_flags(query, _properties(schema), inherited)
         parts = [_compare(query[k], candidate[k], _property(schema, k), k, f"{where}.{k}", policy,
-                          siblings.get(k, NO_FLAGS)) for k in sorted(query)]
+                          siblings.get(k, inherited)) for k in sorted(query)]
         return _all(parts)
     if isinstance(query, list):
         if len(query) != len(candidate):
             return Verdict(False, f"{where}: lengths differ")
-        return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy, flags)
+        items = container_flags(schema, flags)
+        return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy, items)
                      for i, (q, c) in enumerate(zip(query, candidate, strict=True))])
+    if isinstance(query, str) and query != candidate and _one_fails_pattern(query, candidate, schema):
+        return Verdict(False, f"{where}: one value fails the schema's pattern (an invalid call)")
     if isinstance(query, str) and _is_free_text(schema, name) and query != candidate:
         return _compare_free_text(query, candidate, text_traits(name, schema, flags).kind, name, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
+
+
+def _one_fails_pattern(query: str, candidate: str, schema: Mapping[str, Any]) -> bool:
+    pattern = schema.get("pattern")
+    if not isinstance(pattern, str):
+        return False
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return False  # ECMA-only syntax: the pattern says nothing here
+    return bool(compiled.search(query)) != bool(compiled.search(candidate))
 
 
 def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | None, where: str,
@@ -130,22 +146,25 @@ def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | N
     if kind is TextKind.PROSE:
         same = _prose(query) == _prose(candidate)
         return ACCEPTED if same else Verdict(False, f"{where}: another text (prose compares word by word)")
-    if query.casefold() == candidate.casefold() and (_case_matters(query, name) or _case_matters(candidate, name)):
+    if query.casefold() == candidate.casefold() and (_case_matters(query, candidate)
+                                                     or _case_matters(candidate, query)):
         return Verdict(False, f"{where}: case differs where it may matter")
     return _compare_text(query, candidate, where, policy)
 
 
-def _case_matters(value: str, name: str | None) -> bool:
-    """A lone token whose case may carry meaning: a number with one letter ("1m" minute / "1M" month), or an
-    id in irregular case ("dQw4w9WgXcQ": ids mixing cases inside a word are case-sensitive encodings)."""
+def _case_matters(value: str, other: str) -> bool:
+    """Whether `value`, a lone token, may mean another thing than `other`, the same letters in another case:
+    a number with one letter ("1m" minute / "1M" month), a short all-capitals token against a capitalised
+    word (a symbol or an acronym: "CO" carbon monoxide / "Co" cobalt), or a token in irregular case
+    ("dQw4w9WgXcQ", "JSONStream": names and ids mixing cases inside a word are spelled exactly)."""
     if not _TOKEN.match(value):
         return False
     letters = sum(c.isalpha() for c in value)
     if letters == 1 and any(c.isdigit() for c in value):
         return True
-    irregular = bool(re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]", value))
-    words = name_words(name)
-    return irregular and bool(words) and words[-1] in ("id", "ids")
+    if 2 <= letters <= 3 and value.isupper() and other[:1].isupper():
+        return True
+    return bool(re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]", value))
 
 
 def _prose(text: str) -> str:

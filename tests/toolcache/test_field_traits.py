@@ -7,7 +7,7 @@ import pytest
 
 from loopcache.toolcache.canonical import canonical_json, canonicalize_args
 from loopcache.toolcache.codes import CodeCase, canonical_code, word_code
-from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, is_set_valued, sibling_flags,
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, container_flags, is_set_valued, sibling_flags,
                                               text_traits)
 
 
@@ -34,6 +34,13 @@ def same(a: dict, b: dict, schema: dict) -> bool:
         ("client_secret", text(), TextKind.CASED),
         ("tz", text(), TextKind.TIMEZONE), ("display_time_zone", text(), TextKind.TIMEZONE),
         ("zone", text("an IANA name"), TextKind.TIMEZONE),
+        # a clause about quoted phrases says nothing of the field's case; "any order" is not prose
+        ("terms", text('words to find; "quoted phrases" are matched exactly'), TextKind.FREE),
+        ("terms", text("words to find, matched exactly"), TextKind.CASED),
+        ("text", text("keywords, in any order"), TextKind.FREE),
+        # said both ways: case counts; "as written" beside "case-insensitive" is about the format
+        ("name", text("ids of A are case-insensitive; names of B are matched exactly"), TextKind.CASED),
+        ("zone_code", text("as written locally; letters case-insensitive"), TextKind.FREE),
     ],
 )
 def test_kind_from_description_and_name(name: str, schema: dict, kind: TextKind) -> None:
@@ -118,8 +125,10 @@ def test_sets_sorted_lists_kept() -> None:
         "exclude_sites": {"type": "array", "items": {"type": "string"}},
         "sections": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
         "members": {"type": "array", "items": {"type": "string"}, "description": "the answer is keyed by member"},
+        "tags": {"type": "array", "items": {"type": "string"}, "description": "results carry all of these tags"},
+        "kinds": {"type": "array", "items": {"type": "string"}, "description": "match any of the given kinds"},
         "stops": {"type": "array", "items": {"type": "string"}}}}
-    for field in ("exclude_sites", "sections", "members"):
+    for field in ("exclude_sites", "sections", "members", "tags", "kinds"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
@@ -129,3 +138,14 @@ def test_sets_sorted_lists_kept() -> None:
 
 def test_no_flags_is_the_default() -> None:
     assert text_traits("q", text(), NO_FLAGS) == text_traits("q", text())
+
+
+def test_a_statement_of_case_on_a_container_covers_its_contents() -> None:
+    item = {"type": "object", "properties": {"name": text(), "values": {"type": "array", "items": text()}}}
+    schema = {"type": "object", "properties": {
+        "filters": {"type": "array", "items": item, "description": "names and values are case-sensitive"},
+        "loose": {"type": "array", "items": item}}}
+    assert not same({"filters": [{"name": "Tier", "values": ["Gold"]}]},
+                    {"filters": [{"name": "tier", "values": ["gold"]}]}, schema)
+    assert text_traits("name", text(), container_flags(schema["properties"]["filters"])).kind is TextKind.CASED
+    assert text_traits("name", text(), container_flags(schema["properties"]["loose"])).kind is TextKind.FREE

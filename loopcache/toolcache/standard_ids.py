@@ -1,0 +1,127 @@
+"""Identifiers with one standard spelling that agents write several ways: ISBNs, phone numbers, repositories.
+
+    format   canonical spelling (a value that does not parse is left as written, whitespace folded)
+    isbn     the ISBN-13 digits: "ISBN 0-306-40615-2" = "978-0-306-40615-7" = "9780306406157" (an ISBN-10
+             is the same book as its 978- ISBN-13; the check digit must be right, else nothing is converted)
+    phone    E.164 when the number has a country code ("+", or "00" before it): separators dropped,
+             "+44 (0)20 7946 0958" = "+442079460958" (the "(0)" is the trunk prefix, not dialled from abroad);
+             a number without a country code only loses its separators (it is never equal to one with a code)
+    repo     a GitHub repository: "https://github.com/Owner/Name.git" = "owner/name" (GitHub names ignore case)
+    postal   a postal code: upper case, no inner space or hyphen ("sw1a 1aa" = "SW1A1AA", "100-0001" =
+             "1000001": within one country's format the separator carries nothing)
+    icd10    an ICD-10 code: upper case, the dot after the category ("j45909" = "J45.909")
+    bic      a BIC (SWIFT code): upper case; an 8-character BIC is its head office, "XXX" ("BNPAFRPP" =
+             "BNPAFRPPXXX")
+    pmid     a PubMed id: "PMID: 123", "https://pubmed.ncbi.nlm.nih.gov/123/" = "123"
+    orcid    an ORCID iD: "https://orcid.org/0000-0002-1825-0097" = "0000-0002-1825-0097"
+    image    a container image reference: Docker Hub's defaults written out ("nginx" = "docker.io/library/
+             nginx:latest"; "index.docker.io" is docker.io); repository and tag case as written (a repository
+             in upper case is invalid, a tag is case-sensitive)
+"""
+
+from __future__ import annotations
+
+import re
+
+_WHITESPACE = re.compile(r"\s+")
+_ISBN_PREFIX = re.compile(r"^\s*ISBN(?:-1[03])?\s*:?\s*", re.I)
+_ISBN_BODY = re.compile(r"^[0-9](?:[ -]?[0-9]){8}[ -]?[0-9Xx]$|^[0-9](?:[ -]?[0-9]){12}$")
+_PHONE = re.compile(r"^(?:\+|00)?[0-9 ().\-/]+$")
+_TRUNK = re.compile(r"^\+(\d{1,3})\s*\(0\)")
+_OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_REPO_URL = re.compile(rf"^(?:https?://)?(?:www\.)?github\.com/({_OWNER}/[A-Za-z0-9._-]+?)(?:\.git)?/?$", re.I)
+_REPO = re.compile(rf"^{_OWNER}/[A-Za-z0-9._-]+$")
+
+
+def _folded(value: str) -> str:
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def canonical_isbn(value: str) -> str:
+    body = _ISBN_PREFIX.sub("", value).strip()
+    if not _ISBN_BODY.match(body):
+        return _folded(value)
+    digits = re.sub(r"[ -]", "", body).upper()
+    if len(digits) == 10:
+        if sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits)) % 11:
+            return _folded(value)
+        digits = "978" + digits[:9]
+        return digits + str(-sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits)) % 10)
+    if sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits)) % 10:
+        return _folded(value)
+    return digits
+
+
+def canonical_phone(value: str) -> str:
+    text = value.strip()
+    if not _PHONE.match(text) or sum(c.isdigit() for c in text) < 3:
+        return _folded(value)
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    text = _TRUNK.sub(r"+\1", text)
+    return ("+" if text.startswith("+") else "") + re.sub(r"\D", "", text)
+
+
+def canonical_repo(value: str) -> str:
+    text = value.strip()
+    url = _REPO_URL.match(text)
+    if url:
+        return url[1].lower()
+    return text.lower() if _REPO.match(text) else _folded(value)
+
+
+_POSTAL = re.compile(r"^[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+)?$")
+_ICD10 = re.compile(r"^([A-Za-z][0-9][0-9A-Za-z])\.?([0-9A-Za-z]{1,4})?$")
+_BIC = re.compile(r"^[A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?$")
+_PMID = re.compile(r"^(?:PMID\s*:?\s*|(?:https?://)?(?:www\.)?"
+                   r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/)?([0-9]{1,9})/?$", re.I)
+_ORCID = re.compile(r"^(?:orcid\s*:\s*|(?:https?://)?(?:www\.)?orcid\.org/)?"
+                    r"([0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9Xx])/?$", re.I)
+_IMAGE = re.compile(r"^(?:(?P<registry>[A-Za-z0-9.-]+(?::[0-9]+)?|localhost)/(?=.*/|[^/]*$))?(?P<repo>[^:@\s]+)"
+                    r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>[A-Za-z0-9]+:[0-9a-fA-F]{32,}))?$")
+_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"})
+
+
+def canonical_postal(value: str) -> str:
+    text = value.strip()
+    return re.sub(r"[ -]", "", text).upper() if _POSTAL.match(text) else _folded(value)
+
+
+def canonical_icd10(value: str) -> str:
+    found = _ICD10.match(value.strip())
+    if not found:
+        return _folded(value)
+    return found[1].upper() + (f".{found[2].upper()}" if found[2] else "")
+
+
+def canonical_bic(value: str) -> str:
+    text = value.strip().upper()
+    if not _BIC.match(text):
+        return _folded(value)
+    return text + "XXX" if len(text) == 8 else text
+
+
+def canonical_pmid(value: str) -> str:
+    found = _PMID.match(value.strip())
+    return found[1] if found else _folded(value)
+
+
+def canonical_orcid(value: str) -> str:
+    found = _ORCID.match(value.strip())
+    return found[1].upper() if found else _folded(value)
+
+
+def canonical_image(value: str) -> str:
+    text = value.strip()
+    found = _IMAGE.match(text)
+    if not found:
+        return _folded(value)
+    registry, repo = (found["registry"] or "docker.io").lower(), found["repo"]
+    if "." not in registry and ":" not in registry and registry != "localhost":
+        registry, repo = "docker.io", f"{found['registry']}/{repo}"  # "owner/name": a Docker Hub repository
+    if registry in _DOCKER_HUB:
+        registry = "docker.io"
+        repo = repo if "/" in repo else f"library/{repo}"
+    ref = f"@{found['digest'].lower()}" if found["digest"] else ""
+    tag = f":{found['tag']}" if found["tag"] else ("" if ref else ":latest")
+    return f"{registry}/{repo}{tag}{ref}"
