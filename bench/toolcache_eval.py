@@ -12,7 +12,12 @@ Sets of labelled pairs:
               run, on all of it, is recorded in its README; then it was split by the same seeded hash: rules
               may be tuned on fresh-dev, fresh-heldout is only reported (its errors are not listed)
   fresh2      a third set (bench/data/toolcalls/fresh2), written blind to the rules after the fresh-dev
-              rules and the switch of the semantic default: held out whole, only reported
+              rules and the switch of the semantic default; held out for one run (recorded in its README),
+              then a dev set: rules may be tuned on it
+  fresh3-dev  a fourth set (bench/data/toolcalls/fresh3), written by a labeller blind to the rules while
+  fresh3-heldout  rules were being tuned on fresh2. Its first run, on all of it, is recorded in its README
+              (4 and 8 false hits); then it was split like fresh: tuned on fresh3-dev, fresh3-heldout only
+              reported (its errors are not listed)
 
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
@@ -55,7 +60,7 @@ from loopcache.toolcache.store import Entry  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 OWN = REPO / "bench" / "data" / "toolcalls"
 LabelledSet = tuple[list[LabelledPair], dict[str, ToolInfo]]
-HELD_OUT = ("heldout", "fresh-heldout", "fresh2")
+HELD_OUT = ("heldout", "fresh-heldout", "fresh3-heldout")
 
 
 def shared_dev_set(data_dir: Path) -> LabelledSet | None:
@@ -78,15 +83,16 @@ def sample_args(schema: dict) -> dict:
     return {name: sample.get(prop.get("type"), "example") for name, prop in schema.get("properties", {}).items()}
 
 
-def fresh_set(shared: Path, split: str) -> LabelledSet | None:
+def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
+    """A blind set split after its first run by the seeded hash of the pair id (no split file)."""
     if not (shared / "traces").is_dir():
         return None
-    pairs = load_pairs(OWN / "fresh" / "pairs.jsonl", shared)
-    return [p for p in pairs if p.split == split], load_tools(OWN / "fresh" / "tools.json")
+    pairs = load_pairs(OWN / name / "pairs.jsonl", shared)
+    return [p for p in pairs if p.split == split], load_tools(OWN / name / "tools.json")
 
 
-def third_set(shared: Path) -> LabelledSet | None:
-    folder = OWN / "fresh2"
+def whole_set(shared: Path, name: str) -> LabelledSet | None:
+    folder = OWN / name
     if not (shared / "traces").is_dir() or not folder.is_dir():
         return None
     return load_pairs(folder / "pairs.jsonl", shared), load_tools(folder / "tools.json")
@@ -239,7 +245,8 @@ def print_errors(results: list[PairResult]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
-    parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2")
+    parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
+                        "fresh3-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
@@ -251,9 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     loaders = {"shared-dev": lambda: shared_dev_set(args.shared / "data"),
                "dev": lambda: own_set(args.shared, "dev"), "heldout": lambda: own_set(args.shared, "heldout"),
-               "fresh-dev": lambda: fresh_set(args.shared, "dev"),
-               "fresh-heldout": lambda: fresh_set(args.shared, "heldout"),
-               "fresh2": lambda: third_set(args.shared)}
+               "fresh-dev": lambda: fresh_set(args.shared, "fresh", "dev"),
+               "fresh-heldout": lambda: fresh_set(args.shared, "fresh", "heldout"),
+               "fresh2": lambda: whole_set(args.shared, "fresh2"),
+               "fresh3-dev": lambda: fresh_set(args.shared, "fresh3", "dev"),
+               "fresh3-heldout": lambda: fresh_set(args.shared, "fresh3", "heldout")}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}

@@ -79,7 +79,7 @@ def test_the_set_resolves_against_the_real_traces() -> None:
     assert repeat.a == repeat.b and set(repeat.a) == {"reservation_id"}
 
 
-@pytest.mark.parametrize("folder", ["fresh", "fresh2"])
+@pytest.mark.parametrize("folder", ["fresh", "fresh2", "fresh3"])
 def test_the_blind_sets_resolve_against_the_real_traces(folder: str) -> None:
     shared = shared_path("traces").parent
     tools = load_tools(DATA / folder / "tools.json")
