@@ -3,6 +3,8 @@
     .venv/bin/python bench/blend.py                # 2 prompts per scenario at every r, 10 more re-read-heavy
                                                    # ones per scenario at the default r: ~15 min on 2 cores
     .venv/bin/python bench/blend.py --prompts 1 --more 1 --no-sweep --repeats 1     # a quick look
+    .venv/bin/python bench/blend.py --dtype float32 --first-tokens 16 --unseen-from 22 --more 16 \
+        --openhands-phase 2        # float32 (no bf16 rounding noise), on prompts no earlier run used: ~45 min
 
 Prompts are rebuilt from real agent traces in ../shared/traces (read in place, never copied):
 
@@ -135,9 +137,9 @@ def tau_cases(engine: Engine, n: int, limit: int) -> tuple[list[Case], list[Case
     return edits[:n], trials[:n]
 
 
-def openhands_cases(engine: Engine, n: int, limit: int) -> list[Case]:
-    """Up to `n` cases: for each session in turn, the last completion, then ones earlier in the session
-    (another set of file views re-read), until `n` are found."""
+def openhands_cases(engine: Engine, n: int, limit: int, phase: int = 0) -> list[Case]:
+    """Up to `n` cases: for each session in turn, the `phase`-th completion from the last, then every 4th one
+    before it (another set of file views re-read), until `n` are found."""
     folders = sorted((TRACES / "openhands-swebench" / "llm_completions").iterdir())
     steps = {f: sorted(glob.glob(str(f / "*.json")))[::-1] for f in folders}
     cases = []
@@ -145,7 +147,7 @@ def openhands_cases(engine: Engine, n: int, limit: int) -> list[Case]:
         for folder in folders:
             if len(cases) >= n:
                 return cases
-            if depth >= len(steps[folder]) or depth % 4:
+            if depth >= len(steps[folder]) or depth % 4 != phase:
                 continue  # every 4th completion from the last: they overlap less
             case = _openhands_case(engine, folder.name, Path(steps[folder][depth]), limit, depth)
             if case is not None and all(case.test != c.test for c in cases):
@@ -325,7 +327,7 @@ def measure(plain: Engine, blend: Engine, case: Case, shares: tuple[float, ...],
                                          len(ref.tokens)),
             "deviation": got.deviation, "margin": top1_margin(got.logits),
         })
-        if floor is not None and r == DEFAULT_R:
+        if floor is not None and r == config.recompute_share:
             use_store(floor, store)
             other = run(floor, case.test, decode)
             rows[-1].update(floor_kl=kl(ref.logits, other.logits), floor_greedy=other.tokens == ref.tokens,
@@ -381,6 +383,15 @@ def main() -> None:
     ap.add_argument("--max-prompt-tokens", type=int, default=3072)
     ap.add_argument("--decode", type=int, default=8, help="greedy tokens compared")
     ap.add_argument("--selector", default="deviation", choices=("deviation", "first_tokens"))
+    ap.add_argument("--first-tokens", type=int, default=0, help="tokens at the start of each chunk always recomputed")
+    ap.add_argument("--probe-layer", type=int, default=1, help="the layer whose KV deviation selects the tokens")
+    ap.add_argument("--openhands-phase", type=int, default=0, choices=range(4), help="OpenHands cases take every 4th "
+                    "completion from the last, starting this many back (0: the set run before 2026-12-02's third "
+                    "session; 2: completions none of the earlier runs used)")
+    ap.add_argument("--default-r", type=float, default=DEFAULT_R, help="the r of the unseen prompts, the noise "
+                    "floor, the sweep and the re-read summary")
+    ap.add_argument("--dtype", default="bfloat16", choices=("bfloat16", "float32"),
+                    help="model dtype (float32: no bf16 rounding, so disagreement is the blend's own)")
     ap.add_argument("--scenarios", default="tau_edit,tau_trials,openhands,qa")
     ap.add_argument("--no-sweep", action="store_true", help="skip the novel-chunk sweep")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "blend.json")
@@ -393,9 +404,10 @@ def main() -> None:
         return
 
     home = Path.home() / ".cache" / "loopcache"
-    model = load_model("default", home)
+    model = load_model("default", home, dtype=args.dtype)
     kernels = load_kernels(home / "kernels")
-    config = BlendConfig(recompute_share=DEFAULT_R, selector=args.selector,
+    config = BlendConfig(recompute_share=args.default_r, selector=args.selector, first_tokens=args.first_tokens,
+                         probe_layer=args.probe_layer,
                          guard=GuardConfig(verify_every=0, max_deviation=math.inf, min_margin=0.0))  # raw: the
     # guard is judged offline, on each request's proxy and margin
     base = EngineConfig(learn_costs=False)
@@ -411,7 +423,7 @@ def main() -> None:
     blend.warmup()
     wanted = set(args.scenarios.split(","))
     edits, trials = tau_cases(plain, max(args.prompts, args.unseen_from) + args.more, args.max_prompt_tokens)
-    views = openhands_cases(plain, args.prompts + args.more, args.max_prompt_tokens)
+    views = openhands_cases(plain, args.prompts + args.more, args.max_prompt_tokens, args.openhands_phase)
     grid = [c for c in [*edits[:args.prompts], *trials[:args.prompts], *views[:args.prompts],
                         *qa_cases(args.prompts)] if c.scenario in wanted]
     unseen = [c for c in [*edits[max(args.prompts, args.unseen_from):], *views[args.prompts:]] if c.scenario in wanted]
@@ -419,7 +431,7 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     partial = args.json.with_suffix(".partial.json")
     partial.parent.mkdir(parents=True, exist_ok=True)
-    for group, cases, shares in (("grid", grid, SHARES), ("unseen", unseen, (DEFAULT_R,))):
+    for group, cases, shares in (("grid", grid, SHARES), ("unseen", unseen, (args.default_r,))):
         for case in cases:
             got = [{**x, "set": group} for x in measure(plain, blend, case, shares, config, args.decode, args.repeats,
                                                         floor=floor)]
@@ -434,12 +446,16 @@ def main() -> None:
     if not args.no_sweep and edits and "tau_edit" in wanted:
         stores = [warmed(blend, c, config) for c in edits[: args.sweep_prompts]]
         for share in NOVEL:
-            got = [measure(plain, blend, with_novel_share(c, share), (DEFAULT_R,), config, args.decode,
+            got = [measure(plain, blend, with_novel_share(c, share), (args.default_r,), config, args.decode,
                            args.repeats, st)[0]
                    for c, st in zip(edits, stores)]
             sweep.append({"novel_share": share, **summarise(got)})
             print(f"  novel share {share:.2f}: {sweep[-1]}", flush=True)
-    result = {"model": model.name, "selector": args.selector, "prompts_per_scenario": args.prompts,
+    result = {"model": model.name, "dtype": args.dtype, "default_r": args.default_r, "selector": args.selector,
+              "first_tokens": args.first_tokens, "probe_layer": args.probe_layer,
+              "openhands_phase": args.openhands_phase,
+              "unseen_from": args.unseen_from,
+              "prompts_per_scenario": args.prompts,
               "more_reread_prompts": args.more, "repeats": args.repeats, "floor_chunk": args.floor_chunk,
               "max_prompt_tokens": args.max_prompt_tokens, "decode_tokens": args.decode,
               "seconds": time.perf_counter() - t0}
@@ -455,9 +471,10 @@ def report(result: dict[str, Any], rows: list[dict[str, Any]], sweep: list[dict[
         at = [x for x in grid if x["r"] == r]
         table.append({"r": r, **summarise(at), "by_scenario": {s: summarise([x for x in at if x["scenario"] == s])
                                                                for s in sorted({x["scenario"] for x in at})}})
-    reread = [x for x in rows if x["r"] == DEFAULT_R and x["scenario"] in ("tau_edit", "openhands")]
+    default_r = result.get("default_r", DEFAULT_R)  # older result files have none: they ran at DEFAULT_R
+    reread = [x for x in rows if x["r"] == default_r and x["scenario"] in ("tau_edit", "openhands")]
     unseen = [x for x in rows if x.get("set") == "unseen"]
-    result = {**result, "default_r": DEFAULT_R, "rows": table, "reread_heavy_at_default_r": summarise(reread),
+    result = {**result, "default_r": default_r, "rows": table, "reread_heavy_at_default_r": summarise(reread),
               "reread_heavy_by_scenario": {s: summarise([x for x in reread if x["scenario"] == s])
                                            for s in ("tau_edit", "openhands")},
               "novel_chunk_sweep": sweep, "guard": guard_check(grid, default_guard),
