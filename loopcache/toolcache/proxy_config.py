@@ -14,7 +14,8 @@
 
     [tools.geocode.formats]    # what an argument is, where the server's schema does not say (formats.py):
     address = "address"        # path, uri, date, date-time, sql, regex, email, address, period, unit,
-    [tools.fetch_paper]        # doi, arxiv; the config wins over the schema
+    [tools.fetch_paper]        # doi, arxiv, isbn, phone, repo, postal, icd10, bic, pmid, orcid, image, ...
+                               # (any key of formats.FORMATS); the config wins over the schema
     formats = { paper_id = "arxiv" }
 """
 
