@@ -384,6 +384,8 @@ def main() -> None:
     ap.add_argument("--decode", type=int, default=8, help="greedy tokens compared")
     ap.add_argument("--selector", default="deviation", choices=("deviation", "first_tokens"))
     ap.add_argument("--first-tokens", type=int, default=0, help="tokens at the start of each chunk always recomputed")
+    ap.add_argument("--recent-tokens", type=int, default=0, help="chunk tokens among the prompt's last N always "
+                    "recomputed")
     ap.add_argument("--probe-layer", type=int, default=1, help="the layer whose KV deviation selects the tokens")
     ap.add_argument("--openhands-phase", type=int, default=0, choices=range(4), help="OpenHands cases take every 4th "
                     "completion from the last, starting this many back (0: the set run before 2026-12-02's third "
@@ -407,7 +409,7 @@ def main() -> None:
     model = load_model("default", home, dtype=args.dtype)
     kernels = load_kernels(home / "kernels")
     config = BlendConfig(recompute_share=args.default_r, selector=args.selector, first_tokens=args.first_tokens,
-                         probe_layer=args.probe_layer,
+                         recent_tokens=args.recent_tokens, probe_layer=args.probe_layer,
                          guard=GuardConfig(verify_every=0, max_deviation=math.inf, min_margin=0.0))  # raw: the
     # guard is judged offline, on each request's proxy and margin
     base = EngineConfig(learn_costs=False)
@@ -452,7 +454,7 @@ def main() -> None:
             sweep.append({"novel_share": share, **summarise(got)})
             print(f"  novel share {share:.2f}: {sweep[-1]}", flush=True)
     result = {"model": model.name, "dtype": args.dtype, "default_r": args.default_r, "selector": args.selector,
-              "first_tokens": args.first_tokens, "probe_layer": args.probe_layer,
+              "first_tokens": args.first_tokens, "recent_tokens": args.recent_tokens, "probe_layer": args.probe_layer,
               "openhands_phase": args.openhands_phase,
               "unseen_from": args.unseen_from,
               "prompts_per_scenario": args.prompts,

@@ -50,6 +50,8 @@ class BlendConfig:
         most at `probe_layer` once recomputed there) or "first_tokens" (EPIC-like: the first tokens of each
         chunk, r of them in all).
     first_tokens: tokens at the start of each chunk always recomputed (0: none), with either selector.
+    recent_tokens: chunk tokens among the prompt's last `recent_tokens` always recomputed (0: none): the
+        decode attends most to what is nearest it.
     probe_layer: the layer at which deviation is measured; layers up to it are computed for every token.
     min_chunk_tokens: segments shorter than this are never chunks (recomputed).
     boundary_tokens: token ids that start a segment (message starts in the chat template); empty: the
@@ -59,6 +61,7 @@ class BlendConfig:
     recompute_share: float = 0.15
     selector: str = "deviation"
     first_tokens: int = 0
+    recent_tokens: int = 0
     probe_layer: int = 1
     min_chunk_tokens: int = 32
     boundary_tokens: tuple[int, ...] = ()
@@ -69,5 +72,5 @@ class BlendConfig:
             raise ValueError("recompute_share must be within [0, 1]")
         if self.selector not in SELECTORS:
             raise ValueError(f"selector must be one of {', '.join(SELECTORS)}, got {self.selector!r}")
-        if self.first_tokens < 0 or self.probe_layer < 0 or self.min_chunk_tokens < 1:
-            raise ValueError("first_tokens, probe_layer must be >= 0 and min_chunk_tokens >= 1")
+        if min(self.first_tokens, self.recent_tokens, self.probe_layer) < 0 or self.min_chunk_tokens < 1:
+            raise ValueError("first_tokens, recent_tokens, probe_layer must be >= 0 and min_chunk_tokens >= 1")

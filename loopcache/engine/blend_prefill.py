@@ -90,6 +90,7 @@ class BlendedPrefill:
         deviation = diff / norm.clamp_min(1e-12)
         chunk_pos = [p for s in loaded for p in range(s.start, s.end)]
         picked = set(self.selector.select(loaded, deviation, self.config.recompute_share, self.config.first_tokens))
+        picked.update(p for p in chunk_pos if p >= len(prompt) - self.config.recent_tokens)
         in_chunk = set(chunk_pos)
         recompute = sorted(picked | {p for p in range(cached, len(prompt)) if p not in in_chunk})
         kept = [i for i, p in enumerate(chunk_pos) if p not in picked]

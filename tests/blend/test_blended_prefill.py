@@ -89,6 +89,23 @@ def test_low_recompute_share_reuses_chunks_and_keeps_the_prefix_store_exact(tiny
     assert plain_on_store.stats.cached_tokens <= seq.num_exact
 
 
+def test_recent_chunk_tokens_are_always_recomputed(tiny_model) -> None:  # noqa: ANN001
+    recent = 80  # the question and the tail are ~50 tokens: the last ~30 of the last reused chunk
+    engine = _engine(tiny_model, BlendConfig(recompute_share=0.0, recent_tokens=recent, min_chunk_tokens=16,
+                                             probe_layer=0, guard=OFF))
+    _run(engine, _first())
+    got, seq = _run(engine, _reread())
+    out = _outcome(seq)
+    near = [p for s in out.loaded for p in range(s.start, s.end) if p >= len(seq.prompt_ids) - recent]
+    assert 0 < len(near) < out.chunk_tokens and out.reused_tokens == out.chunk_tokens - len(near)
+    everything = _engine(tiny_model, BlendConfig(recompute_share=0.0, recent_tokens=10_000, min_chunk_tokens=16,
+                                                 probe_layer=0, guard=OFF))
+    _run(everything, _first())
+    got, seq = _run(everything, _reread())
+    assert _outcome(seq).reused_tokens == 0  # every chunk token is among the last 10k: a full prefill
+    assert got.token_ids == _engine(tiny_model, None).generate(_reread(), GREEDY).token_ids
+
+
 def _poison_chunks(engine: Engine) -> int:
     """Store noise as the KV of every chunk of `_reread()` (valid blocks under the right keys): the worst
     blend there is. Returns how many chunks."""
