@@ -37,7 +37,8 @@ unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email; `hostname`, `host`, `
 `repo`, `repository` -> repo when the description speaks of GitHub or `owner/name`; `postal_code`, `zip`,
 `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10 -> icd10; `bic`, `swift_code` -> bic;
 `pmid`; `orcid`; `image` -> image when the description speaks of a registry, Docker, OCI or a tag) or from
-its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic), and `value_format` from the value itself (a whole value that is an absolute URL is a uri).
+its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic), and `value_format` from the value
+itself (a whole value that is an absolute URL is a uri).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, container_flags, sibling_flags, text_traits
-from loopcache.toolcache.formats import infer_format, name_words, value_format
+from loopcache.toolcache.formats import infer_format, value_format
 from loopcache.toolcache.identifiers import same_identifier
 from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
 from loopcache.toolcache.timezones import same_zone
