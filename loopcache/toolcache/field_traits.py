@@ -24,7 +24,9 @@ its `kind`:
                elsewhere a word with digits is read as a code
 
 A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
-when no description does; a field whose own description speaks of letter case follows its description.
+when no description does; a field whose own description speaks of letter case follows its description, and
+a clause of it that names the value an enum sibling has in the call ("crates.io ids are case-insensitive",
+`ecosystem` "crates") wins over the rest of it.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 `uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "any of
 these": an AND or an OR of items), or the name is a filter
@@ -54,10 +56,18 @@ class TextKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Flags:
-    """Boolean arguments beside a string that change how it is matched (None: no such flag)."""
+    """What the other arguments of a call say of how a string is matched (None: nothing).
+
+    case_sensitive: a case flag beside it (`case_sensitive`, `ignore_case`) or its container's statement.
+    regex: a true regex flag beside it.
+    value_case: what the string's own description says of letter case for the values its siblings have in
+        this call ("crates.io ids are case-insensitive; npm names are matched exactly", with `ecosystem`
+        "crates"); it outweighs everything else.
+    """
 
     case_sensitive: bool | None = None
     regex: bool = False
+    value_case: bool | None = None
 
 
 NO_FLAGS = Flags()
@@ -123,7 +133,7 @@ def container_flags(schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> Flags
     """The flags for the strings inside an object or array: a statement of letter case in the container's own
     description ("names and values are case-sensitive") covers its contents, else they keep `flags`."""
     case = _stated_case(description(schema))
-    return flags if case is None else Flags(case, flags.regex)
+    return flags if case is None else Flags(case, flags.regex)  # value_case is one string's own: not inherited
 
 
 def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
@@ -131,6 +141,7 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
     """The flags that apply to each argument of one object (its keys and its schema's properties), over the
     `inherited` ones of the object itself. Arguments without any of their own: absent (use `inherited`)."""
     names = set(properties) | {str(key) for key in args}
+    by_value = _case_by_sibling_value(args, properties)
     found = []
     for key in names:
         prop = properties.get(key)
@@ -139,7 +150,7 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
         if kind and isinstance(value, bool):
             found.append((kind, key, value))
     if not found:
-        return {}
+        return {key: Flags(inherited.case_sensitive, inherited.regex, case) for key, case in by_value.items()}
     described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
     targets = {flag: {name for name, text in described.items() if re.search(rf"\b{re.escape(flag)}\b", text)}
                for _, flag, _ in found}
@@ -153,7 +164,34 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
                 regex = value
             else:
                 case = value if kind == "case" else not value
-        result[key] = Flags(case, regex)
+        result[key] = Flags(case, regex, by_value.get(key))
+    return result
+
+
+_CLAUSE = re.compile(r";|\.\s+|\.$")
+
+
+def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, bool]:
+    """For each string property whose description has a clause of letter case that names the value an enum
+    sibling has in this call: what that clause says (two clauses that disagree: case-sensitive)."""
+    values = {}
+    for key, prop in properties.items():
+        if isinstance(prop, Mapping) and isinstance(prop.get("enum"), list):
+            value = args.get(key, prop.get("default"))
+            if isinstance(value, str) and value:
+                values[key] = value
+    result: dict[str, bool] = {}
+    for key, prop in properties.items():
+        if key in values or not isinstance(prop, Mapping) or not values:
+            continue
+        said = set()
+        for clause in _CLAUSE.split(description(prop)):
+            case = _stated_case(clause)
+            if case is not None and any(re.search(rf"\b{re.escape(v)}\b", clause, re.I)
+                                        for sibling, v in values.items() if sibling != key):
+                said.add(case)
+        if said:
+            result[key] = True in said
     return result
 
 
@@ -163,7 +201,9 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if flags.regex:
         return TextTraits(TextKind.REGEX)
     literal = bool(_LITERAL.search(text))
-    case_sensitive = _stated_case(text)  # the field's own description wins over a flag beside it
+    case_sensitive = flags.value_case  # its own description, read for this call's sibling values, wins; then
+    if case_sensitive is None:  # its own description as a whole, then a flag beside it or its container's
+        case_sensitive = _stated_case(text)
     if case_sensitive is None:
         case_sensitive = flags.case_sensitive
     insensitive = case_sensitive is False

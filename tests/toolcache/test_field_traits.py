@@ -149,3 +149,14 @@ def test_a_statement_of_case_on_a_container_covers_its_contents() -> None:
                     {"filters": [{"name": "tier", "values": ["gold"]}]}, schema)
     assert text_traits("name", text(), container_flags(schema["properties"]["filters"])).kind is TextKind.CASED
     assert text_traits("name", text(), container_flags(schema["properties"]["loose"])).kind is TextKind.FREE
+
+
+def test_a_clause_of_case_for_the_value_a_sibling_has_in_this_call() -> None:
+    schema = {"type": "object", "properties": {
+        "registry": {"type": "string", "enum": ["alpha", "beta", "gamma"]},
+        "name": text("alpha.dev ids are case-insensitive; beta names are matched exactly")}}
+    assert same({"registry": "alpha", "name": "FooBar"}, {"registry": "alpha", "name": "foobar"}, schema)
+    assert not same({"registry": "beta", "name": "FooBar"}, {"registry": "beta", "name": "foobar"}, schema)
+    # a value no clause names: the description as a whole, which says both: case-sensitive
+    assert not same({"registry": "gamma", "name": "FooBar"}, {"registry": "gamma", "name": "foobar"}, schema)
+    assert sibling_flags({"registry": "alpha"}, schema["properties"])["name"].value_case is False
