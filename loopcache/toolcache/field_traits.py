@@ -187,8 +187,7 @@ def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any
         said = set()
         for clause in _CLAUSE.split(description(prop)):
             case = _stated_case(clause)
-            if case is not None and any(re.search(rf"\b{re.escape(v)}\b", clause, re.I)
-                                        for sibling, v in values.items() if sibling != key):
+            if case is not None and any(re.search(rf"\b{re.escape(v)}\b", clause, re.I) for v in values.values()):
                 said.add(case)
         if said:
             result[key] = True in said
