@@ -21,11 +21,12 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   mentions letter case or the name says the value is opaque (token, secret, key, cursor).
 - a string's format (the schema's `format`, else one inferred from the property name, its description or
   the value: see formats.py) replaces the generic rule: path, uri, date, date-time, time, sql, regex,
-  email, hostname, arithmetic, address, period, unit, doi, arxiv.
+  email, hostname, arithmetic, address, period, unit, doi, arxiv, and standard identifiers (standard_ids.py).
 - a schema `pattern` the value does not match is tried against a few safe repairs, and the first one that
   matches is the canonical value: trimmed, the scheme prefix dropped ("arXiv:2405.16444", "NASDAQ:MSFT",
-  an arXiv / DOI resolver URL), a leading "#" or "$" dropped, upper case, lower case. A value that already
-  matches is never changed; one no repair fixes is kept as written.
+  an arXiv / DOI resolver URL), a leading "#" or "$" dropped; never another letter case (a value the pattern
+  refuses in its case is an invalid call, not the same one). A value that already matches is never changed;
+  one no repair fixes is kept as written.
 
 Other free text is not case-folded here: the key stays exact, and the semantic stage decides on meaning.
 The audit's tool-repeat diagnostic uses these functions, so audit and cache agree on what repeats.
@@ -42,8 +43,8 @@ from typing import Any
 
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa: F401  (re-exported)
-from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, container_flags, is_set_valued,
-                                              sibling_flags, text_traits)
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
+                                              is_set_valued, sibling_flags, text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
@@ -185,15 +186,15 @@ def _spelled(text: str, traits: TextTraits, pattern: str | None) -> str:
     if traits.kind is not TextKind.FREE:
         return text
     spelled = canonical_code(text, traits.code, traits.drop_hash) if traits.code else word_code(text)
-    compiled = _compiled(pattern) if pattern else None
+    compiled = compile_pattern(pattern) if pattern else None
     if pattern and (compiled is None or not compiled.search(spelled)):
         return text
     return spelled
 
 
 def _repaired(value: str, pattern: str) -> str:
-    compiled = _compiled(pattern)
-    if compiled is None or compiled.search(value):
+    compiled = compile_pattern(pattern)
+    if compiled is None or compiled.search(value):  # no repairs under a pattern Python cannot read
         return value
     found = parse_identifier(value)
     bare = found.value if found else value
@@ -201,13 +202,6 @@ def _repaired(value: str, pattern: str) -> str:
         if compiled.search(candidate):  # a value in a case the pattern refuses is an invalid call, not this one
             return candidate
     return value
-
-
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None  # a pattern Python cannot read (ECMA-only syntax): no repairs
 
 
 def _parse_number(text: str) -> int | float | None:

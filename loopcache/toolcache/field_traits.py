@@ -104,6 +104,7 @@ _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowe
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b", re.I)
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
+_CASE_HINTS = ("case", "exact", "written", "published", "capitali")  # every match of _CASE_WORD has one
 _CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|\bexact(?:ly)?\b", re.I)  # outweighs "case-insensitive" beside it
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
                           r"|\bregardless of (?:letter )?case\b", re.I)
@@ -181,11 +182,14 @@ def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any
             if isinstance(value, str) and value:
                 values[key] = value
     result: dict[str, bool] = {}
+    if not values:
+        return result
     for key, prop in properties.items():
-        if key in values or not isinstance(prop, Mapping) or not values:
+        text = description(prop) if isinstance(prop, Mapping) and key not in values else ""
+        if not _may_state_case(text):
             continue
         said = set()
-        for clause in _CLAUSE.split(description(prop)):
+        for clause in _CLAUSE.split(text):
             case = _stated_case(clause)
             if case is not None and any(re.search(rf"\b{re.escape(v)}\b", clause, re.I) for v in values.values()):
                 said.add(case)
@@ -226,10 +230,28 @@ def _stated_case(text: str) -> bool | None:
     both ("crates ids are case-insensitive; npm names are matched exactly") is read as case-sensitive; "as
     written" beside "case-insensitive" is about the format ("as written in that country; letters
     case-insensitive")."""
-    text = _PHRASE_CLAUSE.sub("", text)
+    if not _may_state_case(text):
+        return None
+    if "phrase" in text.lower():
+        text = _PHRASE_CLAUSE.sub("", text)
     if not _INSENSITIVE.search(text):
         return True if _CASE_WORD.search(text) else None
     return bool(_CASE_STRONG.search(_INSENSITIVE.sub("", text)))
+
+
+def _may_state_case(text: str) -> bool:
+    """A cheap test before the regexes (this runs on every argument of every call): whether any word they
+    look for is in `text` at all."""
+    lowered = text.lower()
+    return any(word in lowered for word in _CASE_HINTS)
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str] | None:
+    """A schema's `pattern`, compiled; None for one Python cannot read (ECMA-only syntax): it says nothing."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:

@@ -13,8 +13,9 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
     a URL on either side                          -> equal URLs
     prose (text to translate, a message, ...)     -> the same words in the same order, punctuation included
                                                      (case and spacing may differ)
-    a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; an id in
+    a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; "CO" / "Co";
                                                      irregular case, "dQw4w9WgXcQ")
+    a string under a schema `pattern`             -> both match it or neither (one would be an invalid call)
     free text                                     -> same TextSignature (text_signature.py): quoted strings,
                                                      anchors, operators, currencies, negations, relations,
                                                      schemes, named entities and content words; case, stop
@@ -36,7 +37,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from loopcache.toolcache.field_traits import NO_FLAGS, Flags, TextKind, container_flags, sibling_flags, text_traits
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, compile_pattern, container_flags,
+                                              sibling_flags, text_traits)
 from loopcache.toolcache.formats import infer_format, value_format
 from loopcache.toolcache.identifiers import same_identifier
 from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
@@ -123,13 +125,8 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
 
 def _one_fails_pattern(query: str, candidate: str, schema: Mapping[str, Any]) -> bool:
     pattern = schema.get("pattern")
-    if not isinstance(pattern, str):
-        return False
-    try:
-        compiled = re.compile(pattern)
-    except re.error:
-        return False  # ECMA-only syntax: the pattern says nothing here
-    return bool(compiled.search(query)) != bool(compiled.search(candidate))
+    compiled = compile_pattern(pattern) if isinstance(pattern, str) else None
+    return compiled is not None and bool(compiled.search(query)) != bool(compiled.search(candidate))
 
 
 def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | None, where: str,
