@@ -9,6 +9,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   `null` for an optional property with no default (and no "null" type) counts as omitted.
 - numbers normalised: `100 == 100.0`, `-0.0 == 0`; numeric strings become numbers where the schema
   says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15). Booleans stay booleans.
+- a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
+  unit: 1.5 km = 1500 m (quantities.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
   as `include_domains`): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space; an `enum` value matching
@@ -47,10 +49,12 @@ from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTra
                                               is_set_valued, sibling_flags, text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.quantities import in_base_units
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.sql import canonical_sql, folds_identifiers
 
 _WHITESPACE = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[-_.]+")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
@@ -115,6 +119,7 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], inher
     for name, item in value.items():
         if name not in properties:
             out[str(name)] = _canonical_value(item, {}, str(name), flags.get(str(name), inherited))
+    out = in_base_units(out)
     return {name: out[name] for name in sorted(out)}
 
 
@@ -182,7 +187,7 @@ def _spelled(text: str, traits: TextTraits, pattern: str | None) -> str:
     if traits.kind is TextKind.CASED:
         return text
     if traits.lower_all:
-        return text.lower()
+        return _SEPARATORS.sub("-", text.lower()) if traits.fold_separators else text.lower()
     if traits.kind is not TextKind.FREE:
         return text
     spelled = canonical_code(text, traits.code, traits.drop_hash) if traits.code else word_code(text)

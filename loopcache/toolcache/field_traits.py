@@ -12,7 +12,7 @@ its `kind`:
                                                                 "whitespace included"
     REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
     CASED      equal (case counts)                              description mentions letter case ("case-sensitive",
-                                                                "normalised (case, ...)") or says the value is taken
+                                                                "lower case") or says the value is taken
                                                                 "exactly" / "as written" (not of a quoted phrase);
                                                                 a true case_sensitive flag;
                                                                 an opaque value by name: token, secret, key, cursor
@@ -26,7 +26,8 @@ its `kind`:
 A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
 when no description does; a field whose own description speaks of letter case follows its description, and
 a clause of it that names the value an enum sibling has in the call ("crates.io ids are case-insensitive",
-`ecosystem` "crates") wins over the rest of it.
+`ecosystem` "crates"; "PyPI names are normalised (case, '-', '_', '.')", `registry` "pypi": case and
+separators free) wins over the rest of it.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 `uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "any of
 these": an AND or an OR of items), or the name is a filter
@@ -63,11 +64,14 @@ class Flags:
     value_case: what the string's own description says of letter case for the values its siblings have in
         this call ("crates.io ids are case-insensitive; npm names are matched exactly", with `ecosystem`
         "crates"); it outweighs everything else.
+    value_separators: that clause also says "-", "_" and "." are one separator ("PyPI names are normalised
+        (case, '-', '_', '.')", with `registry` "pypi").
     """
 
     case_sensitive: bool | None = None
     regex: bool = False
     value_case: bool | None = None
+    value_separators: bool = False
 
 
 NO_FLAGS = Flags()
@@ -81,6 +85,7 @@ class TextTraits:
     lower_all: bool = False  # the tool ignores case: the exact stage lower-cases the whole value
     code: CodeCase | None = None  # the field holds codes
     drop_hash: bool = False  # the schema says a leading "#" is optional
+    fold_separators: bool = False  # "-", "_", "." and their runs are one separator (PyPI's name normalisation)
 
     @property
     def exact(self) -> bool:
@@ -151,7 +156,7 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
         if kind and isinstance(value, bool):
             found.append((kind, key, value))
     if not found:
-        return {key: Flags(inherited.case_sensitive, inherited.regex, case) for key, case in by_value.items()}
+        return {key: Flags(inherited.case_sensitive, inherited.regex, *said) for key, said in by_value.items()}
     described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
     targets = {flag: {name for name, text in described.items() if re.search(rf"\b{re.escape(flag)}\b", text)}
                for _, flag, _ in found}
@@ -165,36 +170,45 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
                 regex = value
             else:
                 case = value if kind == "case" else not value
-        result[key] = Flags(case, regex, by_value.get(key))
+        result[key] = Flags(case, regex, *by_value.get(key, (None, False)))
     return result
 
 
-_CLAUSE = re.compile(r";|\.\s+|\.$")
+_CLAUSE = re.compile(r";|\.\s+|\.$|,\s+(?![^()]*\))")  # a comma inside parentheses does not end a clause
+# "PyPI names are normalised (case, '-', '_', '.')": the registry folds letter case, the name's case is free
+_NORMALISED = re.compile(r"\bnormali[sz]ed\s*\(\s*(?:letter\s+)?case\b", re.I)
+_FOLDS_SEPARATORS = re.compile(r"^[^)]*['\"‘“]-['\"’”][^)]*['\"‘“]_['\"’”]")
 
 
-def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, bool]:
+def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, tuple[bool, bool]]:
     """For each string property whose description has a clause of letter case that names the value an enum
-    sibling has in this call: what that clause says (two clauses that disagree: case-sensitive)."""
+    sibling has in this call: what that clause says (two clauses that disagree: case-sensitive). A clause
+    ends at ";", ".", or a comma outside parentheses; "X names are normalised (case, ...)" says case is free,
+    and separators too where its parentheses list "-" and "_". Returns {name: (case-sensitive, separators)}."""
     values = {}
     for key, prop in properties.items():
         if isinstance(prop, Mapping) and isinstance(prop.get("enum"), list):
             value = args.get(key, prop.get("default"))
             if isinstance(value, str) and value:
                 values[key] = value
-    result: dict[str, bool] = {}
+    result: dict[str, tuple[bool, bool]] = {}
     if not values:
         return result
     for key, prop in properties.items():
         text = description(prop) if isinstance(prop, Mapping) and key not in values else ""
         if not _may_state_case(text):
             continue
-        said = set()
+        said, separators = set(), set()
         for clause in _CLAUSE.split(text):
-            case = _stated_case(clause)
-            if case is not None and any(re.search(rf"\b{re.escape(v)}\b", clause, re.I) for v in values.values()):
+            if not any(re.search(rf"\b{re.escape(v)}\b", clause, re.I) for v in values.values()):
+                continue
+            normalised = _NORMALISED.search(clause)
+            case = False if normalised else _stated_case(clause)
+            if case is not None:
                 said.add(case)
+                separators.add(bool(normalised and _FOLDS_SEPARATORS.search(clause[normalised.end():])))
         if said:
-            result[key] = True in said
+            result[key] = (True in said, said == {False} and separators == {True})
     return result
 
 
@@ -210,6 +224,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if case_sensitive is None:
         case_sensitive = flags.case_sensitive
     insensitive = case_sensitive is False
+    if flags.value_case is False and flags.value_separators and not literal:
+        return TextTraits(TextKind.FREE, lower_all=True, fold_separators=True)
     if case_sensitive:
         return TextTraits(TextKind.LITERAL if literal else TextKind.CASED)
     if literal:

@@ -25,9 +25,10 @@
                 "m" metre, "M" mega / molar)
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
-    isbn, phone (also `e164`, `tel`), repo, postal, icd10, bic, pmid, orcid, image: standard_ids.py
+    isbn, phone (also `e164`, `tel`), repo, postal, icd10, bic, pmid, orcid, image, platform: standard_ids.py
                 (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name`,
-                postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references)
+                postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI
+                platforms)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
@@ -36,7 +37,8 @@ unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email; `hostname`, `host`, `
 `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`, `phone_number`, `mobile`, `fax` -> phone;
 `repo`, `repository` -> repo when the description speaks of GitHub or `owner/name`; `postal_code`, `zip`,
 `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10 -> icd10; `bic`, `swift_code` -> bic;
-`pmid`; `orcid`; `image` -> image when the description speaks of a registry, Docker, OCI or a tag) or from
+`pmid`; `orcid`; `image`, `platform` -> image, platform when the description speaks of a registry, Docker,
+OCI, a container or a tag) or from
 its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic), and `value_format` from the value
 itself (a whole value that is an absolute URL is a uri).
 """
@@ -56,8 +58,8 @@ from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
 from loopcache.toolcache.standard_ids import (canonical_bic, canonical_icd10, canonical_image, canonical_isbn,
-                                              canonical_orcid, canonical_phone, canonical_pmid, canonical_postal,
-                                              canonical_repo)
+                                              canonical_orcid, canonical_phone, canonical_platform, canonical_pmid,
+                                              canonical_postal, canonical_repo)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -203,6 +205,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "pmid": canonical_pmid,
     "orcid": canonical_orcid,
     "image": canonical_image,
+    "platform": canonical_platform,
 }
 
 # property-name word -> format (the name's last word; see the module doc)
@@ -217,6 +220,7 @@ _NAME_HINTS: dict[str, str] = {
     "isbn": "isbn", "phone": "phone", "telephone": "phone", "mobile": "phone", "msisdn": "phone", "fax": "phone",
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
+    "platform": "platform",
 }
 # two-word names whose last word ("code", "id") says nothing by itself
 _NAME_PAIRS: dict[tuple[str, str], str] = {
@@ -255,7 +259,8 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
     if (any(w.startswith("icd") for w in words) or words[-1] == "code") and (_ICD10.search(text) or "icd10" in words):
         return "icd10"
     hint = _NAME_HINTS.get(words[-1])
-    if (hint == "repo" and not _GITHUB_REPO.search(text)) or (hint == "image" and not _IMAGE_REF.search(text)):
+    if (hint == "repo" and not _GITHUB_REPO.search(text)) or (hint in ("image", "platform")
+                                                              and not _IMAGE_REF.search(text)):
         return None
     if hint == "address" and {"email", "mail"}.intersection(words):
         return "email"

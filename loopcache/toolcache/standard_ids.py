@@ -17,6 +17,9 @@
     image    a container image reference: Docker Hub's defaults written out ("nginx" = "docker.io/library/
              nginx:latest"; "index.docker.io" is docker.io); repository and tag case as written (a repository
              in upper case is invalid, a tag is case-sensitive)
+    platform an OCI platform `os/arch[/variant]` as containerd normalises it: lower case, arch aliases
+             ("x86_64" = "amd64", "aarch64" = "arm64"), default variants ("linux/arm64/v8" = "linux/arm64",
+             "linux/arm" = "linux/arm/v7")
 """
 
 from __future__ import annotations
@@ -109,6 +112,29 @@ def canonical_pmid(value: str) -> str:
 def canonical_orcid(value: str) -> str:
     found = _ORCID.match(value.strip())
     return found[1].upper() if found else _folded(value)
+
+
+_PLATFORM = re.compile(r"^([a-z0-9]+)/([a-z0-9_-]+)(?:/(v\d+))?$")
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386", "i686": "386",
+                 "armhf": "arm/v7", "armel": "arm/v6"}
+_DEFAULT_VARIANT = {"arm64": "v8", "amd64": "v1"}  # the variant a bare arch means, dropped; "arm" means v7
+
+
+def canonical_platform(value: str) -> str:
+    found = _PLATFORM.match(value.strip().lower())
+    if not found:
+        return _folded(value)
+    os_name, arch, variant = found[1], _ARCH_ALIASES.get(found[2], found[2]), found[3]
+    if "/" in arch:
+        arch, implied = arch.split("/")
+        if variant not in (None, implied):
+            return _folded(value)
+        variant = implied
+    if arch == "arm" and variant is None:
+        variant = "v7"
+    if variant == _DEFAULT_VARIANT.get(arch):
+        variant = None
+    return f"{os_name}/{arch}/{variant}" if variant else f"{os_name}/{arch}"
 
 
 def canonical_image(value: str) -> str:

@@ -12,7 +12,7 @@ Every table is deliberately small and only holds spellings with one meaning in t
   ORDINALS      "first".."twentieth" -> "1st".."20th"
   UNITS         unit names -> symbols ("kilometres" -> "km", "pounds" / "lbs" -> "lb", "gigabyte" -> "gb");
                 "GB" and "GiB" stay different, and so do "oz" and "fl oz"
-  SYNONYMS      a few words spelled two ways ("versus" -> "vs")
+  SYNONYMS      a few words spelled two ways ("versus" -> "vs", "Hauptbahnhof" -> "Hbf")
   ID_SCHEMES    identifier schemes and exchanges whose `scheme:` prefix names what follows
                 ("arXiv:2405.16444", "doi:10.1145/...", "NASDAQ:MSFT")
 """
@@ -93,7 +93,7 @@ UNITS = _table({
     "mph": ("miles per hour",), "kph": ("kmh", "kilometers per hour", "kilometres per hour"),  # "km/h": rewrites.py
 })
 
-SYNONYMS = _table({"vs": ("versus",)})
+SYNONYMS = _table({"vs": ("versus",), "hbf": ("hauptbahnhof",)})
 
 ID_SCHEMES = frozenset({
     "arxiv", "doi", "isbn", "issn", "pmid", "pmcid", "orcid", "hdl", "urn",

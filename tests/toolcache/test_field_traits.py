@@ -160,3 +160,21 @@ def test_a_clause_of_case_for_the_value_a_sibling_has_in_this_call() -> None:
     # a value no clause names: the description as a whole, which says both: case-sensitive
     assert not same({"registry": "gamma", "name": "FooBar"}, {"registry": "gamma", "name": "foobar"}, schema)
     assert sibling_flags({"registry": "alpha"}, schema["properties"])["name"].value_case is False
+
+
+def test_a_clause_that_says_names_are_normalised_frees_case_and_separators_for_that_value_only() -> None:
+    schema = {"type": "object", "properties": {
+        "registry": {"type": "string", "enum": ["alpha", "beta"], "default": "alpha"},
+        "name": text("name as published; alpha names are normalised (case, '-', '_', '.'), beta names are not")}}
+    assert same({"name": "Flask-SQLAlchemy"}, {"name": "flask_sqlalchemy"}, schema)
+    assert same({"name": "zope.interface"}, {"name": "Zope__Interface"}, schema)
+    assert not same({"name": "flask-sqlalchemy"}, {"name": "flasksqlalchemy"}, schema)  # a separator is not nothing
+    # the comma ends the alpha clause: beta's names keep their case and separators
+    assert not same({"registry": "beta", "name": "Flask-SQLAlchemy"}, {"registry": "beta", "name": "flask-sqlalchemy"},
+                    schema)
+    assert not same({"registry": "beta", "name": "a-b"}, {"registry": "beta", "name": "a_b"}, schema)
+    # normalised case alone: case free, separators kept
+    only_case = {"type": "object", "properties": {"registry": schema["properties"]["registry"],
+                                                  "name": text("alpha names are normalised (case)")}}
+    assert same({"name": "FooBar"}, {"name": "foobar"}, only_case)
+    assert not same({"name": "foo-bar"}, {"name": "foo_bar"}, only_case)

@@ -35,6 +35,8 @@ def prop(**schema: object) -> dict:
         ("code", prop(description="ICD-10-CM code"), "icd10"), ("code", prop(), None), ("swift_code", prop(), "bic"),
         ("image", prop(description="image reference, registry/repository:tag"), "image"),
         ("image", prop(description="a picture to attach"), None),
+        ("platform", prop(description="os/arch to resolve in a multi-platform OCI index"), "platform"),
+        ("platform", prop(description="where the app runs: web, ios or android"), None),
     ],
 )
 def test_format_from_schema_else_from_the_property_name(name: str, schema: dict, fmt: str | None) -> None:
@@ -208,6 +210,11 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("image", "index.docker.io/grafana/grafana", "grafana/grafana:latest", True),
         ("image", "alpine:3.20", "alpine", False), ("image", "alpine:Edge", "alpine:edge", False),
         ("image", "ghcr.io/acme/app", "acme/app", False),  # another registry
+        ("platform", "linux/arm64", "linux/arm64/v8", True), ("platform", "Linux/AArch64", "linux/arm64", True),
+        ("platform", "linux/x86_64", "linux/amd64", True), ("platform", "linux/arm", "linux/arm/v7", True),
+        ("platform", "linux/armhf", "linux/arm/v7", True), ("platform", "linux/arm/v6", "linux/arm/v7", False),
+        ("platform", "linux/amd64/v2", "linux/amd64", False), ("platform", "linux/arm64", "linux/amd64", False),
+        ("platform", "windows/amd64", "linux/amd64", False),
     ],
 )
 def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:

@@ -86,6 +86,7 @@ def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
         ("biographies by Ada Lovelace", "Ada Lovelace biographies"),
         ("arXiv:2501.00001 citations", "2501.00001 citations"),
         ("Postgres versus MySQL", "postgres vs mysql"),
+        ("München Hbf", "München Hauptbahnhof"),
         ("kafka OR pulsar benchmark", "Kafka OR Pulsar benchmarks"),
         ("Salem, Oregon", "salem, OR"),
     ],

@@ -1,0 +1,69 @@
+"""A number and the unit field that says what it counts, in one unit: `{"radius": 1.5, "radius_unit": "km"}`
+and `{"radius": 1500, "radius_unit": "m"}` ask the same (canonical: `{"radius": 1500, "radius_unit": "m"}`).
+
+A unit field belongs to the number whose name it extends: `radius_unit` / `radius_units` / `radiusUnit` to
+`radius`; a lone `unit` or `units` is left alone (it often chooses the units of the answer: "metric" weather).
+Only exact conversions of one dimension are made, in rational arithmetic, so two values are equal only when
+they are the same quantity: 1 mi is 1609.344 m, and 1.609 km stays another radius.
+
+    length  m, km, cm, mm, mi, ft, yd, inch, nmi      mass    g, kg, mg, lb, oz
+    time    ms, sec, s, min, h                        volume  l, ml
+    power   w, kw                                     speed   mph, kph (m/s)
+
+Not converted: bytes (kB is 1000 or 1024 bytes by convention), gallons (US or imperial), temperatures (an
+offset, not a factor), anything not listed.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from loopcache.toolcache.formats import canonical_unit, name_words
+
+# symbol (as canonical_unit spells it) -> (base symbol, exact factor to the base)
+_FACTORS: dict[str, tuple[str, Fraction]] = {
+    "m": ("m", Fraction(1)), "km": ("m", Fraction(1000)), "cm": ("m", Fraction(1, 100)),
+    "mm": ("m", Fraction(1, 1000)), "mi": ("m", Fraction("1609.344")), "ft": ("m", Fraction("0.3048")),
+    "yd": ("m", Fraction("0.9144")), "inch": ("m", Fraction("0.0254")), "nmi": ("m", Fraction(1852)),
+    "g": ("g", Fraction(1)), "kg": ("g", Fraction(1000)), "mg": ("g", Fraction(1, 1000)),
+    "lb": ("g", Fraction("453.59237")), "oz": ("g", Fraction("28.349523125")),
+    "ms": ("sec", Fraction(1, 1000)), "sec": ("sec", Fraction(1)), "s": ("sec", Fraction(1)),
+    "min": ("sec", Fraction(60)), "h": ("sec", Fraction(3600)),
+    "l": ("l", Fraction(1)), "ml": ("l", Fraction(1, 1000)),
+    "w": ("w", Fraction(1)), "kw": ("w", Fraction(1000)),
+    "mph": ("m/s", Fraction("0.44704")), "kph": ("m/s", Fraction(5, 18)),
+}
+_UNIT_WORDS = ("unit", "units")
+
+
+def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
+    """`args` (one canonical object: names -> canonical values) with every number that has a unit field of its
+    own converted to its dimension's base unit, and that field set to the base unit. Pure: a changed object is
+    a copy."""
+    units = [name for name, unit in args.items() if isinstance(unit, str) and name.lower().endswith(_UNIT_WORDS)]
+    if not units:  # the common case, and this runs on every object of every call
+        return args
+    numbers = {tuple(name_words(name)): name for name, value in args.items() if _is_number(value)}
+    out = dict(args)
+    for name in units:
+        words, unit = tuple(name_words(name)), args[name]
+        if len(words) < 2 or words[-1] not in _UNIT_WORDS:
+            continue
+        target = numbers.get(words[:-1])
+        factor = _FACTORS.get(unit) or _FACTORS.get(canonical_unit(unit))
+        if target is None or factor is None:
+            continue
+        base, scale = factor
+        out[target] = _number(Fraction(repr(args[target])) * scale)
+        out[name] = base
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: Fraction) -> int | float:
+    return value.numerator if value.denominator == 1 else float(value)

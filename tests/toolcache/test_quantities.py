@@ -1,0 +1,52 @@
+"""A number with a unit field of its own is compared in its dimension's base unit (quantities.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.canonical import canonicalize_args
+from loopcache.toolcache.quantities import in_base_units
+
+SCHEMA = {"type": "object", "properties": {
+    "radius": {"type": "number", "default": 5}, "radius_unit": {"type": "string", "enum": ["km", "mi", "m"],
+                                                                "default": "km"},
+    "lat": {"type": "number"}}}
+
+
+def canonical(**args: object) -> dict:
+    return canonicalize_args(args, SCHEMA)
+
+
+@pytest.mark.parametrize(("a", "b", "equal"), [
+    ({"radius": 1.5, "radius_unit": "km"}, {"radius": 1500, "radius_unit": "m"}, True),
+    ({"radius": 1.5}, {"radius": 1500, "radius_unit": "m"}, True),  # the unit's default counts
+    ({}, {"radius": 5000, "radius_unit": "m"}, True),  # and the number's
+    ({"radius": 1, "radius_unit": "mi"}, {"radius": 1609.344, "radius_unit": "m"}, True),
+    ({"radius": 0.1, "radius_unit": "mi"}, {"radius": 160.9344, "radius_unit": "m"}, True),
+    ({"radius": 1, "radius_unit": "mi"}, {"radius": 1.609, "radius_unit": "km"}, False),  # close is not equal
+    ({"radius": 1.6, "radius_unit": "km"}, {"radius": 1, "radius_unit": "mi"}, False),
+    ({"radius": 1500, "radius_unit": "km"}, {"radius": 1500, "radius_unit": "m"}, False),
+])
+def test_one_quantity_in_two_units(a: dict, b: dict, equal: bool) -> None:
+    assert (canonical(**a) == canonical(**b)) is equal
+
+
+def test_the_other_numbers_are_left_alone() -> None:
+    assert canonical(radius=2, radius_unit="km", lat=51.5) == {"radius": 2000, "radius_unit": "m", "lat": 51.5}
+
+
+@pytest.mark.parametrize("args", [
+    {"distance": 2, "unit": "km"},  # a lone unit field may choose the answer's units: not bound to a number
+    {"size": 2, "size_unit": "kb"},  # 1000 or 1024 bytes: no exact conversion
+    {"temp": 20, "temp_unit": "degc"},  # an offset, not a factor
+    {"radius": "2", "radius_unit": "km"},  # not a number
+    {"radius": True, "radius_unit": "km"},
+    {"radius": 2, "radius_unit": "parsecs"},
+])
+def test_left_as_written(args: dict) -> None:
+    assert in_base_units(args) == args
+
+
+def test_names_in_camel_case_and_plural_units() -> None:
+    assert in_base_units({"maxWeight": 2, "maxWeightUnits": "lb"}) == {"maxWeight": 907.18474, "maxWeightUnits": "g"}
+    assert in_base_units({"timeout": 1.5, "timeout_unit": "min"}) == {"timeout": 90, "timeout_unit": "sec"}
