@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from loopcache.toolcache.aliases import with_aliases
 from loopcache.toolcache.canonical import canonicalize_args
 from loopcache.toolcache.embedder import Embedder, MiniLMEmbedder, call_text
 from loopcache.toolcache.key import ToolKey, make_key
@@ -87,7 +88,8 @@ class ToolCache:
                       *, read_only: bool | None = None, ttl: float | None = None,
                       semantic: bool | SemanticPolicy | None = DEFAULT_SEMANTIC, threshold: float | None = None,
                       scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
-                      cache_errors: bool = False, formats: Mapping[str, str] | None = None) -> ToolSpec:
+                      cache_errors: bool = False, formats: Mapping[str, str] | None = None,
+                      aliases: Mapping[str, Mapping[str, str]] | None = None) -> ToolSpec:
         """Register a tool by name + parameters schema, or from an OpenAI / MCP tool definition.
 
         `read_only` defaults to the definition's MCP `readOnlyHint`, else False (never cached).
@@ -95,7 +97,8 @@ class ToolCache:
         read-only tool (it runs only for calls with free-text arguments: `verify.has_free_text`); `threshold` is its
         cosine similarity threshold (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full
         control. `formats` says what arguments are where the schema does not (`{"address": "address"}`;
-        formats.py lists them).
+        formats.py lists them). `aliases` names an argument's values the tool answers alike
+        (`{"competition": {"EPL": "English Premier League"}}`; aliases.py).
         """
         hint = None
         if isinstance(tool, str):
@@ -104,7 +107,7 @@ class ToolCache:
             definition = parse_definition(tool)
             name, schema, hint = definition.name, dict(parameters_schema or definition.parameters), \
                 definition.read_only_hint
-        schema = with_formats(schema, formats)
+        schema = with_aliases(with_formats(schema, formats), aliases)
         read_only = read_only if read_only is not None else bool(hint)
         if isinstance(semantic, SemanticPolicy):
             policy = semantic
@@ -247,7 +250,8 @@ class ToolCache:
              ttl: float | None = None, semantic: bool | SemanticPolicy | None = DEFAULT_SEMANTIC,
              threshold: float | None = None,
              scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
-             cache_errors: bool = False, session: str | None = None, formats: Mapping[str, str] | None = None) -> Any:
+             cache_errors: bool = False, session: str | None = None, formats: Mapping[str, str] | None = None,
+             aliases: Mapping[str, Mapping[str, str]] | None = None) -> Any:
         """Decorator for sync and async functions: `@cache.tool(read_only=True, ttl=60, semantic=True)`.
 
         The schema comes from the signature (annotations -> types, defaults -> defaults); the tool name
@@ -258,7 +262,7 @@ class ToolCache:
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
             return wrap_tool(self, function, name=name, read_only=read_only, ttl=ttl, semantic=semantic,
                              threshold=threshold, scope=scope, invalidates=invalidates,
-                             cache_errors=cache_errors, session=session, formats=formats)
+                             cache_errors=cache_errors, session=session, formats=formats, aliases=aliases)
 
         return decorate(fn) if fn is not None else decorate
 

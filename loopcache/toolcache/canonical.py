@@ -21,6 +21,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   case (a false `case_sensitive` flag, "case-insensitive") it is lower-cased; codes take one case
   (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043" anywhere), unless the description
   mentions letter case or the name says the value is opaque (token, secret, key, cursor).
+- aliases the tool's user declared for an argument (aliases.py: `EPL` = `English Premier League`) are
+  written as their canonical value first, in any string but a regex.
 - a string's format (the schema's `format`, else one inferred from the property name, its description or
   the value: see formats.py) replaces the generic rule: path, uri, date, date-time, time, sql, regex,
   email, hostname, arithmetic, address, period, unit, doi, arxiv, and standard identifiers (standard_ids.py).
@@ -43,6 +45,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa: F401  (re-exported)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
@@ -156,6 +159,9 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     if fmt == "regex" or (traits is not None and traits.kind is TextKind.REGEX):
         return canonical_regex(value)
     value = unicodedata.normalize("NFC", value)
+    aliases = schema.get(ALIASES_KEY)
+    if isinstance(aliases, Mapping) and aliases:
+        value = apply_aliases(value, aliases)
     if traits is not None and traits.kind is TextKind.LITERAL:
         return value.lower() if traits.lower_all else value
     types = schema.get("type")

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 def wrap_tool(cache: ToolCache, fn: Callable[..., Any], *, name: str | None, read_only: bool, ttl: float | None,
               semantic: bool | SemanticPolicy, threshold: float | None, scope: Scope | str,
               invalidates: Iterable[Invalidation] | None, cache_errors: bool,
-              session: str | None, formats: Mapping[str, str] | None = None) -> Callable[..., Any]:
+              session: str | None, formats: Mapping[str, str] | None = None,
+              aliases: Mapping[str, Mapping[str, str]] | None = None) -> Callable[..., Any]:
     """Register `fn` as a tool (schema from its signature) and return the caching wrapper.
 
     The wrapper binds positional and keyword arguments to parameter names, so `f(1)` and `f(x=1)` are the
@@ -27,7 +28,8 @@ def wrap_tool(cache: ToolCache, fn: Callable[..., Any], *, name: str | None, rea
         raise TypeError(f"{fn.__qualname__}: *args cannot be cached by name; use named parameters")
     spec = cache.register_tool(name or f"{fn.__module__}.{fn.__qualname__}", schema_from_signature(fn),
                                read_only=read_only, ttl=ttl, semantic=semantic, threshold=threshold, scope=scope,
-                               invalidates=invalidates, cache_errors=cache_errors, formats=formats)
+                               invalidates=invalidates, cache_errors=cache_errors, formats=formats,
+                               aliases=aliases)
 
     def arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], inspect.BoundArguments]:
         bound = signature.bind(*args, **kwargs)

@@ -30,6 +30,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client, types
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.stdio import stdio_server
 
+from loopcache.toolcache.aliases import with_aliases
 from loopcache.toolcache.cache import ToolCache
 from loopcache.toolcache.mcp_relay import DownstreamRelay
 from loopcache.toolcache.proxy_config import ProxyConfig, ToolOverride
@@ -99,7 +100,7 @@ class McpCachingProxy:
             override = config.override(tool.name)
             self.cache.register_tool(
                 tool,
-                _schema_with_formats(tool, override),
+                _schema_with_overrides(tool, override),
                 read_only=override.read_only,
                 ttl=(override.ttl or None) if override.ttl is not None else config.ttl,
                 semantic=override.semantic if override.semantic is not None else config.semantic,  # None: auto
@@ -174,9 +175,9 @@ def _progress_to(ctx: Any) -> Callable[[float, float | None, str | None], Awaita
     return report
 
 
-def _schema_with_formats(tool: types.Tool, override: ToolOverride) -> dict[str, Any]:
-    """The tool's input schema with the config's `formats` for its arguments (config wins)."""
-    return with_formats(tool.input_schema or {"type": "object"}, override.formats)
+def _schema_with_overrides(tool: types.Tool, override: ToolOverride) -> dict[str, Any]:
+    """The tool's input schema with the config's `formats` and `aliases` for its arguments (config wins)."""
+    return with_aliases(with_formats(tool.input_schema or {"type": "object"}, override.formats), override.aliases)
 
 
 async def serve_proxy(server: StdioServerParameters, cache: ToolCache, config: ProxyConfig,

@@ -17,6 +17,8 @@
     [tools.fetch_paper]        # doi, arxiv, isbn, phone, repo, postal, icd10, bic, pmid, orcid, image, ...
                                # (any key of formats.FORMATS); the config wins over the schema
     formats = { paper_id = "arxiv" }
+    [tools.sports_results.aliases]   # values the tool answers alike, per argument (aliases.py)
+    competition = { EPL = "English Premier League", "Premier League" = "English Premier League" }
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loopcache.toolcache.aliases import validate_aliases
 from loopcache.toolcache.formats import FORMATS
 from loopcache.toolcache.spec import DEFAULT_SEMANTIC, DEFAULT_SEMANTIC_THRESHOLD, Invalidation
 
@@ -46,6 +49,7 @@ class ToolOverride:
     threshold: float | None = None
     invalidates: tuple[Invalidation, ...] | None = None
     formats: Mapping[str, str] = field(default_factory=dict, hash=False)  # argument -> format
+    aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)  # argument -> alias -> value
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ class ProxyConfig:
 
 
 _TOP_KEYS = {"semantic", "threshold", "ttl", "namespace", "cache_errors", "tools"}
-_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates", "formats"}
+_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates", "formats", "aliases"}
 
 
 def load_proxy_config(path: str | Path | None) -> ProxyConfig:
@@ -97,6 +101,7 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
             threshold=_optional(settings, "threshold", (int, float), f"{where}: tools.{name}"),
             invalidates=None if rules is None else tuple(_rule(rule, f"{where}: tools.{name}") for rule in rules),
             formats=_formats(settings.get("formats"), f"{where}: tools.{name}.formats"),
+            aliases=validate_aliases(settings.get("aliases"), f"{where}: tools.{name}.aliases"),
         )
     return ProxyConfig(
         semantic=_optional(raw, "semantic", bool, where),  # None: spec.DEFAULT_SEMANTIC (on for read-only tools)

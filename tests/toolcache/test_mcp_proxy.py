@@ -211,15 +211,31 @@ def test_proxy_with_real_pypi_server_mcp_server_git(tmp_path: Path) -> None:
     anyio.run(with_session, params, scenario)
 
 
+def test_config_aliases_reach_the_cache_through_the_proxy(tmp_path: Path) -> None:
+    config = tmp_path / "proxy.toml"
+    config.write_text('[tools.search.aliases]\nquery = { EPL = "English Premier League", "Man Utd" = '
+                      '"Manchester United" }\n')
+    params = proxy_params(tmp_path, [sys.executable, str(TEST_SERVER)], "--exact-only", "--config", str(config))
+
+    async def scenario(session: ClientSession) -> None:
+        first = await session.call_tool("search", {"query": "EPL table Man Utd"})
+        again = await session.call_tool("search", {"query": "english premier league table manchester united"})
+        assert stage(first) is None and stage(again) == "exact" and text(again) == text(first)
+        other = await session.call_tool("search", {"query": "EPL table Man City"})
+        assert stage(other) is None and text(other) != text(first)
+
+    anyio.run(with_session, params, scenario)
+
+
 def test_config_formats_override_the_server_schema() -> None:
     from mcp import types
 
     from loopcache.toolcache.canonical import canonicalize_args
-    from loopcache.toolcache.mcp_proxy import _schema_with_formats
+    from loopcache.toolcache.mcp_proxy import _schema_with_overrides
     from loopcache.toolcache.proxy_config import ToolOverride
 
     tool = types.Tool(name="geocode", input_schema={"type": "object", "properties": {"q": {"type": "string"}}})
-    schema = _schema_with_formats(tool, ToolOverride(formats={"q": "address", "paper": "arxiv"}))
+    schema = _schema_with_overrides(tool, ToolOverride(formats={"q": "address", "paper": "arxiv"}))
     assert schema["properties"]["q"] == {"type": "string", "format": "address"}
     assert tool.input_schema["properties"]["q"] == {"type": "string"}  # the server's schema is not modified
     assert canonicalize_args({"q": "1 Main Street", "paper": "arXiv:2405.16444"}, schema) == \
@@ -245,5 +261,9 @@ def test_proxy_config_parsing(tmp_path: Path) -> None:
     assert formats.override("geocode").formats == {"address": "address"}
     with pytest.raises(ValueError, match=r"tools.geocode.formats.address: unknown format 'adress'"):
         parse_proxy_config({"tools": {"geocode": {"formats": {"address": "adress"}}}})
+    aliases = parse_proxy_config({"tools": {"results": {"aliases": {"league": {"EPL": "English Premier League"}}}}})
+    assert aliases.override("results").aliases == {"league": {"EPL": "English Premier League"}}
+    with pytest.raises(ValueError, match=r"tools.results.aliases.league must be a non-empty table"):
+        parse_proxy_config({"tools": {"results": {"aliases": {"league": []}}}})
     with pytest.raises(ValueError, match="wrong type"):
         parse_proxy_config({"ttl": "soon"})

@@ -1,0 +1,75 @@
+"""Aliases one tool's user declares: names its API treats as one value, that no generic rule can know.
+
+    [tools.sports_results.aliases]            # proxy config; register_tool(aliases=...) / @cache.tool(aliases=...)
+    competition = { EPL = "English Premier League", "Premier League" = "English Premier League" }
+
+An alias table is stored in the argument's schema under `ALIASES_KEY` (so the schema fingerprint, and with it
+every cache key, changes when the table does) and applied by the canonicaliser before its other rules: each
+alias, matched case-insensitively as whole words (the whole value, or a phrase inside free text), is written
+as its canonical value, longest alias first; the canonical values match themselves, so "English Premier
+League" never becomes "English English Premier League". Regex arguments are left alone. An alias is the
+user's statement that the API answers both names the same: nothing checks it, so declare only what its
+documentation says.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping
+from typing import Any
+
+ALIASES_KEY = "x-loopcache-aliases"
+
+
+def validate_aliases(aliases: Any, where: str) -> dict[str, dict[str, str]]:
+    """`{argument: {alias: canonical}}` checked: strings, no empty alias, no alias that is also a canonical
+    value of another alias (chains are ambiguous). Raises ValueError naming `where` and the bad entry."""
+    if aliases is None:
+        return {}
+    if not isinstance(aliases, Mapping):
+        raise ValueError(f"{where} must be a table of argument = {{ alias = canonical }}")
+    out: dict[str, dict[str, str]] = {}
+    for argument, table in aliases.items():
+        if not isinstance(table, Mapping) or not table:
+            raise ValueError(f"{where}.{argument} must be a non-empty table of alias = canonical")
+        for alias, canonical in table.items():
+            if not isinstance(alias, str) or not isinstance(canonical, str) or not alias.strip() \
+                    or not canonical.strip():
+                raise ValueError(f"{where}.{argument}: {alias!r} = {canonical!r}: alias and value are non-empty strings")
+        targets = {_folded(canonical) for canonical in table.values()}
+        chained = sorted(alias for alias, canonical in table.items()
+                         if _folded(alias) in targets and _folded(alias) != _folded(canonical))
+        if chained:
+            raise ValueError(f"{where}.{argument}: {chained} are both an alias and a canonical value")
+        out[str(argument)] = {" ".join(alias.split()): canonical.strip() for alias, canonical in table.items()}
+    return out
+
+
+def with_aliases(schema: Mapping[str, Any], aliases: Mapping[str, Mapping[str, str]] | None) -> dict[str, Any]:
+    """A copy of a parameters schema with each argument's alias table (on its items for an array argument)."""
+    out = copy.deepcopy(dict(schema))
+    if aliases:
+        properties = out.setdefault("properties", {})
+        for argument, table in validate_aliases(aliases, "aliases").items():
+            prop = dict(properties.get(argument, {"type": "string"}))
+            if prop.get("type") == "array" and isinstance(prop.get("items"), Mapping):
+                prop["items"] = {**prop["items"], ALIASES_KEY: table}
+            else:
+                prop[ALIASES_KEY] = table
+            properties[argument] = prop
+    return out
+
+
+def apply_aliases(text: str, table: Mapping[str, str]) -> str:
+    """`text` with every alias of `table` (whole words, any case) written as its canonical value."""
+    spelled = {_folded(alias): canonical for alias, canonical in table.items()}
+    spelled.update({_folded(canonical): canonical for canonical in table.values()})
+    names = sorted(spelled, key=len, reverse=True)
+    pattern = r"(?<!\w)(?:" + "|".join(r"\s+".join(map(re.escape, name.split(" "))) for name in names) + r")(?!\w)"
+    return re.sub(pattern, lambda match: spelled.get(_folded(match.group(0)), match.group(0)), text,
+                  flags=re.IGNORECASE)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()

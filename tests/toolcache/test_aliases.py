@@ -1,0 +1,79 @@
+"""Aliases a tool's user declares (aliases.py): applied by the canonicaliser, through register_tool and the
+decorator, validated with clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases, validate_aliases, with_aliases
+from loopcache.toolcache.canonical import canonicalize_args
+from loopcache.toolcache.key import schema_fingerprint
+
+LEAGUES = {"EPL": "English Premier League", "Premier League": "English Premier League", "Man Utd": "Manchester United"}
+
+
+def test_whole_values_and_phrases_take_the_canonical_spelling() -> None:
+    assert apply_aliases("EPL", LEAGUES) == "English Premier League"
+    assert apply_aliases("epl", LEAGUES) == "English Premier League"
+    assert apply_aliases("man  utd v EPL leaders", LEAGUES) == "Manchester United v English Premier League leaders"
+    # the canonical value matches itself first: never "English English Premier League"
+    assert apply_aliases("english premier league", LEAGUES) == "English Premier League"
+    assert apply_aliases("Premier League table", LEAGUES) == "English Premier League table"
+
+
+def test_only_whole_words_match() -> None:
+    assert apply_aliases("EPLX", LEAGUES) == "EPLX"
+    assert apply_aliases("sEPL", LEAGUES) == "sEPL"
+    assert apply_aliases("Man Utdx", LEAGUES) == "Man Utdx"
+    assert apply_aliases("Scottish Premiership", LEAGUES) == "Scottish Premiership"
+
+
+def test_canonical_arguments_under_an_alias_table() -> None:
+    schema = with_aliases({"type": "object", "properties": {"competition": {"type": "string"},
+                                                            "teams": {"type": "array", "items": {"type": "string"}},
+                                                            "pattern": {"type": "string", "format": "regex"}}},
+                          {"competition": LEAGUES, "teams": LEAGUES, "pattern": LEAGUES})
+    assert schema["properties"]["teams"]["items"][ALIASES_KEY] == LEAGUES
+    one = canonicalize_args({"competition": "EPL", "teams": ["Man Utd"]}, schema)
+    other = canonicalize_args({"competition": "English Premier League", "teams": ["manchester united"]}, schema)
+    assert one == other == {"competition": "English Premier League", "teams": ["Manchester United"]}
+    assert canonicalize_args({"competition": "Scottish Premiership"}, schema) != one
+    assert canonicalize_args({"pattern": "EPL|Premier"}, schema) == {"pattern": "EPL|Premier"}  # regexes untouched
+    # the table is part of the schema, so of every cache key: changing it never serves entries made without it
+    plain = {"type": "object", "properties": {"competition": {"type": "string"}}}
+    assert schema_fingerprint(with_aliases(plain, {"competition": LEAGUES})) != schema_fingerprint(plain)
+    assert plain == {"type": "object", "properties": {"competition": {"type": "string"}}}  # not modified
+
+
+def test_bad_tables_are_refused_with_the_place_named() -> None:
+    with pytest.raises(ValueError, match=r"tools.x.aliases.league: .*non-empty strings"):
+        validate_aliases({"league": {"EPL": ""}}, "tools.x.aliases")
+    with pytest.raises(ValueError, match=r"tools.x.aliases.league must be a non-empty table"):
+        validate_aliases({"league": "EPL"}, "tools.x.aliases")
+    with pytest.raises(ValueError, match=r"\['Premier League'\] are both an alias and a canonical value"):
+        validate_aliases({"league": {"EPL": "Premier League", "Premier League": "English Premier League"}}, "t")
+    with pytest.raises(ValueError, match="must be a table"):
+        validate_aliases(["EPL"], "tools.x.aliases")
+
+
+def test_register_tool_and_decorator_take_aliases(tmp_path) -> None:
+    from loopcache.toolcache.cache import ToolCache
+    from loopcache.toolcache.lookup import Stage
+
+    cache = ToolCache(tmp_path / "tools.sqlite")
+    calls: list[str] = []
+
+    @cache.tool(read_only=True, semantic=False, aliases={"competition": LEAGUES})
+    def standings(competition: str, season: str = "2024-25") -> str:
+        calls.append(competition)
+        return f"table of {competition} {season}"
+
+    assert standings("EPL") == standings("english premier league") == "table of EPL 2024-25"
+    assert standings("Scottish Premiership") == "table of Scottish Premiership 2024-25"
+    assert calls == ["EPL", "Scottish Premiership"]
+    spec = cache.register_tool("results", {"type": "object", "properties": {"league": {"type": "string"}}},
+                               read_only=True, semantic=False, aliases={"league": LEAGUES})
+    cache.put(cache.lookup("results", {"league": "Premier League"}), "r", 0.1)
+    assert cache.lookup(spec.name, {"league": "EPL"}).stage is Stage.EXACT
+    with pytest.raises(ValueError, match="both an alias and a canonical value"):
+        cache.register_tool("bad", {"type": "object"}, read_only=True, aliases={"q": {"a": "b", "b": "c"}})
