@@ -34,9 +34,9 @@ def validate_aliases(aliases: Any, where: str) -> dict[str, dict[str, str]]:
         if not isinstance(table, Mapping) or not table:
             raise ValueError(f"{where}.{argument} must be a non-empty table of alias = canonical")
         for alias, canonical in table.items():
-            if not isinstance(alias, str) or not isinstance(canonical, str) or not alias.strip() \
-                    or not canonical.strip():
-                raise ValueError(f"{where}.{argument}: {alias!r} = {canonical!r}: alias and value are non-empty strings")
+            if not (isinstance(alias, str) and isinstance(canonical, str) and alias.strip() and canonical.strip()):
+                raise ValueError(f"{where}.{argument}: {alias!r} = {canonical!r}: "
+                                 "alias and value are non-empty strings")
         targets = {_folded(canonical) for canonical in table.values()}
         chained = sorted(alias for alias, canonical in table.items()
                          if _folded(alias) in targets and _folded(alias) != _folded(canonical))
