@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import sqlite3
 import threading
 import time
@@ -47,6 +48,14 @@ CREATE INDEX IF NOT EXISTS entries_scope_tool ON entries (scope, tool);
 CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires_at);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    message = str(error).lower()
+    return "locked" in message or "busy" in message
 
 
 def is_corruption(error: sqlite3.DatabaseError) -> bool:
@@ -86,19 +95,34 @@ class SQLiteStore:
             return self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s, check_same_thread=False,
-                               isolation_level=None)
-        try:
+        """Open and set up the file. Two processes creating it at once can both ask to switch it to WAL; SQLite
+        answers one of them "database is locked" at once (a lock upgrade it will not wait for), so a busy
+        set-up is tried again until the busy timeout."""
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s, check_same_thread=False,
+                                   isolation_level=None)
+            try:
+                self._set_up(conn)
+                return conn
+            except sqlite3.OperationalError as error:
+                conn.close()
+                if is_corruption(error) or not _is_busy(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02 + random.random() * 0.05)
+            except BaseException:
+                conn.close()
+                raise
+
+    @staticmethod
+    def _set_up(conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            row = conn.execute("PRAGMA quick_check").fetchone()
-            if row is None or row[0] != "ok":
-                raise sqlite3.DatabaseError(f"database disk image is malformed: {row}")
-            conn.executescript(_SCHEMA)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+        conn.execute("PRAGMA synchronous=NORMAL")
+        row = conn.execute("PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise sqlite3.DatabaseError(f"database disk image is malformed: {row}")
+        conn.executescript(_SCHEMA)
 
     def _move_aside(self, error: BaseException) -> None:
         aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")

@@ -17,7 +17,8 @@ def main() -> None:
     db, mode, count, tag = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     runs = []
     with ToolCache(db, session="shared") as cache:
-        cache.register_tool("square", SCHEMA, read_only=True)
+        # the store under two processes is what is tested: no semantic stage (its model takes seconds to load)
+        cache.register_tool("square", SCHEMA, read_only=True, semantic=False)
         for i in range(count):
             value = i if mode == "shared" else f"{tag}-{i}"
             result = cache.call("square", {"i": value}, lambda i: runs.append(i) or {"sq": str(i) * 2})
