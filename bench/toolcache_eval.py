@@ -18,6 +18,8 @@ Sets of labelled pairs:
   fresh3-heldout  rules were being tuned on fresh2. Its first run, on all of it, is recorded in its README
               (4 and 8 false hits); then it was split like fresh: tuned on fresh3-dev, fresh3-heldout only
               reported (its errors are not listed)
+  fresh4-dev  a fifth set (bench/data/toolcalls/fresh4), written blind to the rules, split like fresh3 after
+  fresh4-heldout  its first run (README); tuned on fresh4-dev
 
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
@@ -85,7 +87,7 @@ def sample_args(schema: dict) -> dict:
 
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
     """A blind set split after its first run by the seeded hash of the pair id (no split file)."""
-    if not (shared / "traces").is_dir():
+    if not (shared / "traces").is_dir() or not (OWN / name).is_dir():
         return None
     pairs = load_pairs(OWN / name / "pairs.jsonl", shared)
     return [p for p in pairs if p.split == split], load_tools(OWN / name / "tools.json")
@@ -246,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
     parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
-                        "fresh3-heldout")
+                        "fresh3-heldout,fresh4-dev,fresh4-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
@@ -262,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
                "fresh-heldout": lambda: fresh_set(args.shared, "fresh", "heldout"),
                "fresh2": lambda: whole_set(args.shared, "fresh2"),
                "fresh3-dev": lambda: fresh_set(args.shared, "fresh3", "dev"),
-               "fresh3-heldout": lambda: fresh_set(args.shared, "fresh3", "heldout")}
+               "fresh3-heldout": lambda: fresh_set(args.shared, "fresh3", "heldout"),
+               "fresh4": lambda: whole_set(args.shared, "fresh4"),
+               "fresh4-dev": lambda: fresh_set(args.shared, "fresh4", "dev"),
+               "fresh4-heldout": lambda: fresh_set(args.shared, "fresh4", "heldout")}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}

@@ -47,9 +47,9 @@ from typing import Any
 
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
-from loopcache.toolcache.dates import canonical_date, canonical_datetime  # noqa: F401  (re-exported)
+from loopcache.toolcache.dates import canonical_date, canonical_datetime, naive_is_utc  # noqa: F401  (re-exported)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
-                                              is_set_valued, sibling_flags, text_traits)
+                                              description, is_set_valued, sibling_flags, text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.quantities import in_base_units
@@ -172,8 +172,9 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
         if number is not None:
             return number
     if fmt == "sql":
-        description = schema.get("description")
-        return canonical_sql(value.strip(), folds_identifiers(description if isinstance(description, str) else ""))
+        return canonical_sql(value.strip(), folds_identifiers(description(schema)))
+    if fmt == "date-time" and naive_is_utc(description(schema)):
+        return canonical_datetime(value.strip(), naive_utc=True)
     if fmt in FORMATS:
         return FORMATS[fmt](value.strip())
     folded = _WHITESPACE.sub(" ", value).strip()
@@ -185,6 +186,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         folded = _repaired(folded, pattern)
+    if traits is not None and traits.underscores_are_spaces:
+        folded = _WHITESPACE.sub(" ", folded.replace("_", " ")).strip()
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
 
 

@@ -7,7 +7,8 @@
 
 Date-times with an offset name an instant: they are spelled in UTC ("2025-03-14T16:00:00+01:00" ->
 "2025-03-14T15:00:00+00:00"); a date-time without one is local wall-clock time and stays as written (its
-instant depends on a zone). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00"; "9:00 pm" as written.
+instant depends on a zone), unless the argument's description says such times are UTC ("UTC when no
+offset is given": `naive_is_utc`). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00"; "9:00 pm" as written.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MIDNIGHT = re.compile(r"^t00:00(?::00(?:\.0+)?)?(?:z|\+00:00)?$")  # midnight, local or UTC: the date itself
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_NAIVE_UTC = re.compile(r"\bUTC (?:when|if|where) (?:no|without an?) (?:offset|time ?zone)"
+                        r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) (?:read as |taken as "
+                        r"|assumed (?:to be )?|interpreted as )?(?:in )?UTC\b"
+                        r"|\b(?:naive|local) (?:date-?times|times) (?:is|are) (?:read as |taken as |assumed (?:to be )?)?"
+                        r"(?:in )?UTC\b", re.I)
 
 
 def month_number(word: str) -> int | None:
@@ -90,14 +96,22 @@ def _is_date(year: int, month: int, day: int) -> bool:
     return True
 
 
-def canonical_datetime(value: str) -> str:
-    """ISO 8601 date-times to `datetime.isoformat()`, in UTC when they carry an offset; else as written."""
+def canonical_datetime(value: str, naive_utc: bool = False) -> str:
+    """ISO 8601 date-times to `datetime.isoformat()`, in UTC when they carry an offset (or when `naive_utc`:
+    the tool reads one without an offset as UTC); else as written. A date alone is its midnight."""
     text = value.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         return _WHITESPACE.sub(" ", text)
+    if parsed.tzinfo is None and naive_utc:
+        parsed = parsed.replace(tzinfo=timezone.utc)
     return (parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else parsed).isoformat()
+
+
+def naive_is_utc(description: str) -> bool:
+    """Whether an argument's description says a date-time without an offset is read as UTC."""
+    return bool(_NAIVE_UTC.search(description))
 
 
 def canonical_time(value: str) -> str:

@@ -25,21 +25,22 @@
                 "m" metre, "M" mega / molar)
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
-    isbn, phone (also `e164`, `tel`), repo, postal, icd10, bic, pmid, orcid, image, platform: standard_ids.py
-                (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name`,
-                postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI
-                platforms)
+    isbn, phone (also `e164`, `tel`), repo, postal, icd10, bic, pmid, orcid, image, platform, ip (also `ipv4`,
+                `ipv6`), mac: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub repositories
+                as lower-case `owner/name`, postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container
+                image references, OCI platforms, IP addresses as RFC 5952 writes them, MAC addresses)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
-address, `email_address` -> email, `ip_address` -> none; `period`, `quarter` -> period; `unit`, `to_unit` ->
+address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `period`, `quarter` -> period; `unit`, `to_unit` ->
 unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email; `hostname`, `host`, `domains` -> hostname;
 `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`, `phone_number`, `mobile`, `fax` -> phone;
 `repo`, `repository` -> repo when the description speaks of GitHub or `owner/name`; `postal_code`, `zip`,
 `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10 -> icd10; `bic`, `swift_code` -> bic;
 `pmid`; `orcid`; `image`, `platform` -> image, platform when the description speaks of a registry, Docker,
 OCI, a container or a tag) or from
-its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic), and `value_format` from the value
+its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic; one that begins by naming a phone
+number, E.164, an IP address or a MAC address -> phone, ip, mac), and `value_format` from the value
 itself (a whole value that is an absolute URL is a uri).
 """
 
@@ -58,8 +59,8 @@ from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
 from loopcache.toolcache.standard_ids import (canonical_bic, canonical_icd10, canonical_image, canonical_isbn,
-                                              canonical_orcid, canonical_phone, canonical_platform, canonical_pmid,
-                                              canonical_postal, canonical_repo)
+                                              canonical_ip, canonical_mac, canonical_orcid, canonical_phone,
+                                              canonical_platform, canonical_pmid, canonical_postal, canonical_repo)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -206,6 +207,8 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "orcid": canonical_orcid,
     "image": canonical_image,
     "platform": canonical_platform,
+    "ip": canonical_ip, "ipv4": canonical_ip, "ipv6": canonical_ip,
+    "mac": canonical_mac,
 }
 
 # property-name word -> format (the name's last word; see the module doc)
@@ -220,15 +223,21 @@ _NAME_HINTS: dict[str, str] = {
     "isbn": "isbn", "phone": "phone", "telephone": "phone", "mobile": "phone", "msisdn": "phone", "fax": "phone",
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
-    "platform": "platform",
+    "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac",
 }
 # two-word names whose last word ("code", "id") says nothing by itself
 _NAME_PAIRS: dict[tuple[str, str], str] = {
     ("postal", "code"): "postal", ("zip", "code"): "postal", ("post", "code"): "postal", ("phone", "number"): "phone",
     ("bic", "code"): "bic", ("swift", "code"): "bic", ("pubmed", "id"): "pmid", ("orcid", "id"): "orcid",
+    ("ip", "address"): "ip", ("mac", "address"): "mac",
 }
 _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
-              (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"))
+              (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"),
+              # a description that begins by naming the value (not "name or phone number to search for")
+              (re.compile(r"^\W*(?:(?:an?|the|international|mobile)\s+)?(?:(?:tele)?phone number\b|E\.164\b)",
+                          re.IGNORECASE), "phone"),
+              (re.compile(r"^\W*(?:an?\s+|the\s+)?IP(?:v4|v6)?\b(?!\s+(?:range|block|network))"), "ip"),
+              (re.compile(r"^\W*(?:an?\s+|the\s+)?(?:MAC\b|EUI-(?:48|64)\b)"), "mac"))
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
 _ICD10 = re.compile(r"\bICD-?10\b", re.I)

@@ -2,7 +2,9 @@
 and `{"radius": 1500, "radius_unit": "m"}` ask the same (canonical: `{"radius": 1500, "radius_unit": "m"}`).
 
 A unit field belongs to the number whose name it extends: `radius_unit` / `radius_units` / `radiusUnit` to
-`radius`; a lone `unit` or `units` is left alone (it often chooses the units of the answer: "metric" weather).
+`radius`; a lone `unit` or `units` belongs to a lone `quantity` or `amount` (`{"quantity": 1, "unit": "l"}` =
+`{"quantity": 1000, "unit": "ml"}`), and is otherwise left alone (it often chooses the units of the answer:
+"metric" weather).
 Only exact conversions of one dimension are made, in rational arithmetic, so two values are equal only when
 they are the same quantity: 1 mi is 1609.344 m, and 1.609 km stays another radius.
 
@@ -36,6 +38,7 @@ _FACTORS: dict[str, tuple[str, Fraction]] = {
     "mph": ("m/s", Fraction("0.44704")), "kph": ("m/s", Fraction(5, 18)),
 }
 _UNIT_WORDS = ("unit", "units")
+_MEASURED = ("quantity", "amount")  # the number a lone `unit` measures
 
 
 def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
@@ -49,9 +52,13 @@ def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
     out = dict(args)
     for name in units:
         words, unit = tuple(name_words(name)), args[name]
-        if len(words) < 2 or words[-1] not in _UNIT_WORDS:
+        if not words or words[-1] not in _UNIT_WORDS:
             continue
-        target = numbers.get(words[:-1])
+        if len(words) == 1:
+            measured = [numbers[(word,)] for word in _MEASURED if (word,) in numbers]
+            target = measured[0] if len(measured) == 1 else None
+        else:
+            target = numbers.get(words[:-1])
         factor = _FACTORS.get(unit) or _FACTORS.get(canonical_unit(unit))
         if target is None or factor is None:
             continue

@@ -20,10 +20,17 @@
     platform an OCI platform `os/arch[/variant]` as containerd normalises it: lower case, arch aliases
              ("x86_64" = "amd64", "aarch64" = "arm64"), default variants ("linux/arm64/v8" = "linux/arm64",
              "linux/arm" = "linux/arm/v7")
+    ip       an IP address as RFC 5952 writes it (Python's `ipaddress`): IPv6 in lower case with the longest
+             run of zero groups as "::" ("2606:4700:4700:0:0:0:0:1111" = "2606:4700:4700::1111"); an
+             interface keeps its prefix length; an IPv4-mapped IPv6 address stays IPv6; IPv4 with leading
+             zeros (octal to some parsers) is left as written
+    mac      a MAC address (EUI-48 / EUI-64) as lower-case colon-separated octets, from any of its usual
+             spellings ("00-1B-63-84-45-E6" = "001b.6384.45e6" = "00:1b:63:84:45:e6")
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 _WHITESPACE = re.compile(r"\s+")
@@ -71,6 +78,29 @@ def canonical_repo(value: str) -> str:
     if url:
         return url[1].lower()
     return text.lower() if _REPO.match(text) else _folded(value)
+
+
+_MAC = re.compile(r"^(?:[0-9A-Fa-f]{2}(?P<sep>[:-])[0-9A-Fa-f]{2}(?:(?P=sep)[0-9A-Fa-f]{2}){4}"
+                  r"(?:(?:(?P=sep)[0-9A-Fa-f]{2}){2})?"
+                  r"|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?:\.[0-9A-Fa-f]{4})?"
+                  r"|[0-9A-Fa-f]{12}(?:[0-9A-Fa-f]{4})?)$")
+
+
+def canonical_ip(value: str) -> str:
+    text = value.strip()
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        return str(ipaddress.ip_interface(bare) if "/" in bare else ipaddress.ip_address(bare))
+    except ValueError:
+        return _folded(value)
+
+
+def canonical_mac(value: str) -> str:
+    text = value.strip()
+    if not _MAC.match(text):
+        return _folded(value)
+    digits = re.sub(r"[^0-9A-Fa-f]", "", text).lower()
+    return ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
 
 
 _POSTAL = re.compile(r"^[A-Za-z0-9]+(?:[ -][A-Za-z0-9]+)?$")

@@ -10,11 +10,15 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
     a time zone name                              -> the same zone (timezones.py: "UTC" = "Etc/UTC")
     identifiers, one side naming its scheme       -> the same id ("arXiv:2405.16444" = "2405.16444",
                                                      "https://doi.org/10.1/x" = "10.1/X"; identifiers.py)
-    a URL on either side                          -> equal URLs
+    a URL on either side                          -> equal URLs, or a URL whose last path segment is the id on
+                                                     the other side, an id with letters and digits
+                                                     (".../browse/OPS-4412" = "OPS-4412")
     prose (text to translate, a message, ...)     -> the same words in the same order, punctuation included
                                                      (case and spacing may differ)
     a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; "CO" / "Co";
                                                      irregular case, "dQw4w9WgXcQ")
+    a lone token with digits or separators on     -> the same parts in the same order, separators in the
+      both sides (an identifier)                     same places ("BRK-B" = "BRK.B"; "4700::1111" != "4700:1111::")
     a string under a schema `pattern`             -> both match it or neither (one would be an invalid call)
     free text                                     -> same TextSignature (text_signature.py): quoted strings,
                                                      anchors, operators, currencies, negations, relations,
@@ -36,6 +40,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, compile_pattern, container_flags,
                                               sibling_flags, text_traits)
@@ -139,14 +144,43 @@ def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | N
     if same_id is not None:
         return ACCEPTED if same_id else Verdict(False, f"{where}: identifiers differ")
     if value_format(query) or value_format(candidate):
-        return Verdict(False, f"{where}: values differ")
+        return _url_of_id(query, candidate, where)
     if kind is TextKind.PROSE:
         same = _prose(query) == _prose(candidate)
         return ACCEPTED if same else Verdict(False, f"{where}: another text (prose compares word by word)")
     if query.casefold() == candidate.casefold() and (_case_matters(query, candidate)
                                                      or _case_matters(candidate, query)):
         return Verdict(False, f"{where}: case differs where it may matter")
+    if _is_id_token(query) and _is_id_token(candidate) and _token_shape(query) != _token_shape(candidate):
+        return Verdict(False, f"{where}: another identifier (its parts or separators differ)")
     return _compare_text(query, candidate, where, policy)
+
+
+def _url_of_id(query: str, candidate: str, where: str) -> Verdict:
+    """A URL on one side, an id on the other: the same call when the URL's last path segment is that id and the
+    id has letters and digits ("https://tracker.example.com/browse/OPS-4412" = "OPS-4412", an imdb.com title
+    URL = "tt0111161"; case as free text has it); a bare number or word is not enough (whose issue 12?)."""
+    url, other = (query, candidate) if value_format(query) else (candidate, query)
+    if value_format(other) is None and _is_id_token(other) and any(c.isalpha() for c in other) \
+            and any(c.isdigit() for c in other):
+        segments = [unquote(segment) for segment in urlsplit(url).path.split("/") if segment]
+        if segments and segments[-1].casefold() == other.casefold():
+            return Verdict(True, f"{where}: the URL names the id")
+    return Verdict(False, f"{where}: values differ")
+
+
+def _is_id_token(value: str) -> bool:
+    """A lone token with a digit or a separator: an identifier ("2606:4700::1111", "v1.2", "BRK-B"), whose
+    parts mean something in their order and whose separators' places matter (free text's word order does not)."""
+    return bool(_TOKEN.match(value)) and any(c.isdigit() or c in "-_.:" for c in value)
+
+
+def _token_shape(value: str) -> tuple[str | int, ...]:
+    """An identifier's parts in order, case folded, and each run of separators by its length: `-`, `_`, `.`
+    and `:` stand for one another ("BRK-B" = "BRK.B"), but "4700::1111" != "4700:1111::" and "a::b" != "a:b"
+    (the text signature still compares what passes)."""
+    return tuple(part.casefold() if part[0].isalnum() else len(part)
+                 for part in re.findall(r"[A-Za-z0-9]+|[-_.:]+", value))
 
 
 def _case_matters(value: str, other: str) -> bool:

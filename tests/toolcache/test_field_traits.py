@@ -127,13 +127,26 @@ def test_sets_sorted_lists_kept() -> None:
         "members": {"type": "array", "items": {"type": "string"}, "description": "the answer is keyed by member"},
         "tags": {"type": "array", "items": {"type": "string"}, "description": "results carry all of these tags"},
         "kinds": {"type": "array", "items": {"type": "string"}, "description": "match any of the given kinds"},
+        "drugs": {"type": "array", "items": {"type": "string"}, "description": "drugs to check against each other"},
         "stops": {"type": "array", "items": {"type": "string"}}}}
-    for field in ("exclude_sites", "sections", "members", "tags", "kinds"):
+    for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
     assert not is_set_valued("stops", schema["properties"]["stops"])
     assert not same({"stops": ["b", "a"]}, {"stops": ["a", "b"]}, schema)  # a route: order counts
+
+
+def test_examples_with_spaces_and_underscores_say_they_are_one_value() -> None:
+    schema = {"type": "object", "properties": {
+        "page": {"type": "string", "description": "page title (e.g. 'Alan Turing' or 'Alan_Turing') or its URL"},
+        "other": {"type": "string", "description": "a title, e.g. 'Alan Turing' or 'snake_case_name'"}}}
+    assert text_traits("page", schema["properties"]["page"]).underscores_are_spaces
+    assert not text_traits("other", schema["properties"]["other"]).underscores_are_spaces
+    assert same({"page": "Ada_Lovelace"}, {"page": "Ada  Lovelace"}, schema)
+    assert not same({"other": "Ada_Lovelace"}, {"other": "Ada Lovelace"}, schema)
+    assert canonicalize_args({"page": "https://en.wikipedia.org/wiki/Ada_Lovelace"}, schema)["page"].endswith(
+        "/Ada_Lovelace")  # a URL keeps its path
 
 
 def test_no_flags_is_the_default() -> None:

@@ -22,7 +22,7 @@ def prop(**schema: object) -> dict:
         ("file_path", prop(), "path"), ("filePath", prop(), "path"), ("dir", prop(), "path"),
         ("profile", prop(), None), ("files", prop(), "path"), ("homepage_url", prop(), "uri"), ("start_date", prop(), "date"),
         ("update", prop(), None), ("shipping_address", prop(), "address"), ("email_address", prop(), "email"),
-        ("ip_address", prop(), None), ("wallet_address", prop(), None), ("fiscal_period", prop(), "period"),
+        ("ip_address", prop(), "ip"), ("mac_address", prop(), "mac"), ("wallet_address", prop(), None), ("fiscal_period", prop(), "period"),
         ("to_unit", prop(), "unit"), ("doi", prop(), "doi"), ("arxiv_id", prop(), "arxiv"),
         ("unit", prop(enum=["c", "f"]), None), ("query", prop(format="regex"), "regex"), ("q", prop(), None),
         ("hostname", prop(), "hostname"), ("mail_host", prop(), "hostname"), ("allowed_domains", prop(), "hostname"),
@@ -215,8 +215,45 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("platform", "linux/armhf", "linux/arm/v7", True), ("platform", "linux/arm/v6", "linux/arm/v7", False),
         ("platform", "linux/amd64/v2", "linux/amd64", False), ("platform", "linux/arm64", "linux/amd64", False),
         ("platform", "windows/amd64", "linux/amd64", False),
+        ("ip", "2001:DB8:0:0:0:0:0:1", "2001:db8::1", True), ("ip", " 192.0.2.7", "192.0.2.7", True),
+        ("ip", "[2001:db8::1]", "2001:db8::1", True), ("ip", "10.0.0.1/8", "10.0.0.1/8", True),
+        ("ip", "2001:db8::1:0", "2001:db8:1::", False),  # "::" stands for other groups
+        ("ip", "192.0.2.7", "192.0.2.8", False), ("ip", "::ffff:192.0.2.7", "192.0.2.7", False),
+        ("ip", "010.0.0.1", "10.0.0.1", False),  # a leading zero is octal to some parsers: left as written
+        ("ip", "10.0.0.1/8", "10.0.0.0/8", False),  # an interface is not its network
+        ("mac", "00-1B-63-84-45-E6", "001b.6384.45e6", True), ("mac", "001B638445E6", "00:1b:63:84:45:e6", True),
+        ("mac", "00:1b:63:84:45:e6", "00:1b:63:84:45:e7", False),
+        ("mac", "00:1b-63:84:45:e6", "00:1b:63:84:45:e6", False),  # mixed separators: not a MAC, as written
     ],
 )
 def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
     schema = {"type": "object", "properties": {"v": prop(format=fmt)}}
     assert (canonicalize_args({"v": a}, schema) == canonicalize_args({"v": b}, schema)) is equal
+
+
+@pytest.mark.parametrize(
+    ("description", "fmt"),
+    [
+        ("phone number in E.164 ('+14155550132') or as written locally", "phone"),
+        ("E.164 number of the recipient", "phone"),
+        ("name or phone number of the contact to search for", None),  # names the search, not the value
+        ("IPv4 address in dotted-decimal or IPv6 address", "ip"),
+        ("IP address to locate", "ip"),
+        ("IP range to scan, CIDR", None),
+        ("MAC address (EUI-48), e.g. '00:1A:2B:3C:4D:5E'", "mac"),
+        ("machine name", None),
+    ],
+)
+def test_format_from_a_description_that_names_the_value(description: str, fmt: str | None) -> None:
+    assert infer_format("number", prop(description=description)) == fmt
+
+
+def test_date_times_without_offset_are_utc_where_the_description_says_so() -> None:
+    utc = {"type": "object", "properties": {"t": prop(format="date-time", description=(
+        "ISO 8601; UTC when no offset is given; a date alone means 00:00"))}}
+    local = {"type": "object", "properties": {"t": prop(format="date-time")}}
+    same = ("2024-01-01", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.000", "2024-01-01T01:00:00+01:00")
+    assert len({canonicalize_args({"t": t}, utc)["t"] for t in same}) == 1
+    assert canonicalize_args({"t": "2024-01-01T00:00:00"}, local) != canonicalize_args({"t": "2024-01-01T00:00:00Z"},
+                                                                                       local)
+    assert canonicalize_args({"t": "2024-01-01T00:00:01"}, utc) != canonicalize_args({"t": "2024-01-01"}, utc)

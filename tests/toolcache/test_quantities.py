@@ -35,6 +35,15 @@ def test_the_other_numbers_are_left_alone() -> None:
     assert canonical(radius=2, radius_unit="km", lat=51.5) == {"radius": 2000, "radius_unit": "m", "lat": 51.5}
 
 
+def test_a_lone_unit_measures_a_lone_quantity_or_amount() -> None:
+    assert in_base_units({"food": "milk", "quantity": 1, "unit": "l"}) == \
+        in_base_units({"food": "milk", "quantity": 1000, "unit": "ml"}) == {"food": "milk", "quantity": 1, "unit": "l"}
+    assert in_base_units({"amount": 2, "unit": "kg"}) == {"amount": 2000, "unit": "g"}
+    assert in_base_units({"quantity": 1, "unit": "oz"}) != in_base_units({"quantity": 28, "unit": "g"})
+    both = {"quantity": 1, "amount": 2, "unit": "kg"}  # which one does it measure? neither is converted
+    assert in_base_units(both) == both
+
+
 @pytest.mark.parametrize("args", [
     {"distance": 2, "unit": "km"},  # a lone unit field may choose the answer's units: not bound to a number
     {"size": 2, "size_unit": "kb"},  # 1000 or 1024 bytes: no exact conversion

@@ -207,3 +207,30 @@ def test_a_value_the_schema_pattern_refuses_is_another_call() -> None:
     assert not verify_call({"ref": "r-00AB12"}, {"ref": "r-00ab12"}, schema).accepted  # would be an error
     assert canonicalize_args({"ref": "r-00AB12"}, schema) != canonicalize_args({"ref": "r-00ab12"}, schema)
     assert canonicalize_args({"ref": "#r-00ab12"}, schema) == canonicalize_args({"ref": "r-00ab12"}, schema)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("2606:4700:4700::1111", "2606:4700:4700:1111::", False),  # the same groups, "::" elsewhere
+        ("v1.2.10", "v1.21.0", False), ("BRK-B", "BRK.B", True), ("AB-12", "ab-12", True), ("B-RKB", "BRK-B", False),
+        ("12-34", "34-12", False), ("3.10", "3.1", False),
+    ],
+)
+def test_identifiers_keep_their_parts_in_order_and_their_separators_in_place(a: str, b: str, equal: bool) -> None:
+    assert accepted(a, b) is equal
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("https://tracker.example.com/browse/OPS-4412", "OPS-4412", True),
+        ("https://www.imdb.com/title/tt0111161/", "tt0111161", True),
+        ("https://www.imdb.com/title/tt0111161/reviews", "tt0111161", False),  # another page
+        ("https://github.com/acme/app/issues/12", "12", False),  # a bare number: whose issue 12?
+        ("https://example.com/docs/setup", "setup", False),  # a bare word
+        ("https://tracker.example.com/browse/OPS-4412", "OPS-4413", False),
+    ],
+)
+def test_a_url_names_an_id_by_its_last_path_segment(a: str, b: str, equal: bool) -> None:
+    assert accepted(a, b) is equal and accepted(b, a) is equal
