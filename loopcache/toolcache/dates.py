@@ -37,10 +37,10 @@ _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MIDNIGHT = re.compile(r"^t00:00(?::00(?:\.0+)?)?(?:z|\+00:00)?$")  # midnight, local or UTC: the date itself
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _NAIVE_UTC = re.compile(r"\bUTC (?:when|if|where) (?:no|without an?) (?:offset|time ?zone)"
-                        r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) (?:read as |taken as "
-                        r"|assumed (?:to be )?|interpreted as )?(?:in )?UTC\b"
-                        r"|\b(?:naive|local) (?:date-?times|times) (?:is|are) (?:read as |taken as |assumed (?:to be )?)?"
-                        r"(?:in )?UTC\b", re.I)
+                        r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) "
+                        r"(?:read as |taken as |assumed (?:to be )?|interpreted as )?(?:in )?UTC\b"
+                        r"|\b(?:naive|local) (?:date-?times|times) (?:is|are) "
+                        r"(?:read as |taken as |assumed (?:to be )?)?(?:in )?UTC\b", re.I)
 
 
 def month_number(word: str) -> int | None:

@@ -15,7 +15,8 @@ its `kind`:
                                                                 "lower case") or says the value is taken
                                                                 "exactly" / "as written" (not of a quoted phrase);
                                                                 a true case_sensitive flag;
-                                                                an opaque value by name: token, secret, key, cursor
+                                                                an opaque value by name: token, secret, key, cursor;
+                                                                a title or page not described as searched
     TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description
                                                                 "IANA", "time zone"
 
@@ -107,6 +108,10 @@ _CODE_NAMES = frozenset({"iata", "icao", "currency"})
 _CODE_OF = frozenset({"country", "currency", "language", "airport", "region", "subdivision", "iso"})
 _OPAQUE_NAMES = frozenset({"token", "secret", "password", "passwd", "pwd", "cursor", "nonce", "signature", "otp",
                            "key", "apikey"})
+# a title or page names one thing, spelled as written ("Red Dwarf" the sitcom, "Red dwarf" the star), unless
+# the description speaks of searching by it ("title to search for", "title words")
+_TITLE_NAMES = frozenset({"title", "page"})
+_SEARCHED = re.compile(r"\bsearch|\bquery\b|\bwords\b|\bkeywords?\b|\bmatch", re.I)
 _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowed", "allow", "blocked", "block",
                            "deny", "denied", "ignore", "ignored", "skip"})
 
@@ -244,6 +249,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     code = _code_case(words, text)
     if code is None and _OPAQUE_NAMES.intersection(words) and not insensitive:
         return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
+    if words and words[-1] in _TITLE_NAMES and not _SEARCHED.search(text) and not insensitive:
+        return TextTraits(TextKind.CASED, underscores_are_spaces=_examples_equal_but_for_underscores(text))
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
                       underscores_are_spaces=_examples_equal_but_for_underscores(text))
 

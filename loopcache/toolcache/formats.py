@@ -25,22 +25,23 @@
                 "m" metre, "M" mega / molar)
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
-    isbn, phone (also `e164`, `tel`), repo, postal, icd10, bic, pmid, orcid, image, platform, ip (also `ipv4`,
-                `ipv6`), mac: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub repositories
-                as lower-case `owner/name`, postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container
-                image references, OCI platforms, IP addresses as RFC 5952 writes them, MAC addresses)
+    isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
+                (also `ipv4`, `ipv6`), mac: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub
+                repositories as lower-case `owner/name` and their issues as `owner/name#N`, postal codes,
+                ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI platforms, IP
+                addresses as RFC 5952 writes them, MAC addresses)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
-address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `period`, `quarter` -> period; `unit`, `to_unit` ->
-unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email; `hostname`, `host`, `domains` -> hostname;
-`expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`, `phone_number`, `mobile`, `fax` -> phone;
-`repo`, `repository` -> repo when the description speaks of GitHub or `owner/name`; `postal_code`, `zip`,
-`postcode` -> postal; `icd10_code`, or a `code` described as ICD-10 -> icd10; `bic`, `swift_code` -> bic;
-`pmid`; `orcid`; `image`, `platform` -> image, platform when the description speaks of a registry, Docker,
-OCI, a container or a tag) or from
-its description ("HH:MM" -> time; "arithmetic expression" -> arithmetic; one that begins by naming a phone
-number, E.164, an IP address or a MAC address -> phone, ip, mac), and `value_format` from the value
+address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `period`,
+`quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email;
+`hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
+`phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
+or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
+-> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
+description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
+time; "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address
+or a MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref), and `value_format` from the value
 itself (a whole value that is an absolute URL is a uri).
 """
 
@@ -58,9 +59,10 @@ from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
-from loopcache.toolcache.standard_ids import (canonical_bic, canonical_icd10, canonical_image, canonical_isbn,
-                                              canonical_ip, canonical_mac, canonical_orcid, canonical_phone,
-                                              canonical_platform, canonical_pmid, canonical_postal, canonical_repo)
+from loopcache.toolcache.standard_ids import (canonical_bic, canonical_github_ref, canonical_icd10, canonical_image,
+                                              canonical_ip, canonical_isbn, canonical_mac, canonical_orcid,
+                                              canonical_phone, canonical_platform, canonical_pmid, canonical_postal,
+                                              canonical_repo)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -199,7 +201,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "arxiv": canonical_arxiv,
     "isbn": canonical_isbn,
     "phone": canonical_phone, "e164": canonical_phone, "tel": canonical_phone,
-    "repo": canonical_repo,
+    "repo": canonical_repo, "github-ref": canonical_github_ref,
     "postal": canonical_postal, "postal-code": canonical_postal,
     "icd10": canonical_icd10,
     "bic": canonical_bic,
@@ -237,7 +239,8 @@ _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "t
               (re.compile(r"^\W*(?:(?:an?|the|international|mobile)\s+)?(?:(?:tele)?phone number\b|E\.164\b)",
                           re.IGNORECASE), "phone"),
               (re.compile(r"^\W*(?:an?\s+|the\s+)?IP(?:v4|v6)?\b(?!\s+(?:range|block|network))"), "ip"),
-              (re.compile(r"^\W*(?:an?\s+|the\s+)?(?:MAC\b|EUI-(?:48|64)\b)"), "mac"))
+              (re.compile(r"^\W*(?:an?\s+|the\s+)?(?:MAC\b|EUI-(?:48|64)\b)"), "mac"),
+              (re.compile(r"\bowner/(?:repo|name)#", re.IGNORECASE), "github-ref"))
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
 _ICD10 = re.compile(r"\bICD-?10\b", re.I)

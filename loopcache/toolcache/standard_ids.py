@@ -7,6 +7,8 @@
              "+44 (0)20 7946 0958" = "+442079460958" (the "(0)" is the trunk prefix, not dialled from abroad);
              a number without a country code only loses its separators (it is never equal to one with a code)
     repo     a GitHub repository: "https://github.com/Owner/Name.git" = "owner/name" (GitHub names ignore case)
+    github-ref  an issue or pull request of a GitHub repository: "Owner/Name#12" = "https://github.com/owner/name/
+             pull/12" = ".../issues/12" (one number space for both) -> "owner/name#12"
     postal   a postal code: upper case, no inner space or hyphen ("sw1a 1aa" = "SW1A1AA", "100-0001" =
              "1000001": within one country's format the separator carries nothing)
     icd10    an ICD-10 code: upper case, the dot after the category ("j45909" = "J45.909")
@@ -41,6 +43,8 @@ _TRUNK = re.compile(r"^\+(\d{1,3})\s*\(0\)")
 _OWNER = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _REPO_URL = re.compile(rf"^(?:https?://)?(?:www\.)?github\.com/({_OWNER}/[A-Za-z0-9._-]+?)(?:\.git)?/?$", re.I)
 _REPO = re.compile(rf"^{_OWNER}/[A-Za-z0-9._-]+$")
+_GITHUB_REF = re.compile(rf"^(?:(?:https?://)?(?:www\.)?github\.com/)?({_OWNER}/[A-Za-z0-9._-]+?)"
+                         r"(?:#|/(?:pull|issues)/)([0-9]+)/?$", re.I)
 
 
 def _folded(value: str) -> str:
@@ -70,6 +74,11 @@ def canonical_phone(value: str) -> str:
         text = "+" + text[2:]
     text = _TRUNK.sub(r"+\1", text)
     return ("+" if text.startswith("+") else "") + re.sub(r"\D", "", text)
+
+
+def canonical_github_ref(value: str) -> str:
+    found = _GITHUB_REF.match(value.strip())
+    return f"{found[1].lower()}#{int(found[2])}" if found else _folded(value)
 
 
 def canonical_repo(value: str) -> str:

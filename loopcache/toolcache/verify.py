@@ -151,7 +151,8 @@ def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | N
     if query.casefold() == candidate.casefold() and (_case_matters(query, candidate)
                                                      or _case_matters(candidate, query)):
         return Verdict(False, f"{where}: case differs where it may matter")
-    if _is_id_token(query) and _is_id_token(candidate) and _token_shape(query) != _token_shape(candidate):
+    if _is_lone(query) and _is_lone(candidate) and (_is_id_token(query) or _is_id_token(candidate)) \
+            and _token_shape(query) != _token_shape(candidate):
         return Verdict(False, f"{where}: another identifier (its parts or separators differ)")
     return _compare_text(query, candidate, where, policy)
 
@@ -170,24 +171,41 @@ def _url_of_id(query: str, candidate: str, where: str) -> Verdict:
 
 
 def _is_id_token(value: str) -> bool:
-    """A lone token with a digit or a separator: an identifier ("2606:4700::1111", "v1.2", "BRK-B"), whose
-    parts mean something in their order and whose separators' places matter (free text's word order does not)."""
-    return bool(_TOKEN.match(value)) and any(c.isdigit() or c in "-_.:" for c in value)
+    """A lone token with a digit or a symbol: an identifier, path or expression ("2606:4700::1111", "v1.2",
+    "BRK-B", "app/2024/", "app!=web"), whose parts mean something in their order and whose symbols' places
+    matter (free text's word order does not). Compared by `_token_shape` with any other lone token."""
+    return _is_lone(value) and any(not c.isalpha() for c in value)
 
 
-def _token_shape(value: str) -> tuple[str | int, ...]:
-    """An identifier's parts in order, case folded, and each run of separators by its length: `-`, `_`, `.`
-    and `:` stand for one another ("BRK-B" = "BRK.B"), but "4700::1111" != "4700:1111::" and "a::b" != "a:b"
-    (the text signature still compares what passes)."""
-    return tuple(part.casefold() if part[0].isalnum() else len(part)
-                 for part in re.findall(r"[A-Za-z0-9]+|[-_.:]+", value))
+def _is_lone(value: str) -> bool:
+    return bool(value) and not any(c.isspace() for c in value)
+
+
+def _token_shape(value: str) -> tuple[str, ...]:
+    """A lone token's parts in order, case folded, and its symbols as written, but that each run of `-`, `_`,
+    `.` and `:` is known by its length ("BRK-B" = "BRK.B"; "4700::1111" != "4700:1111::", "!canary" != "canary")
+    and a leading "#" is dropped ("#W123" = "W123"). Comma-separated items with letters each are a set
+    ("app=web,tier=db" = "tier=db,app=web"); others keep their order ("51.5,-0.1"). The text signature
+    still compares what passes."""
+    items = [_parts(item) for item in value.removeprefix("#").split(",")]
+    if len(items) > 1 and all(any(c.isalpha() for c in item) for item in value.split(",")):
+        items.sort()
+    return tuple(part for item in items for part in (*item, ","))
+
+
+def _parts(value: str) -> tuple[str, ...]:
+    return tuple(part.casefold() if part[0].isalnum() else (f"<{len(part)}>" if part[0] in "-_.:" else part)
+                 for part in re.findall(r"[^\W_]+|[-_.:]+|[\W_]", value))
 
 
 def _case_matters(value: str, other: str) -> bool:
     """Whether `value`, a lone token, may mean another thing than `other`, the same letters in another case:
-    a number with one letter ("1m" minute / "1M" month), a short all-capitals token against a capitalised
-    word (a symbol or an acronym: "CO" carbon monoxide / "Co" cobalt), or a token in irregular case
-    ("dQw4w9WgXcQ", "JSONStream": names and ids mixing cases inside a word are spelled exactly)."""
+    a path or a selector ("app/2024/", "app=web": keys and label values keep their case), a number with one
+    letter ("1m" minute / "1M" month), a short all-capitals token against a capitalised word (a symbol or an
+    acronym: "CO" carbon monoxide / "Co" cobalt), or a token in irregular case ("dQw4w9WgXcQ", "JSONStream":
+    names and ids mixing cases inside a word are spelled exactly)."""
+    if not any(c.isspace() for c in value) and ("/" in value or "=" in value):
+        return True  # a path or a selector: "app/2024/" and "App/2024/", "app=web" and "app=Web" differ
     if not _TOKEN.match(value):
         return False
     letters = sum(c.isalpha() for c in value)

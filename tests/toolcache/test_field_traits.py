@@ -9,6 +9,7 @@ from loopcache.toolcache.canonical import canonical_json, canonicalize_args
 from loopcache.toolcache.codes import CodeCase, canonical_code, word_code
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, container_flags, is_set_valued, sibling_flags,
                                               text_traits)
+from loopcache.toolcache.verify import verify_call
 
 
 def text(description: str = "", **schema: object) -> dict:
@@ -147,6 +148,15 @@ def test_examples_with_spaces_and_underscores_say_they_are_one_value() -> None:
     assert not same({"other": "Ada_Lovelace"}, {"other": "Ada Lovelace"}, schema)
     assert canonicalize_args({"page": "https://en.wikipedia.org/wiki/Ada_Lovelace"}, schema)["page"].endswith(
         "/Ada_Lovelace")  # a URL keeps its path
+
+
+def test_a_title_names_one_thing_unless_it_is_searched() -> None:
+    page = {"type": "string", "description": "page title, e.g. 'Alan Turing'"}
+    searched = {"type": "string", "description": "title to search for"}
+    assert text_traits("page", page).kind is TextKind.CASED and text_traits("book_title", page).kind is TextKind.CASED
+    assert text_traits("title", searched).kind is TextKind.FREE
+    schema = {"type": "object", "properties": {"page": page}}
+    assert not verify_call({"page": "Red dwarf"}, {"page": "Red Dwarf"}, schema).accepted  # the star, the sitcom
 
 
 def test_no_flags_is_the_default() -> None:

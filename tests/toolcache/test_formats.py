@@ -223,6 +223,10 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("ip", "10.0.0.1/8", "10.0.0.0/8", False),  # an interface is not its network
         ("mac", "00-1B-63-84-45-E6", "001b.6384.45e6", True), ("mac", "001B638445E6", "00:1b:63:84:45:e6", True),
         ("mac", "00:1b:63:84:45:e6", "00:1b:63:84:45:e7", False),
+        ("github-ref", "Pallets/Flask#5012", "https://github.com/pallets/flask/pull/5012/", True),
+        ("github-ref", "pallets/flask#5012", "github.com/pallets/flask/issues/5012", True),  # one number space
+        ("github-ref", "pallets/flask#5012", "pallets/flask#5013", False),
+        ("github-ref", "pallets/flask#5012", "pallets/click#5012", False),
         ("mac", "00:1b-63:84:45:e6", "00:1b:63:84:45:e6", False),  # mixed separators: not a MAC, as written
     ],
 )

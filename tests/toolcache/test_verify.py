@@ -214,7 +214,10 @@ def test_a_value_the_schema_pattern_refuses_is_another_call() -> None:
     [
         ("2606:4700:4700::1111", "2606:4700:4700:1111::", False),  # the same groups, "::" elsewhere
         ("v1.2.10", "v1.21.0", False), ("BRK-B", "BRK.B", True), ("AB-12", "ab-12", True), ("B-RKB", "BRK-B", False),
-        ("12-34", "34-12", False), ("3.10", "3.1", False),
+        ("12-34", "34-12", False), ("3.10", "3.1", False), ("#W2378156", "W2378156", True),
+        ("!canary", "canary", False), ("app!=web", "app=web", False),  # symbols are kept
+        ("app=web,tier=db", "tier=db,app=web", True), ("51.5,-0.12", "-0.12,51.5", False),  # sets of named items
+        ("app=web", "app=Web", False), ("logs/2024/", "Logs/2024/", False),  # a selector's or a path's case
     ],
 )
 def test_identifiers_keep_their_parts_in_order_and_their_separators_in_place(a: str, b: str, equal: bool) -> None:
