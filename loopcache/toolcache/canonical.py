@@ -15,10 +15,11 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   as `include_domains`): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space; an `enum` value matching
   case-insensitively takes the enum's own spelling.
-- free text (no format) is spelled by its traits (field_traits.py): a literal (the description says
-  "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag beside it)
-  untouched but for an alternation of plain words in another order (regexes.py); where the tool ignores
-  case (a false `case_sensitive` flag, "case-insensitive") it is lower-cased; codes take one case
+- free text (no format) loses what its description says does not count (folds.py: "dots and spaces are
+  ignored", "leading zeros optional"), then is spelled by its traits (field_traits.py): a literal (the
+  description says "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag
+  beside it) untouched but for an alternation of plain words in another order (regexes.py); where the tool
+  ignores case (a false `case_sensitive` flag, "case-insensitive") it is lower-cased; codes take one case
   (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043" anywhere), unless the description
   mentions letter case or the name says the value is opaque (token, secret, key, cursor).
 - aliases the tool's user declared for an argument (aliases.py: `EPL` = `English Premier League`) are
@@ -186,8 +187,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         folded = _repaired(folded, pattern)
-    if traits is not None and traits.underscores_are_spaces:
-        folded = _WHITESPACE.sub(" ", folded.replace("_", " ")).strip()
+    if traits is not None and traits.folds:
+        folded = traits.folds.apply(folded)
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
 
 

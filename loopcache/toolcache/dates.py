@@ -8,7 +8,8 @@
 Date-times with an offset name an instant: they are spelled in UTC ("2025-03-14T16:00:00+01:00" ->
 "2025-03-14T15:00:00+00:00"); a date-time without one is local wall-clock time and stays as written (its
 instant depends on a zone), unless the argument's description says such times are UTC ("UTC when no
-offset is given": `naive_is_utc`). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00"; "9:00 pm" as written.
+offset is given": `naive_is_utc`). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00", "9:00 pm" ->
+"21:00", "12 a.m." -> "00:00".
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MIDNIGHT = re.compile(r"^t00:00(?::00(?:\.0+)?)?(?:z|\+00:00)?$")  # midnight, local or UTC: the date itself
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_TWELVE_HOUR = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))? ?([ap])\.? ?m\.?$", re.I)
 _NAIVE_UTC = re.compile(r"\bUTC (?:when|if|where) (?:no|without an?) (?:offset|time ?zone)"
                         r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) "
                         r"(?:read as |taken as |assumed (?:to be )?|interpreted as )?(?:in )?UTC\b"
@@ -115,13 +117,22 @@ def naive_is_utc(description: str) -> bool:
 
 
 def canonical_time(value: str) -> str:
-    """A time of day `H:MM[:SS]` to `HH:MM` (`HH:MM:SS` when the seconds are not zero); else as written."""
+    """A time of day `H:MM[:SS]`, or on the 12-hour clock with am/pm ("7:30 PM", "7pm", "12 a.m."), to `HH:MM`
+    (`HH:MM:SS` when the seconds are not zero); else as written."""
     text = _WHITESPACE.sub(" ", value).strip()
     match = _TIME.match(text)
-    if not match:
+    twelve = None if match else _TWELVE_HOUR.match(text)
+    if not match and not twelve:
         return text
     try:
-        parsed = time(int(match[1]), int(match[2]), int(match[3] or 0))
+        if twelve:
+            hour = int(twelve[1])
+            if not 1 <= hour <= 12:
+                return text
+            hour = hour % 12 + (12 if twelve[4].lower() == "p" else 0)
+            parsed = time(hour, int(twelve[2] or 0), int(twelve[3] or 0))
+        else:
+            parsed = time(int(match[1]), int(match[2]), int(match[3] or 0))
     except ValueError:
         return text
     return parsed.isoformat(timespec="seconds" if parsed.second else "minutes")

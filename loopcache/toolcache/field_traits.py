@@ -23,8 +23,8 @@ its `kind`:
     lower_all  the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive")
     code       the field holds codes (codes.py): a standard's codes, "X code", or an example code ("e.g. 'ABC123'");
                elsewhere a word with digits is read as a code
-    underscores_are_spaces  two quoted examples of the description are one value with spaces and with
-               underscores ("e.g. 'Alan Turing' or 'Alan_Turing'"): the exact stage writes spaces
+    folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
+               zero padding, spaces or underscores its examples show are optional
 
 A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
 when no description does; a field whose own description speaks of letter case follows its description, and
@@ -47,6 +47,7 @@ from enum import Enum
 from typing import Any
 
 from loopcache.toolcache.codes import CodeCase
+from loopcache.toolcache.folds import NO_FOLDS, Folds, described_folds
 from loopcache.toolcache.formats import name_words
 
 
@@ -90,7 +91,7 @@ class TextTraits:
     code: CodeCase | None = None  # the field holds codes
     drop_hash: bool = False  # the schema says a leading "#" is optional
     fold_separators: bool = False  # "-", "_", "." and their runs are one separator (PyPI's name normalisation)
-    underscores_are_spaces: bool = False  # the description's examples show it ("'Alan Turing' or 'Alan_Turing'")
+    folds: Folds = NO_FOLDS  # what the description says does not count (folds.py: "dots are ignored")
 
     @property
     def exact(self) -> bool:
@@ -126,12 +127,12 @@ _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
 _LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|code)s?\b", re.I)
 _STANDARD_CODES = re.compile(r"\bIATA\b|\bICAO\b|\bISO[ -]?(?:4217|3166)\b"
                              r"|\b(?:currency|country|airport|region) codes?\b", re.I)
-_QUOTED = re.compile(r"['\"‘“]([^'\"’”]+)['\"’”]")
 _EXAMPLE = re.compile(r"e\.g\.?,?\s*['\"‘“]([^'\"’”]+)['\"’”]")
 _OPTIONAL_HASH = re.compile(r"['\"‘“]?#['\"’”]?\s+(?:is\s+)?optional\b"
                             r"|\boptional\s+(?:leading\s+)?['\"‘“]?#", re.I)
 _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\border (?:does not|doesn't) matter\b"
                         r"|\bkeyed by\b|\b(?:against|with) (?:each other|one another)\b|\bpairwise\b"
+                        r"|\bvalues to (?:keep|include|exclude)\b"
                         r"|\b(?:all|any|each|every) (?:one )?of (?:these|them|the (?:given|listed))\b"
                         r"|\b(?:carry|have|has|match|include|contain)e?s? (?:all|any) (?:of )?"
                         r"(?:these|the (?:given|listed))\b",
@@ -250,17 +251,9 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if code is None and _OPAQUE_NAMES.intersection(words) and not insensitive:
         return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
     if words and words[-1] in _TITLE_NAMES and not _SEARCHED.search(text) and not insensitive:
-        return TextTraits(TextKind.CASED, underscores_are_spaces=_examples_equal_but_for_underscores(text))
+        return TextTraits(TextKind.CASED, folds=described_folds(text))
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
-                      underscores_are_spaces=_examples_equal_but_for_underscores(text))
-
-
-def _examples_equal_but_for_underscores(text: str) -> bool:
-    """Whether two quoted examples of the description are one value written with spaces and with underscores
-    ("page title, e.g. 'Alan Turing' or 'Alan_Turing'"): the schema's author says the two spellings are one."""
-    examples = {example.strip() for example in _QUOTED.findall(text)}
-    spaced = [example for example in examples if " " in example]
-    return any(example.replace(" ", "_") in examples for example in spaced)
+                      folds=described_folds(text))
 
 
 def _stated_case(text: str) -> bool | None:

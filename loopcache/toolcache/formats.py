@@ -26,10 +26,10 @@
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
     isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
-                (also `ipv4`, `ipv6`), mac: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub
+                (also `ipv4`, `ipv6`), mac, country: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub
                 repositories as lower-case `owner/name` and their issues as `owner/name#N`, postal codes,
                 ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI platforms, IP
-                addresses as RFC 5952 writes them, MAC addresses)
+                addresses as RFC 5952 writes them, MAC addresses, ISO 3166-1 codes as alpha-2)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
@@ -41,7 +41,8 @@ or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a 
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
 time; "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address
-or a MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref), and `value_format` from the value
+or a MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3"
+-> country), and `value_format` from the value
 itself (a whole value that is an absolute URL is a uri).
 """
 
@@ -59,10 +60,10 @@ from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
-from loopcache.toolcache.standard_ids import (canonical_bic, canonical_github_ref, canonical_icd10, canonical_image,
-                                              canonical_ip, canonical_isbn, canonical_mac, canonical_orcid,
-                                              canonical_phone, canonical_platform, canonical_pmid, canonical_postal,
-                                              canonical_repo)
+from loopcache.toolcache.standard_ids import (canonical_bic, canonical_country, canonical_github_ref, canonical_icd10,
+                                              canonical_image, canonical_ip, canonical_isbn, canonical_mac,
+                                              canonical_orcid, canonical_phone, canonical_platform, canonical_pmid,
+                                              canonical_postal, canonical_repo)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -211,6 +212,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "platform": canonical_platform,
     "ip": canonical_ip, "ipv4": canonical_ip, "ipv6": canonical_ip,
     "mac": canonical_mac,
+    "country": canonical_country,
 }
 
 # property-name word -> format (the name's last word; see the module doc)
@@ -240,7 +242,10 @@ _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "t
                           re.IGNORECASE), "phone"),
               (re.compile(r"^\W*(?:an?\s+|the\s+)?IP(?:v4|v6)?\b(?!\s+(?:range|block|network))"), "ip"),
               (re.compile(r"^\W*(?:an?\s+|the\s+)?(?:MAC\b|EUI-(?:48|64)\b)"), "mac"),
-              (re.compile(r"\bowner/(?:repo|name)#", re.IGNORECASE), "github-ref"))
+              (re.compile(r"\bowner/(?:repo|name)#", re.IGNORECASE), "github-ref"),
+              # a country code the tool takes as alpha-2, alpha-3 or numeric alike
+              (re.compile(r"\bISO[ -]?3166(?:-1)?\b(?=[^.;]*\balpha-2\b)(?=[^.;]*\b(?:alpha-3|numeric)\b)",
+                          re.IGNORECASE), "country"))
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
 _ICD10 = re.compile(r"\bICD-?10\b", re.I)

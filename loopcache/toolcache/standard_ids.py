@@ -26,6 +26,8 @@
              run of zero groups as "::" ("2606:4700:4700:0:0:0:0:1111" = "2606:4700:4700::1111"); an
              interface keeps its prefix length; an IPv4-mapped IPv6 address stays IPv6; IPv4 with leading
              zeros (octal to some parsers) is left as written
+    country  an ISO 3166-1 country code, for a tool that takes alpha-2, alpha-3 and numeric codes alike: the
+             alpha-2 code ("USA" = "us" = "840" -> "US"); a code ISO does not assign ("UK", "EL") is kept
     mac      a MAC address (EUI-48 / EUI-64) as lower-case colon-separated octets, from any of its usual
              spellings ("00-1B-63-84-45-E6" = "001b.6384.45e6" = "00:1b:63:84:45:e6")
 """
@@ -102,6 +104,17 @@ def canonical_ip(value: str) -> str:
         return str(ipaddress.ip_interface(bare) if "/" in bare else ipaddress.ip_address(bare))
     except ValueError:
         return _folded(value)
+
+
+def canonical_country(value: str) -> str:
+    from iso3166 import countries  # ISO 3166-1, offline
+
+    text = value.strip()
+    code = text.zfill(3) if text.isdigit() and len(text) <= 3 else text
+    if not (re.fullmatch(r"[A-Za-z]{2,3}", code) or re.fullmatch(r"[0-9]{3}", code)):
+        return _folded(value)
+    country = countries.get(code, None)
+    return country.alpha2 if country is not None else code.upper()
 
 
 def canonical_mac(value: str) -> str:

@@ -25,7 +25,9 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
                                                      schemes, named entities and content words; case, stop
                                                      words, punctuation and word order may differ
     objects / arrays                              -> same keys / length, then recursively (sets were sorted
-                                                     by the canonicaliser)
+                                                     by the canonicaliser); the strings of a nested object
+                                                     whose schema declares no properties (free-form data,
+                                                     a query DSL body) keep their case
 
 Content words that differ only as forms of one word ("stream" / "streaming", "set up" / "setup") are
 accepted with a condition: the candidate must be at least `policy.variant_similarity` similar
@@ -38,7 +40,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -111,6 +113,8 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
         if set(query) != set(candidate):
             return Verdict(False, f"{where}: keys differ {sorted(set(query) ^ set(candidate))}")
         inherited = container_flags(schema, flags)
+        if where != "args" and not _properties(schema) and inherited.case_sensitive is None:
+            inherited = replace(inherited, case_sensitive=True)  # free-form data (a query DSL body): as written
         siblings = sibling_flags(query, _properties(schema), inherited)
         parts = [_compare(query[k], candidate[k], _property(schema, k), k, f"{where}.{k}", policy,
                           siblings.get(k, inherited)) for k in sorted(query)]
@@ -200,12 +204,13 @@ def _parts(value: str) -> tuple[str, ...]:
 
 def _case_matters(value: str, other: str) -> bool:
     """Whether `value`, a lone token, may mean another thing than `other`, the same letters in another case:
-    a path or a selector ("app/2024/", "app=web": keys and label values keep their case), a number with one
+    a path, a selector or a name in code ("app/2024/", "app=web", "http_requests_total": keys, label values
+    and identifiers keep their case), a number with one
     letter ("1m" minute / "1M" month), a short all-capitals token against a capitalised word (a symbol or an
     acronym: "CO" carbon monoxide / "Co" cobalt), or a token in irregular case ("dQw4w9WgXcQ", "JSONStream":
     names and ids mixing cases inside a word are spelled exactly)."""
-    if not any(c.isspace() for c in value) and ("/" in value or "=" in value):
-        return True  # a path or a selector: "app/2024/" and "App/2024/", "app=web" and "app=Web" differ
+    if not any(c.isspace() for c in value) and any(c in "/=_" for c in value):
+        return True  # a path, a selector, a name in code: "app/2024/", "app=web", "http_requests_total"
     if not _TOKEN.match(value):
         return False
     letters = sum(c.isalpha() for c in value)

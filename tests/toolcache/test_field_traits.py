@@ -129,8 +129,9 @@ def test_sets_sorted_lists_kept() -> None:
         "tags": {"type": "array", "items": {"type": "string"}, "description": "results carry all of these tags"},
         "kinds": {"type": "array", "items": {"type": "string"}, "description": "match any of the given kinds"},
         "drugs": {"type": "array", "items": {"type": "string"}, "description": "drugs to check against each other"},
+        "routes": {"type": "array", "items": {"type": "string"}, "description": "route names values to keep"},
         "stops": {"type": "array", "items": {"type": "string"}}}}
-    for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs"):
+    for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
@@ -142,8 +143,8 @@ def test_examples_with_spaces_and_underscores_say_they_are_one_value() -> None:
     schema = {"type": "object", "properties": {
         "page": {"type": "string", "description": "page title (e.g. 'Alan Turing' or 'Alan_Turing') or its URL"},
         "other": {"type": "string", "description": "a title, e.g. 'Alan Turing' or 'snake_case_name'"}}}
-    assert text_traits("page", schema["properties"]["page"]).underscores_are_spaces
-    assert not text_traits("other", schema["properties"]["other"]).underscores_are_spaces
+    assert text_traits("page", schema["properties"]["page"]).folds.underscores_are_spaces
+    assert not text_traits("other", schema["properties"]["other"]).folds.underscores_are_spaces
     assert same({"page": "Ada_Lovelace"}, {"page": "Ada  Lovelace"}, schema)
     assert not same({"other": "Ada_Lovelace"}, {"other": "Ada Lovelace"}, schema)
     assert canonicalize_args({"page": "https://en.wikipedia.org/wiki/Ada_Lovelace"}, schema)["page"].endswith(

@@ -227,6 +227,10 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("github-ref", "pallets/flask#5012", "github.com/pallets/flask/issues/5012", True),  # one number space
         ("github-ref", "pallets/flask#5012", "pallets/flask#5013", False),
         ("github-ref", "pallets/flask#5012", "pallets/click#5012", False),
+        ("country", "USA", "us", True), ("country", "276", "DE", True), ("country", "36", "AUS", True),
+        ("country", "US", "UM", False), ("country", "UK", "GB", False),  # UK is not assigned: kept
+        ("time", "7:30 PM", "19:30", True), ("time", "12 a.m.", "00:00", True), ("time", "12:15pm", "12:15", True),
+        ("time", "7:30 AM", "19:30", False), ("time", "13 pm", "13:00", False),
         ("mac", "00:1b-63:84:45:e6", "00:1b:63:84:45:e6", False),  # mixed separators: not a MAC, as written
     ],
 )

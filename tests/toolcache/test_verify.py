@@ -237,3 +237,16 @@ def test_identifiers_keep_their_parts_in_order_and_their_separators_in_place(a: 
 )
 def test_a_url_names_an_id_by_its_last_path_segment(a: str, b: str, equal: bool) -> None:
     assert accepted(a, b) is equal and accepted(b, a) is equal
+
+
+def test_free_form_objects_keep_the_case_of_their_strings() -> None:
+    schema = {"type": "object", "properties": {"body": {"type": "object", "additionalProperties": True}}}
+    assert not verify_call({"body": {"query": {"term": {"log.level": "ERROR"}}}},
+                           {"body": {"query": {"term": {"log.level": "error"}}}}, schema).accepted
+    assert verify_call({"body": {"size": 10}}, {"body": {"size": 10}}, schema).accepted
+    assert accepted("Error rate", "error rate")  # a top-level query: case free
+
+
+@pytest.mark.parametrize("name", ["http_requests_total", "node_cpu_seconds", "app=web", "logs/app/"])
+def test_a_name_in_code_keeps_its_case(name: str) -> None:
+    assert not accepted(name, name.upper())
