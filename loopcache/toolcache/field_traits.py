@@ -33,8 +33,8 @@ a clause of it that names the value an enum sibling has in the call ("crates.io 
 separators free) wins over the rest of it.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 `uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "any of
-these": an AND or an OR of items; "checked against each other", "pairwise": a symmetric relation), or the name
-is a filter
+these": an AND or an OR of items; "checked against each other", "pairwise": a symmetric relation; "values to
+keep"), or the name is a filter
 (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a filter's order never changes the answer.
 """
 

@@ -17,8 +17,10 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
                                                      (case and spacing may differ)
     a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; "CO" / "Co";
                                                      irregular case, "dQw4w9WgXcQ")
-    a lone token with digits or separators on     -> the same parts in the same order, separators in the
-      both sides (an identifier)                     same places ("BRK-B" = "BRK.B"; "4700::1111" != "4700:1111::")
+    two lone tokens, one with digits or symbols   -> the same parts in the same order, symbols in the same
+      (an identifier, a path, a selector)            places ("BRK-B" = "BRK.B"; "4700::1111" != "4700:1111::",
+                                                     "!canary" != "canary"); paths, selectors and names in
+                                                     code keep their case ("app=Web", "HTTP_requests")
     a string under a schema `pattern`             -> both match it or neither (one would be an invalid call)
     free text                                     -> same TextSignature (text_signature.py): quoted strings,
                                                      anchors, operators, currencies, negations, relations,
@@ -205,12 +207,12 @@ def _parts(value: str) -> tuple[str, ...]:
 def _case_matters(value: str, other: str) -> bool:
     """Whether `value`, a lone token, may mean another thing than `other`, the same letters in another case:
     a path, a selector or a name in code ("app/2024/", "app=web", "http_requests_total": keys, label values
-    and identifiers keep their case), a number with one
-    letter ("1m" minute / "1M" month), a short all-capitals token against a capitalised word (a symbol or an
-    acronym: "CO" carbon monoxide / "Co" cobalt), or a token in irregular case ("dQw4w9WgXcQ", "JSONStream":
-    names and ids mixing cases inside a word are spelled exactly)."""
-    if not any(c.isspace() for c in value) and any(c in "/=_" for c in value):
-        return True  # a path, a selector, a name in code: "app/2024/", "app=web", "http_requests_total"
+    and identifiers keep their case), a number with one letter ("1m" minute / "1M" month), a short
+    all-capitals token against a capitalised word (a symbol or an acronym: "CO" carbon monoxide / "Co"
+    cobalt), or a token in irregular case ("dQw4w9WgXcQ", "JSONStream": names and ids mixing cases inside a
+    word are spelled exactly)."""
+    if _is_lone(value) and any(c in "/=_" for c in value):
+        return True
     if not _TOKEN.match(value):
         return False
     letters = sum(c.isalpha() for c in value)
