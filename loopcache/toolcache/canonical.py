@@ -48,7 +48,8 @@ from typing import Any
 
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
-from loopcache.toolcache.dates import canonical_date, canonical_datetime, naive_is_utc  # noqa: F401  (re-exported)
+from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
+                                       naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
                                               description, is_set_valued, sibling_flags, text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
@@ -176,6 +177,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
         return canonical_sql(value.strip(), folds_identifiers(description(schema)))
     if fmt == "date-time" and naive_is_utc(description(schema)):
         return canonical_datetime(value.strip(), naive_utc=True)
+    if fmt == "duration":
+        return canonical_duration(value, seconds_when_bare(description(schema)))
     if fmt in FORMATS:
         return FORMATS[fmt](value.strip())
     folded = _WHITESPACE.sub(" ", value).strip()

@@ -9,13 +9,14 @@ Date-times with an offset name an instant: they are spelled in UTC ("2025-03-14T
 "2025-03-14T15:00:00+00:00"); a date-time without one is local wall-clock time and stays as written (its
 instant depends on a zone), unless the argument's description says such times are UTC ("UTC when no
 offset is given": `naive_is_utc`). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00", "9:00 pm" ->
-"21:00", "12 a.m." -> "00:00".
+"21:00", "12 a.m." -> "00:00". Durations: "1m" = "60s" = "PT1M" -> "60s" (`canonical_duration`).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timezone
+from fractions import Fraction
 
 _WHITESPACE = re.compile(r"\s+")
 _MONTHS = {
@@ -37,6 +38,13 @@ _NUMERIC_DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _BASIC = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MIDNIGHT = re.compile(r"^t00:00(?::00(?:\.0+)?)?(?:z|\+00:00)?$")  # midnight, local or UTC: the date itself
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DURATION_UNITS = {"ms": Fraction(1, 1000), "s": Fraction(1), "m": Fraction(60), "h": Fraction(3600),
+                   "d": Fraction(86400), "w": Fraction(604800)}
+_GO_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+_GO_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
+_ISO_DURATION = re.compile(r"PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?")
+_BARE_SECONDS = re.compile(r"\b(?:a |the )?number of seconds\b|\bin seconds\b|\bbare numbers? (?:are|is) seconds\b",
+                           re.I)
 _TWELVE_HOUR = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))? ?([ap])\.? ?m\.?$", re.I)
 _NAIVE_UTC = re.compile(r"\bUTC (?:when|if|where) (?:no|without an?) (?:offset|time ?zone)"
                         r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) "
@@ -109,6 +117,30 @@ def canonical_datetime(value: str, naive_utc: bool = False) -> str:
     if parsed.tzinfo is None and naive_utc:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return (parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else parsed).isoformat()
+
+
+def canonical_duration(value: str, bare_seconds: bool = False) -> str:
+    """A duration in Go / Prometheus units ("1m30s", "90s", "1.5m"; ms, s, m, h, d = 24h, w = 7d) or ISO 8601's
+    time part ("PT1M30S"), as a whole number of seconds or milliseconds ("90s", "1500ms"); a bare number is
+    seconds only when `bare_seconds` (the description says so). Calendar units (ISO days, months, years) and
+    anything else: as written."""
+    text = value.strip()
+    total = None
+    if _GO_DURATION.fullmatch(text):
+        total = sum(Fraction(number) * _DURATION_UNITS[unit] for number, unit in _GO_PART.findall(text))
+    elif (iso := _ISO_DURATION.fullmatch(text.upper())) and any(iso.groups()):
+        total = sum(Fraction(part or 0) * scale for part, scale in zip(iso.groups(), (3600, 60, 1), strict=True))
+    elif bare_seconds and re.fullmatch(r"\d+(?:\.\d+)?", text):
+        total = Fraction(text)
+    if total is None:
+        return _WHITESPACE.sub(" ", text)
+    return f"{total.numerator}s" if total.denominator == 1 else (
+        f"{total * 1000}ms" if (total * 1000).denominator == 1 else _WHITESPACE.sub(" ", text))
+
+
+def seconds_when_bare(description: str) -> bool:
+    """Whether a duration argument's description says a bare number counts seconds."""
+    return bool(_BARE_SECONDS.search(description))
 
 
 def naive_is_utc(description: str) -> bool:

@@ -5,7 +5,9 @@
     uri         scheme and host lower-cased, default port dropped; path, query, fragment as written (also `url`, `iri`)
     date        common unambiguous forms to ISO `YYYY-MM-DD` ("03/04/2025" is ambiguous: kept)
     date-time   ISO 8601 to `datetime.isoformat()`, in UTC when it has an offset (the same instant)
-    time        time of day: "9:00" = "09:00" = "09:00:00"
+    time        time of day: "9:00" = "09:00" = "09:00:00" = "9:00 am"
+    duration    Go / Prometheus units or ISO 8601's time part, in seconds: "1m" = "60s" = "PT1M" -> "60s"; a
+                bare number only where the description says it counts seconds (dates.canonical_duration)
     sql         keywords upper-cased, whitespace canonical, literals untouched (sql.py)
     regex       untouched: case and whitespace are significant (an alternation of plain words, none a prefix
                 of another, may be reordered: "TODO|FIXME" = "FIXME|TODO"; regexes.py)
@@ -40,10 +42,10 @@ address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
-time; "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address
-or a MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3"
--> country), and `value_format` from the value
-itself (a whole value that is an absolute URL is a uri).
+time; "duration" -> duration; "arithmetic expression" -> arithmetic; one that begins by naming a phone
+number, E.164, an IP address or a MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO
+3166-1 alpha-2 or alpha-3" -> country), and `value_format` from the value itself (a whole value that is an
+absolute URL is a uri).
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from loopcache.toolcache.arithmetic import canonical_arithmetic
-from loopcache.toolcache.dates import canonical_date, canonical_datetime, canonical_time, month_number
+from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration, canonical_time,
+                                       month_number)
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
@@ -190,6 +193,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "date": canonical_date,
     "date-time": canonical_datetime,
     "time": canonical_time,
+    "duration": canonical_duration,
     "sql": canonical_sql,
     "regex": canonical_regex,
     "email": canonical_email,
@@ -236,6 +240,7 @@ _NAME_PAIRS: dict[tuple[str, str], str] = {
     ("ip", "address"): "ip", ("mac", "address"): "mac",
 }
 _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
+              (re.compile(r"\bduration\b", re.IGNORECASE), "duration"),
               (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"),
               # a description that begins by naming the value (not "name or phone number to search for")
               (re.compile(r"^\W*(?:(?:an?|the|international|mobile)\s+)?(?:(?:tele)?phone number\b|E\.164\b)",

@@ -231,6 +231,9 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("country", "US", "UM", False), ("country", "UK", "GB", False),  # UK is not assigned: kept
         ("time", "7:30 PM", "19:30", True), ("time", "12 a.m.", "00:00", True), ("time", "12:15pm", "12:15", True),
         ("time", "7:30 AM", "19:30", False), ("time", "13 pm", "13:00", False),
+        ("duration", "1m", "60s", True), ("duration", "PT1M30S", "1.5m", True), ("duration", "1500ms", "1.5s", True),
+        ("duration", "1m", "1M", False), ("duration", "60", "60s", False),  # a bare number: unit not said
+        ("duration", "P1D", "24h", False),  # an ISO calendar day is not always 24 hours
         ("mac", "00:1b-63:84:45:e6", "00:1b:63:84:45:e6", False),  # mixed separators: not a MAC, as written
     ],
 )
@@ -265,3 +268,9 @@ def test_date_times_without_offset_are_utc_where_the_description_says_so() -> No
     assert canonicalize_args({"t": "2024-01-01T00:00:00"}, local) != canonicalize_args({"t": "2024-01-01T00:00:00Z"},
                                                                                        local)
     assert canonicalize_args({"t": "2024-01-01T00:00:01"}, utc) != canonicalize_args({"t": "2024-01-01"}, utc)
+
+
+def test_a_bare_number_is_seconds_where_the_description_says_so() -> None:
+    step = {"type": "object", "properties": {"step": prop(description="a Prometheus duration ('30s', '1m') or a "
+                                                                      "number of seconds")}}
+    assert canonicalize_args({"step": "60"}, step) == canonicalize_args({"step": "1m"}, step) == {"step": "60s"}
