@@ -23,6 +23,8 @@ Sets of labelled pairs:
               (so it is no longer held out)
   fresh5-dev  a sixth set (bench/data/toolcalls/fresh5), written blind to the rules while fresh4 was tuned
   fresh5-heldout  on; split after its first run (README): tuned on fresh5-dev, fresh5-heldout only reported
+  fresh6-dev  a seventh set (bench/data/toolcalls/fresh6), written blind to the rules after fresh5's; split
+  fresh6-heldout  after its first run like fresh5
 
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
     parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
-                        "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout")
+                        "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
@@ -273,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
                "fresh4-heldout": lambda: fresh_set(args.shared, "fresh4", "heldout"),
                "fresh5": lambda: whole_set(args.shared, "fresh5"),
                "fresh5-dev": lambda: fresh_set(args.shared, "fresh5", "dev"),
-               "fresh5-heldout": lambda: fresh_set(args.shared, "fresh5", "heldout")}
+               "fresh5-heldout": lambda: fresh_set(args.shared, "fresh5", "heldout"),
+               "fresh6": lambda: whole_set(args.shared, "fresh6"),
+               "fresh6-dev": lambda: fresh_set(args.shared, "fresh6", "dev"),
+               "fresh6-heldout": lambda: fresh_set(args.shared, "fresh6", "heldout")}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}

@@ -8,13 +8,14 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
 - object keys sorted; a property's `default` is filled in, so an explicit default equals an omitted one;
   `null` for an optional property with no default (and no "null" type) counts as omitted.
 - numbers normalised: `100 == 100.0`, `-0.0 == 0`; numeric strings become numbers where the schema
-  says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15). Booleans stay booleans.
+  says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15), and an integer its digits where
+  it says `string`. Booleans stay booleans.
 - a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
   unit: 1.5 km = 1500 m (quantities.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
   as `include_domains`): sorted, repeats dropped.
-- strings: Unicode NFC, trimmed, internal whitespace runs folded to one space; an `enum` value matching
-  case-insensitively takes the enum's own spelling.
+- strings: Unicode NFC, trimmed, internal whitespace runs folded to one space (not inside quotes); an `enum`
+  value matching case-insensitively takes the enum's own spelling.
 - free text (no format) loses what its description says does not count (folds.py: "dots and spaces are
   ignored", "leading zeros optional"), then is spelled by its traits (field_traits.py): a literal (the
   description says "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag
@@ -60,6 +61,7 @@ from loopcache.toolcache.sql import canonical_sql, folds_identifiers
 
 _WHITESPACE = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[-_.]+")
+_QUOTED_PART = re.compile(r"((?<!\w)'[^']*'(?!\w)|\"[^\"]*\")")  # an apostrophe ("it's") does not open one
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
@@ -102,6 +104,8 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, fl
         return result
     if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, int) and schema.get("type") == "string":
+        return _canonical_string(str(value), schema, name, flags)  # 121000358 for "121000358": its digits
     if isinstance(value, (int, float)):
         return _canonical_number(value)
     if isinstance(value, str):
@@ -181,7 +185,7 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
         return canonical_duration(value, seconds_when_bare(description(schema)))
     if fmt in FORMATS:
         return FORMATS[fmt](value.strip())
-    folded = _WHITESPACE.sub(" ", value).strip()
+    folded = _folded_whitespace(value)
     enum = schema.get("enum")
     if isinstance(enum, list) and folded not in enum:
         matches = [e for e in enum if isinstance(e, str) and e.casefold() == folded.casefold()]
@@ -193,6 +197,13 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     if traits is not None and traits.folds:
         folded = traits.folds.apply(folded)
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
+
+
+def _folded_whitespace(text: str) -> str:
+    """Whitespace runs folded to one space and the ends trimmed, but inside a quoted part, which is kept as
+    written ("'Q3  Budget'!A1" names another sheet than "'Q3 Budget'!A1")."""
+    parts = _QUOTED_PART.split(text)
+    return "".join(part if i % 2 else _WHITESPACE.sub(" ", part) for i, part in enumerate(parts)).strip()
 
 
 def _spelled(text: str, traits: TextTraits, pattern: str | None) -> str:

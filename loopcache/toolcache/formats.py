@@ -28,15 +28,16 @@
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
     isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
-                (also `ipv4`, `ipv6`), mac, country: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone numbers, GitHub
-                repositories as lower-case `owner/name` and their issues as `owner/name#N`, postal codes,
-                ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI platforms, IP
-                addresses as RFC 5952 writes them, MAC addresses, ISO 3166-1 codes as alpha-2)
+                (also `ipv4`, `ipv6`), mac, country, uuid: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone
+                numbers, GitHub repositories as lower-case `owner/name` and their issues as `owner/name#N`,
+                postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI platforms, IP
+                addresses as RFC 5952 writes them, MAC addresses, ISO 3166-1 codes as alpha-2, UUIDs)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
-address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `period`,
-`quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv; `email` -> email;
+address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `uuid`,
+`guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
+`email` -> email;
 `hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
 `phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
@@ -66,7 +67,7 @@ from loopcache.toolcache.sql import canonical_sql
 from loopcache.toolcache.standard_ids import (canonical_bic, canonical_country, canonical_github_ref, canonical_icd10,
                                               canonical_image, canonical_ip, canonical_isbn, canonical_mac,
                                               canonical_orcid, canonical_phone, canonical_platform, canonical_pmid,
-                                              canonical_postal, canonical_repo)
+                                              canonical_postal, canonical_repo, canonical_uuid)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -216,6 +217,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "platform": canonical_platform,
     "ip": canonical_ip, "ipv4": canonical_ip, "ipv6": canonical_ip,
     "mac": canonical_mac,
+    "uuid": canonical_uuid,
     "country": canonical_country,
 }
 
@@ -231,7 +233,7 @@ _NAME_HINTS: dict[str, str] = {
     "isbn": "isbn", "phone": "phone", "telephone": "phone", "mobile": "phone", "msisdn": "phone", "fax": "phone",
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
-    "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac",
+    "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac", "uuid": "uuid", "guid": "uuid",
 }
 # two-word names whose last word ("code", "id") says nothing by itself
 _NAME_PAIRS: dict[tuple[str, str], str] = {

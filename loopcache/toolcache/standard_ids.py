@@ -28,6 +28,7 @@
              zeros (octal to some parsers) is left as written
     country  an ISO 3166-1 country code, for a tool that takes alpha-2, alpha-3 and numeric codes alike: the
              alpha-2 code ("USA" = "us" = "840" -> "US"); a code ISO does not assign ("UK", "EL") is kept
+    uuid     a UUID in lower case with its hyphens, from braces, `urn:uuid:` or 32 bare hex digits
     mac      a MAC address (EUI-48 / EUI-64) as lower-case colon-separated octets, from any of its usual
              spellings ("00-1B-63-84-45-E6" = "001b.6384.45e6" = "00:1b:63:84:45:e6")
 """
@@ -115,6 +116,15 @@ def canonical_country(value: str) -> str:
         return _folded(value)
     country = countries.get(code, None)
     return country.alpha2 if country is not None else code.upper()
+
+
+def canonical_uuid(value: str) -> str:
+    text = value.strip()
+    bare = re.sub(r"^(?:urn:uuid:|\{)|\}$", "", text, flags=re.I)
+    if not re.fullmatch(r"[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}", bare):
+        return _folded(value)
+    digits = bare.replace("-", "").lower()
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def canonical_mac(value: str) -> str:

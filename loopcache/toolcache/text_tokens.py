@@ -6,11 +6,11 @@
 
 Kinds: `number` ("1,000" == "1000", but "3.10" != "3.1"; number words are numbers), `date` (any form canonical.py parses,
 as "date:YYYY-MM-DD"), `word` (lower case; words with digits are codes: "h100", "q3", "5th"), `op`
-(arithmetic and comparison signs, currency signs, parentheses, and the search operators AND / OR
-when written in capitals). Words are mapped through the vocabulary tables: street words, compass points,
-ordinals, units, synonyms everywhere; US state names only in address position (after a comma or before a
-ZIP code), so "LA" or "in" never become states; a state found there is a token of kind `state` ("Portland,
-Oregon" and "Portland, OR" both end in state `or`, which is not the stop word "or").
+(arithmetic and comparison signs, `!` before `=`, `~` or a word, currency signs, parentheses, and the
+search operators AND / OR when written in capitals). Words are mapped through the vocabulary tables: street
+words, compass points, ordinals, units, synonyms everywhere; US state names only in address position (after a
+comma or before a ZIP code), so "LA" or "in" never become states; a state found there is a token of kind
+`state` ("Portland, Oregon" and "Portland, OR" both end in state `or`, which is not the stop word "or").
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _TOKEN = re.compile(
     rf"(?P<date>{_DATE})"
     r"|(?P<number>(?<![\w.])-?\d+(?:[,]\d{3})*(?:\.\d+)?(?![\w]))"
     r"|(?P<word>(?<![\w#])[a-z]#(?!\w)|[^\W_](?:[\w']*[^\W_])?|_\w+)"  # "C#", "F#" are words
-    r"|(?P<op>[+*/=<>^%$€£¥()]|(?<![^\W\d_])-)"
+    r"|(?P<op>[+*/=<>^%$€£¥()~]|!(?=[=~\w])|(?<![^\W\d_])-)"  # "!=", "!x"; not a closing "!"
     r"|(?P<comma>[,;])",
     re.IGNORECASE,
 )

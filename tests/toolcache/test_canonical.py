@@ -211,3 +211,17 @@ def test_canonical_json_is_deterministic_and_rejects_nan() -> None:
         canonical_json({"x": float("nan")})
     with pytest.raises(TypeError):
         canonicalize_args(["not", "a", "dict"])  # type: ignore[arg-type]
+
+
+def test_whitespace_inside_quotes_is_kept() -> None:
+    schema = {"type": "object", "properties": {"range": {"type": "string"}}}
+    assert canonicalize_args({"range": "  'Q3 Budget'!A1:D20 "}, schema) == {"range": "'Q3 Budget'!A1:D20"}
+    assert canonicalize_args({"range": "'Q3  Budget'!A1:D20"}, schema) != canonicalize_args(
+        {"range": "'Q3 Budget'!A1:D20"}, schema)  # another sheet's title
+    assert canonicalize_args({"range": "it's  a dog's   life"}, schema) == {"range": "it's a dog's life"}
+
+
+def test_an_integer_for_a_string_argument_is_its_digits() -> None:
+    schema = {"type": "object", "properties": {"routing": {"type": "string", "pattern": "^[0-9]{9}$"}}}
+    assert canonicalize_args({"routing": 121000358}, schema) == canonicalize_args({"routing": "121000358"}, schema)
+    assert canonicalize_args({"routing": True}, schema) == {"routing": True}

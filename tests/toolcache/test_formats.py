@@ -234,6 +234,9 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("duration", "1m", "60s", True), ("duration", "PT1M30S", "1.5m", True), ("duration", "1500ms", "1.5s", True),
         ("duration", "1m", "1M", False), ("duration", "60", "60s", False),  # a bare number: unit not said
         ("duration", "P1D", "24h", False),  # an ISO calendar day is not always 24 hours
+        ("uuid", "{7C9E6679-7425-40DE-944B-E07FC1F90AE7}", "7c9e6679742540de944be07fc1f90ae7", True),
+        ("uuid", "urn:uuid:7c9e6679-7425-40de-944b-e07fc1f90ae7", "7c9e6679-7425-40de-944b-e07fc1f90ae7", True),
+        ("uuid", "7c9e6679-7425-40de-944b-e07fc1f90ae7", "7c9e6679-7425-40de-944b-e07fc1f90ae8", False),
         ("mac", "00:1b-63:84:45:e6", "00:1b:63:84:45:e6", False),  # mixed separators: not a MAC, as written
     ],
 )

@@ -250,3 +250,12 @@ def test_free_form_objects_keep_the_case_of_their_strings() -> None:
 @pytest.mark.parametrize("name", ["http_requests_total", "node_cpu_seconds", "app=web", "logs/app/"])
 def test_a_name_in_code_keeps_its_case(name: str) -> None:
     assert not accepted(name, name.upper())
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("project = PAY AND status = Open", "project = PAY AND status != Open"), ("name =~ api", "name !~ api")],
+)
+def test_a_negated_comparison_is_another_query(a: str, b: str) -> None:
+    assert not accepted(a, b)
+    assert accepted("best pizza!", "best pizza")  # a closing "!" is punctuation
