@@ -27,7 +27,7 @@ DEFAULT_SEMANTIC_THRESHOLD = 0.8
 # Whether a tool gets the semantic stage when not told (API, decorator and proxy): None = on for read-only
 # tools, where it runs only for calls with free-text arguments (verify.has_free_text). Issue 13's rule: on if semantic
 # + verify keeps 0 false hits on pairs nobody tuned on. Each blind set's first run found some (fresh 5, fresh3 8,
-# fresh4 6, fresh5 2), each kind then refused generically; the clean held-out halves give 0 in 190
+# fresh4 6, fresh5 2, fresh6 3), each kind then refused generically; the clean held-out halves give 0 in 251
 # (docs/toolcache.md, "Defaults").
 DEFAULT_SEMANTIC: bool | None = None
 
