@@ -147,21 +147,21 @@ def _canonical_number(value: int | float) -> int | float:
     return value
 
 
-def free_text_traits(name: str | None, schema: Mapping[str, Any], value: str,
-                     flags: Flags = NO_FLAGS) -> TextTraits | None:
-    """The traits of a string argument that is free text (no format, enum or const; not a number), else None."""
+def _free_text_traits(fmt: str | None, name: str | None, schema: Mapping[str, Any],
+                      flags: Flags = NO_FLAGS) -> TextTraits | None:
+    """The traits of a string argument that is free text (no format `fmt`, enum or const; not a number), else None."""
     types = schema.get("type")
     types = set(types) if isinstance(types, list) else {types}
     if types & {"integer", "number"} and "string" not in types:
         return None
-    if string_format(name, schema, value) is not None or "enum" in schema or "const" in schema:
+    if fmt is not None or "enum" in schema or "const" in schema:
         return None
     return text_traits(name, schema, flags)
 
 
 def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> Any:
     fmt = string_format(name, schema, value)
-    traits = free_text_traits(name, schema, value, flags)
+    traits = _free_text_traits(fmt, name, schema, flags)
     if fmt == "regex" or (traits is not None and traits.kind is TextKind.REGEX):
         return canonical_regex(value)
     value = unicodedata.normalize("NFC", value)
