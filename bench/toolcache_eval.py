@@ -25,12 +25,14 @@ Sets of labelled pairs:
   fresh5-heldout  on; split after its first run (README): tuned on fresh5-dev, fresh5-heldout only reported
   fresh6-dev  a seventh set (bench/data/toolcalls/fresh6), written blind to the rules after fresh5's; split
   fresh6-heldout  after its first run like fresh5
+  fresh7-dev  an eighth (bench/data/toolcalls/fresh7), written blind after fresh6's rules; split likewise
+  fresh7-heldout
 
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
 read-only any hit is a side-effect hit. Systems:
   loopcache exact            canonicalise + key only (semantic stage off)
-  loopcache default          what register_tool() does when not told (semantic on for read-only tools)
+  loopcache default          what register_tool() does when not told (the exact stage only)
   semantic, no verify        exact + nearest neighbour above the threshold, verify skipped (ablation)
   loopcache semantic+verify  the full pipeline (exact -> semantic -> verify)
   GPTCache                   its default similarity cache (sqlite + faiss + SearchDistanceEvaluation,
@@ -253,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
     parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
-                        "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout")
+                        "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout,"
+                        "fresh7-dev,fresh7-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
@@ -278,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
                "fresh5-heldout": lambda: fresh_set(args.shared, "fresh5", "heldout"),
                "fresh6": lambda: whole_set(args.shared, "fresh6"),
                "fresh6-dev": lambda: fresh_set(args.shared, "fresh6", "dev"),
-               "fresh6-heldout": lambda: fresh_set(args.shared, "fresh6", "heldout")}
+               "fresh6-heldout": lambda: fresh_set(args.shared, "fresh6", "heldout"),
+               "fresh7": lambda: whole_set(args.shared, "fresh7"),
+               "fresh7-dev": lambda: fresh_set(args.shared, "fresh7", "dev"),
+               "fresh7-heldout": lambda: fresh_set(args.shared, "fresh7", "heldout")}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}

@@ -26,7 +26,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
 - aliases the tool's user declared for an argument (aliases.py: `EPL` = `English Premier League`) are
   written as their canonical value first, in any string but a regex.
 - a string's format (the schema's `format`, else one inferred from the property name, its description or
-  the value: see formats.py) replaces the generic rule: path, uri, date, date-time, time, sql, regex,
+  the value: see formats.py) replaces the generic rule (unless the description says the value is taken
+  "exactly as written" or "verbatim": then it is only trimmed): path, uri, date, date-time, time, sql, regex,
   email, hostname, arithmetic, address, period, unit, doi, arxiv, and standard identifiers (standard_ids.py).
 - a schema `pattern` the value does not match is tried against a few safe repairs, and the first one that
   matches is the canonical value: trimmed, the scheme prefix dropped ("arXiv:2405.16444", "NASDAQ:MSFT",
@@ -52,7 +53,8 @@ from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
-                                              description, is_set_valued, sibling_flags, text_traits)
+                                              description, is_set_valued, is_written_exactly, sibling_flags,
+                                              text_traits)
 from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.quantities import in_base_units
@@ -177,6 +179,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
         number = _parse_number(text.replace(",", "") if _THOUSANDS.match(text) else text)
         if number is not None:
             return number
+    if fmt is not None and is_written_exactly(schema):
+        return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
         return canonical_sql(value.strip(), folds_identifiers(description(schema)))
     if fmt == "date-time" and naive_is_utc(description(schema)):

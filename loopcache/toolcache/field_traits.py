@@ -25,6 +25,8 @@ its `kind`:
                elsewhere a word with digits is read as a code
     folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
                zero padding, spaces or underscores its examples show are optional
+    words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL"): verify compares it as
+               free text (operand order, quotes, spacing free) but a word in another case is another name
 
 A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
 when no description does; a field whose own description speaks of letter case follows its description, and
@@ -92,6 +94,7 @@ class TextTraits:
     drop_hash: bool = False  # the schema says a leading "#" is optional
     fold_separators: bool = False  # "-", "_", "." and their runs are one separator (PyPI's name normalisation)
     folds: Folds = NO_FOLDS  # what the description says does not count (folds.py: "dots are ignored")
+    words_keep_case: bool = False  # code in a query language ("JQL", "GraphQL"): verify compares words' case
 
     @property
     def exact(self) -> bool:
@@ -117,6 +120,10 @@ _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowe
                            "deny", "denied", "ignore", "ignored", "skip"})
 
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b", re.I)
+_AS_WRITTEN = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b|\bliteral(?:ly)?\b"
+                         r"|\bverbatim\b", re.I)
+# code in a query language: its words keep their case (GraphQL field names, PromQL metric names)
+_CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b")
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali")  # every match of _CASE_WORD has one
@@ -253,7 +260,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if words and words[-1] in _TITLE_NAMES and not _SEARCHED.search(text) and not insensitive:
         return TextTraits(TextKind.CASED, folds=described_folds(text))
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
-                      folds=described_folds(text))
+                      folds=described_folds(text),
+                      words_keep_case=bool(_CODE_TEXT.search(text)) and not insensitive)
 
 
 def _stated_case(text: str) -> bool | None:
@@ -283,6 +291,12 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
         return re.compile(pattern)
     except re.error:
         return None
+
+
+def is_written_exactly(schema: Mapping[str, Any]) -> bool:
+    """Whether the description says the value is taken exactly as written ("path template exactly as written in
+    the spec", "verbatim"): then no format normalises it ("/v1/charges/" is another route than "/v1/charges")."""
+    return bool(_AS_WRITTEN.search(description(schema)))
 
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:

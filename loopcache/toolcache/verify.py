@@ -129,9 +129,37 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
                      for i, (q, c) in enumerate(zip(query, candidate, strict=True))])
     if isinstance(query, str) and query != candidate and _one_fails_pattern(query, candidate, schema):
         return Verdict(False, f"{where}: one value fails the schema's pattern (an invalid call)")
+    if isinstance(query, str) and query != candidate and query.casefold() == candidate.casefold() \
+            and _pattern_names_an_identifier(schema):
+        return Verdict(False, f"{where}: an identifier in another case (its pattern spells both cases)")
     if isinstance(query, str) and _is_free_text(schema, name) and query != candidate:
-        return _compare_free_text(query, candidate, text_traits(name, schema, flags).kind, name, where, policy)
+        traits = text_traits(name, schema, flags)
+        if traits.words_keep_case and _recased(query, candidate):
+            return Verdict(False, f"{where}: a name in another case (code in a query language)")
+        return _compare_free_text(query, candidate, traits.kind, name, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
+
+
+def _pattern_names_an_identifier(schema: Mapping[str, Any]) -> bool:
+    """Whether the schema's pattern describes a name whose case is its own: both letter cases, separators
+    (`.`, `_`, `-`, `/`) but no whitespace ("^[A-Za-z0-9._-]{1,249}$", a Kafka topic: "Orders" is not
+    "orders"); letters and digits alone are a code ("^[A-Za-z0-9]{4}$", a MIC), whose case the tool may ignore."""
+    pattern = schema.get("pattern")
+    if not isinstance(pattern, str) or compile_pattern(pattern) is None:
+        return False
+    allows_space = bool(re.search(r"\\s| |\.(?![^\[]*\])", pattern))  # \s, a space, or "." outside a class
+    members = "".join(re.sub(r"[A-Za-z0-9]-[A-Za-z0-9]", "", cls) for cls in re.findall(r"\[([^\]]*)\]", pattern))
+    separators = any(c in members for c in "._-/")  # a class's own members, not its ranges ("A-Z")
+    return not allows_space and separators and "a-z" in pattern and "A-Z" in pattern
+
+
+def _recased(query: str, candidate: str) -> bool:
+    """Whether a word of both texts is written in another case in one ("createdAt" / "createdat")."""
+    spellings: dict[str, set[str]] = {}
+    for word in re.findall(r"\w+", query):
+        spellings.setdefault(word.casefold(), set()).add(word)
+    return any(word.casefold() in spellings and word not in spellings[word.casefold()]
+               for word in re.findall(r"\w+", candidate))
 
 
 def _one_fails_pattern(query: str, candidate: str, schema: Mapping[str, Any]) -> bool:

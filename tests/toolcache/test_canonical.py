@@ -225,3 +225,11 @@ def test_an_integer_for_a_string_argument_is_its_digits() -> None:
     schema = {"type": "object", "properties": {"routing": {"type": "string", "pattern": "^[0-9]{9}$"}}}
     assert canonicalize_args({"routing": 121000358}, schema) == canonicalize_args({"routing": "121000358"}, schema)
     assert canonicalize_args({"routing": True}, schema) == {"routing": True}
+
+
+def test_a_value_taken_exactly_as_written_is_not_normalised_by_its_format() -> None:
+    exact = {"type": "object", "properties": {"path": {"type": "string", "description": (
+        "path template exactly as written in the spec's paths object")}}}
+    loose = {"type": "object", "properties": {"path": {"type": "string"}}}
+    assert canonicalize_args({"path": "/v1/charges/"}, exact) != canonicalize_args({"path": "/v1/charges"}, exact)
+    assert canonicalize_args({"path": "/v1/charges/"}, loose) == canonicalize_args({"path": "/v1/charges"}, loose)

@@ -259,3 +259,19 @@ def test_a_name_in_code_keeps_its_case(name: str) -> None:
 def test_a_negated_comparison_is_another_query(a: str, b: str) -> None:
     assert not accepted(a, b)
     assert accepted("best pizza!", "best pizza")  # a closing "!" is punctuation
+
+
+def test_code_in_a_query_language_keeps_its_names_case() -> None:
+    schema = {"type": "object", "properties": {"query": {"type": "string", "description": "GraphQL document"},
+                                               "jql": {"type": "string", "description": "JQL query"}}}
+    assert not verify_call({"query": "{ viewer { createdat } }"}, {"query": "{ viewer { createdAt } }"},
+                           schema).accepted
+    assert verify_call({"jql": "status = Open AND project = PAY"}, {"jql": "project = PAY AND status = Open"},
+                       schema).accepted  # operand order is still free
+
+
+def test_a_pattern_of_names_with_separators_keeps_their_case() -> None:
+    topic = {"type": "object", "properties": {"topic": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,249}$"}}}
+    mic = {"type": "object", "properties": {"mic": {"type": "string", "pattern": "^[A-Za-z0-9]{4}$"}}}
+    assert not verify_call({"topic": "orders"}, {"topic": "Orders"}, topic).accepted
+    assert verify_call({"mic": "xnys"}, {"mic": "XNYS"}, mic).accepted  # a code of letters and digits
