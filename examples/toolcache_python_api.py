@@ -1,7 +1,7 @@
 """The tool cache from Python: a decorated read-only tool, a side-effecting one, and the stats.
 
-    .venv/bin/python examples/toolcache_python_api.py               # exact + semantic + verify (the default)
-    .venv/bin/python examples/toolcache_python_api.py --exact-only  # exact stage only (no torch needed)
+    .venv/bin/python examples/toolcache_python_api.py               # exact + semantic + verify (opted in)
+    .venv/bin/python examples/toolcache_python_api.py --exact-only  # exact stage only, the default (no torch)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from loopcache.toolcache import Invalidation, ToolCache
 
 
 def main() -> None:
-    semantic = False if "--exact-only" in sys.argv else None  # None: the default (on for read-only tools)
+    semantic = "--exact-only" not in sys.argv  # the default is False: exact stage only
     path = Path(tempfile.mkdtemp()) / "toolcache.sqlite3"
     with ToolCache(path, session="demo") as cache:
 

@@ -93,9 +93,9 @@ class ToolCache:
         """Register a tool by name + parameters schema, or from an OpenAI / MCP tool definition.
 
         `read_only` defaults to the definition's MCP `readOnlyHint`, else False (never cached).
-        `semantic=True` turns the semantic stage on, False off; None (`spec.DEFAULT_SEMANTIC`) turns it on for a
-        read-only tool (it runs only for calls with free-text arguments: `verify.has_free_text`); `threshold` is its
-        cosine similarity threshold (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full
+        `semantic=True` turns the semantic stage on, False (`spec.DEFAULT_SEMANTIC`: exact stage only) off, None
+        on for a read-only tool (it runs only for calls with free-text arguments: `verify.has_free_text`);
+        `threshold` is its cosine similarity threshold (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full
         control. `formats` says what arguments are where the schema does not (`{"address": "address"}`;
         formats.py lists them). `aliases` names an argument's values the tool answers alike
         (`{"competition": {"EPL": "English Premier League"}}`; aliases.py).

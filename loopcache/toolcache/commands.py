@@ -35,8 +35,8 @@ def mcp_proxy(
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Folder of the cache database "
                                                       "(default $LOOPCACHE_HOME or ~/.cache/loopcache).")] = None,
     semantic: Annotated[Optional[bool], typer.Option("--semantic/--exact-only", help="Also answer equivalent "
-                                                     "calls found by embedding similarity + verify (default: on "
-                                                     "for read-only tools).")] = None,
+                                                     "calls found by embedding similarity + verify, for "
+                                                     "read-only tools (default: exact only).")] = None,
     ttl: Annotated[Optional[float], typer.Option(help="Seconds a cached result lives (default 300; 0: no "
                                                  "expiry).")] = None,
     session: Annotated[Optional[str], typer.Option(help="Session id (default: a new one per run).")] = None,

@@ -1,6 +1,6 @@
 """Settings of `loopcache mcp-proxy`, read once from a TOML or JSON file and validated.
 
-    semantic = false           # the semantic stage (default: on for read-only tools, spec.DEFAULT_SEMANTIC)
+    semantic = true            # the semantic stage (default: off, exact stage only; spec.DEFAULT_SEMANTIC)
     threshold = 0.8            # cosine similarity, higher = stricter
     ttl = 300                  # seconds (default 300: read-only is not "never changes"); 0 = no expiry
     namespace = "team-a"       # share entries across proxy runs (scope "namespace"); omit: one session per run
@@ -54,7 +54,7 @@ class ToolOverride:
 
 @dataclass(frozen=True, slots=True)
 class ProxyConfig:
-    semantic: bool | None = DEFAULT_SEMANTIC  # None: on for read-only tools
+    semantic: bool | None = DEFAULT_SEMANTIC  # None: on for read-only tools; False: exact only
     threshold: float = DEFAULT_SEMANTIC_THRESHOLD
     ttl: float | None = DEFAULT_PROXY_TTL_S
     namespace: str | None = None
@@ -104,7 +104,7 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
             aliases=validate_aliases(settings.get("aliases"), f"{where}: tools.{name}.aliases"),
         )
     return ProxyConfig(
-        semantic=_optional(raw, "semantic", bool, where),  # None: spec.DEFAULT_SEMANTIC (on for read-only tools)
+        semantic=_optional(raw, "semantic", bool, where) if "semantic" in raw else DEFAULT_SEMANTIC,
         threshold=float(_optional(raw, "threshold", (int, float), where) or DEFAULT_SEMANTIC_THRESHOLD),
         ttl=_ttl(_optional(raw, "ttl", (int, float), where), DEFAULT_PROXY_TTL_S),
         namespace=_optional(raw, "namespace", str, where),

@@ -24,12 +24,13 @@ from loopcache.toolcache.verify import VerifyPolicy
 # written two ways ("doi:10.1145/..." / "10.1145/...") embed at 0.84-0.89; 0.8 keeps unrelated calls out.
 DEFAULT_SEMANTIC_THRESHOLD = 0.8
 
-# Whether a tool gets the semantic stage when not told (API, decorator and proxy): None = on for read-only
-# tools, where it runs only for calls with free-text arguments (verify.has_free_text). Issue 13's rule: on if semantic
-# + verify keeps 0 false hits on pairs nobody tuned on. Each blind set's first run found some (fresh 5, fresh3 8,
-# fresh4 6, fresh5 2, fresh6 3), each kind then refused generically; the clean held-out halves give 0 in 251
-# (docs/toolcache.md, "Defaults").
-DEFAULT_SEMANTIC: bool | None = None
+# Whether a tool gets the semantic stage when not told (API, decorator and proxy): False = exact stage only;
+# `semantic=True` (or None: on for read-only tools) turns it on, where it runs only for calls with free-text
+# arguments (verify.has_free_text). Issue 13's rule: on by default only if semantic + verify keeps 0 false hits
+# on pairs nobody tuned on. It did not: every blind set's first run found some (fresh 5, fresh3 8, fresh4 6,
+# fresh5 2, fresh6 3, fresh7 6), and two held-out halves kept some after their dev halves' rules (fresh4 5 in
+# 62, fresh7 2 in 62), where the exact stage had none. docs/toolcache.md, "Defaults".
+DEFAULT_SEMANTIC: bool | None = False
 
 
 class Scope(Enum):

@@ -276,11 +276,12 @@ def test_semantic_threshold_direction_higher_is_stricter(embedder) -> None:
         assert not cache.lookup("search", {"query": "France population"}).is_hit
 
 
-def test_semantic_stage_is_on_for_read_only_tools_unless_turned_off(embedder) -> None:
+@pytest.mark.parametrize(("semantic", "stage"), [("not told", Stage.MISS), (False, Stage.MISS),
+                                                 (True, Stage.SEMANTIC), (None, Stage.SEMANTIC)])  # None: read-only
+def test_semantic_stage_is_off_unless_turned_on(embedder, semantic, stage) -> None:
+    told = {} if semantic == "not told" else {"semantic": semantic}
     with ToolCache(":memory:", embedder=embedder) as cache:
-        cache.register_tool("search", SEARCH, read_only=True, threshold=0.5)  # not told: on for a read-only tool
+        cache.register_tool("search", SEARCH, read_only=True, threshold=0.5, **told)
         cache.call("search", {"query": "population of France"}, Tool())
-        assert cache.lookup("search", {"query": "France population"}).stage is Stage.SEMANTIC
-        cache.register_tool("search", SEARCH, read_only=True, semantic=False, threshold=0.5)
-        assert cache.lookup("search", {"query": "France population"}).stage is Stage.MISS
-        assert not cache.register_tool("send", SEARCH).semantic.enabled  # not read-only: never
+        assert cache.lookup("search", {"query": "France population"}).stage is stage
+        assert not cache.register_tool("send", SEARCH, semantic=None).semantic.enabled  # not read-only: never

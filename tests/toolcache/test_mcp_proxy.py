@@ -251,7 +251,7 @@ def test_proxy_config_parsing(tmp_path: Path) -> None:
     assert config.override("git_log").read_only is False and config.override("git_log").threshold == 0.95
     assert config.override("git_commit").invalidates[0].tool == "git_log"
     assert parse_proxy_config({}).ttl == 300  # read-only results still expire by default
-    assert parse_proxy_config({}).semantic is None  # not told: register_tool's default (on for read-only tools)
+    assert parse_proxy_config({}).semantic is False  # not told: the exact stage only
     assert parse_proxy_config({"ttl": 0}).ttl is None
     example = load_proxy_config(Path(__file__).resolve().parents[2] / "examples" / "toolcache_proxy.toml")
     assert example.semantic and example.override("git_commit").invalidates[0].tool == "git_log"
