@@ -9,7 +9,7 @@ its `kind`:
     PROSE      same words in the same order (case, spaces free) name: text, content, body, message, prompt, ...
                                                                 (unless its description says "any order")
     LITERAL    equal (not even trimmed)                         description: "literal", "verbatim",
-                                                                "whitespace included"
+                                                                "whitespace included"; prose "to look up"
     REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
     CASED      equal (case counts)                              description mentions letter case ("case-sensitive",
                                                                 "lower case") or says the value is taken
@@ -130,6 +130,7 @@ _CASE_HINTS = ("case", "exact", "written", "published", "capitali")  # every mat
 _CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|\bexact(?:ly)?\b", re.I)  # outweighs "case-insensitive" beside it
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
                           r"|\bregardless of (?:letter )?case\b", re.I)
+_LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
 _LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|code)s?\b", re.I)
 _STANDARD_CODES = re.compile(r"\bIATA\b|\bICAO\b|\bISO[ -]?(?:4217|3166)\b"
@@ -253,6 +254,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if (words and words[-1] in _TIMEZONE_NAMES) or words[-2:] == ["time", "zone"] or _TIMEZONE.search(text):
         return TextTraits(TextKind.TIMEZONE)
     if words and words[-1] in _PROSE_NAMES and not _ANY_ORDER.search(text):
+        if _LOOKED_UP.search(text) and not insensitive:  # a segment looked up in a memory is its key, as written
+            return TextTraits(TextKind.LITERAL)
         return TextTraits(TextKind.PROSE, lower_all=insensitive)
     code = _code_case(words, text)
     if code is None and _OPAQUE_NAMES.intersection(words) and not insensitive:

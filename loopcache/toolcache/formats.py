@@ -43,10 +43,10 @@ address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
-time; "duration" -> duration; "arithmetic expression" -> arithmetic; one that begins by naming a phone
-number, E.164, an IP address or a MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO
-3166-1 alpha-2 or alpha-3" -> country), and `value_format` from the value itself (a whole value that is an
-absolute URL is a uri).
+time; "duration" -> duration; "SQL query", "SELECT statement" -> sql; "arithmetic expression" ->
+arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address -> phone, ip,
+mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country), and `value_format` from
+the value itself (a whole value that is an absolute URL is a uri).
 """
 
 from __future__ import annotations
@@ -243,6 +243,7 @@ _NAME_PAIRS: dict[tuple[str, str], str] = {
 }
 _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
               (re.compile(r"\bduration\b", re.IGNORECASE), "duration"),
+              (re.compile(r"\bSQL (?:query|statement)\b|\bSELECT (?:statement|query)\b"), "sql"),
               (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"),
               # a description that begins by naming the value (not "name or phone number to search for")
               (re.compile(r"^\W*(?:(?:an?|the|international|mobile)\s+)?(?:(?:tele)?phone number\b|E\.164\b)",

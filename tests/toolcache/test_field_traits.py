@@ -151,6 +151,14 @@ def test_examples_with_spaces_and_underscores_say_they_are_one_value() -> None:
         "/Ada_Lovelace")  # a URL keeps its path
 
 
+def test_prose_to_look_up_is_a_key_compared_as_written() -> None:
+    segment = {"type": "string", "description": "segment to look up"}
+    assert text_traits("source_text", segment).kind is TextKind.LITERAL
+    assert text_traits("source_text", {"type": "string", "description": "text to translate"}).kind is TextKind.PROSE
+    schema = {"type": "object", "properties": {"source_text": segment}}
+    assert not verify_call({"source_text": "Sign In"}, {"source_text": "Sign in"}, schema).accepted
+
+
 def test_a_title_names_one_thing_unless_it_is_searched() -> None:
     page = {"type": "string", "description": "page title, e.g. 'Alan Turing'"}
     searched = {"type": "string", "description": "title to search for"}

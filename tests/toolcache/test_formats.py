@@ -255,6 +255,7 @@ def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
         ("IP address to locate", "ip"),
         ("IP range to scan, CIDR", None),
         ("MAC address (EUI-48), e.g. '00:1A:2B:3C:4D:5E'", "mac"),
+        ("a single SELECT statement", "sql"), ("SQL query to explain", "sql"), ("select the statement", None),
         ("machine name", None),
     ],
 )
