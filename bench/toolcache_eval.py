@@ -26,7 +26,9 @@ Sets of labelled pairs:
   fresh6-dev  a seventh set (bench/data/toolcalls/fresh6), written blind to the rules after fresh5's; split
   fresh6-heldout  after its first run like fresh5
   fresh7-dev  an eighth (bench/data/toolcalls/fresh7), written blind after fresh6's rules; split likewise
-  fresh7-heldout
+  fresh7-heldout  (then opened for its false hits)
+  fresh8-dev  a ninth (bench/data/toolcalls/fresh8), written blind after the semantic stage was turned off
+  fresh8-heldout  by default; split likewise
 
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
@@ -256,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
     parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
                         "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout,"
-                        "fresh7-dev,fresh7-heldout")
+                        "fresh7-dev,fresh7-heldout,fresh8-dev,fresh8-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
@@ -284,7 +286,10 @@ def main(argv: list[str] | None = None) -> int:
                "fresh6-heldout": lambda: fresh_set(args.shared, "fresh6", "heldout"),
                "fresh7": lambda: whole_set(args.shared, "fresh7"),
                "fresh7-dev": lambda: fresh_set(args.shared, "fresh7", "dev"),
-               "fresh7-heldout": lambda: fresh_set(args.shared, "fresh7", "heldout")}
+               "fresh7-heldout": lambda: fresh_set(args.shared, "fresh7", "heldout"),
+               "fresh8": lambda: whole_set(args.shared, "fresh8"),
+               "fresh8-dev": lambda: fresh_set(args.shared, "fresh8", "dev"),
+               "fresh8-heldout": lambda: fresh_set(args.shared, "fresh8", "heldout")}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}

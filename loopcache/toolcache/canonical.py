@@ -16,6 +16,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   as `include_domains`): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space (not inside quotes); an `enum`
   value matching case-insensitively takes the enum's own spelling.
+- a literal is kept as written before anything else, Unicode normalisation included (`é` as one code point is
+  not `e` + a combining accent to a tool that describes code points).
 - free text (no format) loses what its description says does not count (folds.py: "dots and spaces are
   ignored", "leading zeros optional"), then is spelled by its traits (field_traits.py): a literal (the
   description says "literal", "whitespace included") is kept exactly as written, a regex (a true `regex` flag
@@ -166,12 +168,12 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     traits = _free_text_traits(fmt, name, schema, flags)
     if fmt == "regex" or (traits is not None and traits.kind is TextKind.REGEX):
         return canonical_regex(value)
-    value = unicodedata.normalize("NFC", value)
     aliases = schema.get(ALIASES_KEY)
     if isinstance(aliases, Mapping) and aliases:
         value = apply_aliases(value, aliases)
-    if traits is not None and traits.kind is TextKind.LITERAL:
+    if traits is not None and traits.kind is TextKind.LITERAL:  # not even NFC: "K" (Kelvin sign) is not "K"
         return value.lower() if traits.lower_all else value
+    value = unicodedata.normalize("NFC", value)
     types = schema.get("type")
     types = set(types) if isinstance(types, list) else {types}
     if types & {"integer", "number"} and "string" not in types:

@@ -119,7 +119,8 @@ _SEARCHED = re.compile(r"\bsearch|\bquery\b|\bwords\b|\bkeywords?\b|\bmatch", re
 _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowed", "allow", "blocked", "block",
                            "deny", "denied", "ignore", "ignored", "skip"})
 
-_LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b", re.I)
+_LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b"
+                      r"|\bno (?:unicode )?normali[sz]ation\b", re.I)
 _AS_WRITTEN = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b|\bliteral(?:ly)?\b"
                          r"|\bverbatim\b", re.I)
 # code in a query language: its words keep their case (GraphQL field names, PromQL metric names)

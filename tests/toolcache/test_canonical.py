@@ -233,3 +233,13 @@ def test_a_value_taken_exactly_as_written_is_not_normalised_by_its_format() -> N
     loose = {"type": "object", "properties": {"path": {"type": "string"}}}
     assert canonicalize_args({"path": "/v1/charges/"}, exact) != canonicalize_args({"path": "/v1/charges"}, exact)
     assert canonicalize_args({"path": "/v1/charges/"}, loose) == canonicalize_args({"path": "/v1/charges"}, loose)
+
+
+def test_a_literal_is_not_even_unicode_normalised() -> None:
+    literal = {"type": "object", "properties": {"text": {"type": "string", "description": "literal text, no "
+                                                                                         "normalisation"}}}
+    plain = {"type": "object", "properties": {"text": {"type": "string"}}}
+    kelvin, composed, decomposed = "\u212a", "\u00e9", "e\u0301"
+    assert canonicalize_args({"text": kelvin}, literal) != canonicalize_args({"text": "K"}, literal)
+    assert canonicalize_args({"text": composed}, literal) != canonicalize_args({"text": decomposed}, literal)
+    assert canonicalize_args({"text": composed}, plain) == canonicalize_args({"text": decomposed}, plain)
