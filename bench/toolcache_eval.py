@@ -94,6 +94,10 @@ def sample_args(schema: dict) -> dict:
     return {name: sample.get(prop.get("type"), "example") for name, prop in schema.get("properties", {}).items()}
 
 
+# blind sets split after their first run by the seeded hash of the pair id: each loads whole, -dev or -heldout
+SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8")
+
+
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
     """A blind set split after its first run by the seeded hash of the pair id (no split file)."""
     if not (shared / "traces").is_dir() or not (OWN / name).is_dir():
@@ -270,26 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     loaders = {"shared-dev": lambda: shared_dev_set(args.shared / "data"),
                "dev": lambda: own_set(args.shared, "dev"), "heldout": lambda: own_set(args.shared, "heldout"),
-               "fresh-dev": lambda: fresh_set(args.shared, "fresh", "dev"),
-               "fresh-heldout": lambda: fresh_set(args.shared, "fresh", "heldout"),
                "fresh2": lambda: whole_set(args.shared, "fresh2"),
-               "fresh3-dev": lambda: fresh_set(args.shared, "fresh3", "dev"),
-               "fresh3-heldout": lambda: fresh_set(args.shared, "fresh3", "heldout"),
-               "fresh4": lambda: whole_set(args.shared, "fresh4"),
-               "fresh4-dev": lambda: fresh_set(args.shared, "fresh4", "dev"),
-               "fresh4-heldout": lambda: fresh_set(args.shared, "fresh4", "heldout"),
-               "fresh5": lambda: whole_set(args.shared, "fresh5"),
-               "fresh5-dev": lambda: fresh_set(args.shared, "fresh5", "dev"),
-               "fresh5-heldout": lambda: fresh_set(args.shared, "fresh5", "heldout"),
-               "fresh6": lambda: whole_set(args.shared, "fresh6"),
-               "fresh6-dev": lambda: fresh_set(args.shared, "fresh6", "dev"),
-               "fresh6-heldout": lambda: fresh_set(args.shared, "fresh6", "heldout"),
-               "fresh7": lambda: whole_set(args.shared, "fresh7"),
-               "fresh7-dev": lambda: fresh_set(args.shared, "fresh7", "dev"),
-               "fresh7-heldout": lambda: fresh_set(args.shared, "fresh7", "heldout"),
-               "fresh8": lambda: whole_set(args.shared, "fresh8"),
-               "fresh8-dev": lambda: fresh_set(args.shared, "fresh8", "dev"),
-               "fresh8-heldout": lambda: fresh_set(args.shared, "fresh8", "heldout")}
+               **{f"{name}{part}": loader for name in SPLIT_BLIND_SETS for part, loader in (
+                   ("", lambda name=name: whole_set(args.shared, name)),
+                   ("-dev", lambda name=name: fresh_set(args.shared, name, "dev")),
+                   ("-heldout", lambda name=name: fresh_set(args.shared, name, "heldout")))}}
     embedder = MiniLMEmbedder(threads=args.threads or None)
     embedder.embed(["warm up"])
     report: dict = {"threshold": args.threshold, "sets": {}, "python": sys.version.split()[0]}

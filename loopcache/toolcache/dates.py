@@ -41,7 +41,7 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DURATION_UNITS = {"ms": Fraction(1, 1000), "s": Fraction(1), "m": Fraction(60), "h": Fraction(3600),
                    "d": Fraction(86400), "w": Fraction(604800)}
 _GO_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
-_GO_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
+_GO_DURATION = re.compile(f"(?:{_GO_PART.pattern})+")
 _ISO_DURATION = re.compile(r"PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?")
 _BARE_SECONDS = re.compile(r"\b(?:a |the )?number of seconds\b|\bin seconds\b|\bbare numbers? (?:are|is) seconds\b",
                            re.I)

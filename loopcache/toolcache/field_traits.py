@@ -121,8 +121,7 @@ _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowe
 
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b"
                       r"|\bno (?:unicode )?normali[sz]ation\b", re.I)
-_AS_WRITTEN = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b|\bliteral(?:ly)?\b"
-                         r"|\bverbatim\b", re.I)
+_EXACTLY_AS = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b", re.I)
 # code in a query language: its words keep their case (GraphQL field names, PromQL metric names)
 _CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b")
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
@@ -300,7 +299,8 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
 def is_written_exactly(schema: Mapping[str, Any]) -> bool:
     """Whether the description says the value is taken exactly as written ("path template exactly as written in
     the spec", "verbatim"): then no format normalises it ("/v1/charges/" is another route than "/v1/charges")."""
-    return bool(_AS_WRITTEN.search(description(schema)))
+    text = description(schema)
+    return bool(_EXACTLY_AS.search(text) or _LITERAL.search(text))
 
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
