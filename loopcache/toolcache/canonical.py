@@ -6,7 +6,9 @@
 Rules (driven by the tool's JSON schema; with no schema only the generic rules and name hints apply):
 
 - object keys sorted; a property's `default` is filled in, so an explicit default equals an omitted one;
-  `null` for an optional property with no default (and no "null" type) counts as omitted.
+  `null` for an optional property with no default (and no "null" type) counts as omitted; an array its
+  description says means every item ("all when omitted": an enum, a small integer range) or none ("none when
+  omitted") when omitted is that list written out (field_traits.omitted_array).
 - numbers normalised: `100 == 100.0`, `-0.0 == 0`; numeric strings become numbers where the schema
   says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15), and an integer its digits where
   it says `string`. Booleans stay booleans.
@@ -55,9 +57,10 @@ from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
-                                              description, is_set_valued, is_written_exactly, sibling_flags,
-                                              text_traits)
-from loopcache.toolcache.formats import FORMATS, canonical_path, canonical_uri, infer_format, value_format  # noqa: F401
+                                              description, is_set_valued, is_written_exactly, omitted_array,
+                                              sibling_flags, text_traits)
+from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
+                                         value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.quantities import in_base_units
 from loopcache.toolcache.regexes import canonical_regex
@@ -129,6 +132,8 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], inher
             out[name] = _canonical_value(value[name], prop, name, flags.get(name, inherited))
         elif "default" in prop:
             out[name] = _canonical_value(prop["default"], prop, name, flags.get(name, inherited))
+        elif (meaning := omitted_array(name, prop)) is not None:  # "all when omitted": the full set written out
+            out[name] = _canonical_value(meaning, prop, name, flags.get(name, inherited))
     for name, item in value.items():
         if name not in properties:
             out[str(name)] = _canonical_value(item, {}, str(name), flags.get(str(name), inherited))
@@ -181,12 +186,14 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
         number = _parse_number(text.replace(",", "") if _THOUSANDS.match(text) else text)
         if number is not None:
             return number
-    if fmt is not None and is_written_exactly(schema):
+    if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
         return canonical_sql(value.strip(), folds_identifiers(description(schema)))
     if fmt == "date-time" and naive_is_utc(description(schema)):
         return canonical_datetime(value.strip(), naive_utc=True)
+    if FORMATS.get(fmt or "") is canonical_uri:
+        return canonical_uri(with_assumed_scheme(value.strip(), description(schema)))
     if fmt == "duration":
         return canonical_duration(value, seconds_when_bare(description(schema)))
     if fmt in FORMATS:

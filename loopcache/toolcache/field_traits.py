@@ -28,8 +28,10 @@ its `kind`:
     words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL"): verify compares it as
                free text (operand order, quotes, spacing free) but a word in another case is another name
 
-A flag applies to the siblings whose description names it ("... unless regex is true"), or to every sibling
-when no description does; a field whose own description speaks of letter case follows its description, and
+A flag applies to the siblings whose description names it ("... unless regex is true") or that its own
+description names (`case_sensitive`: "false matches the pattern ignoring letter case": it then outweighs the
+pattern's own description), or to every sibling when no description does; a field whose own description
+speaks of letter case follows its description, and
 a clause of it that names the value an enum sibling has in the call ("crates.io ids are case-insensitive",
 `ecosystem` "crates"; "PyPI names are normalised (case, '-', '_', '.')", `registry` "pypi": case and
 separators free) wins over the rest of it.
@@ -103,6 +105,7 @@ class TextTraits:
 
 
 _FLAG_NAMES = {"casesensitive": "case", "matchcase": "case", "ignorecase": "nocase", "caseinsensitive": "nocase",
+               "foldcase": "nocase",
                "regex": "regex", "regexp": "regex", "useregex": "regex", "isregex": "regex"}
 _PROSE_NAMES = frozenset({"text", "texts", "content", "body", "message", "sentence", "paragraph", "passage",
                           "document", "prompt"})
@@ -121,15 +124,17 @@ _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowe
 
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b"
                       r"|\bno (?:unicode )?normali[sz]ation\b", re.I)
+_PART_WORDS = {"uri": re.compile(r"\b(?:path|query|fragment|code|rest)\b", re.I),
+               "email": re.compile(r"\blocal part\b", re.I)}
 _EXACTLY_AS = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b", re.I)
 # code in a query language: its words keep their case (GraphQL field names, PromQL metric names)
 _CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b")
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
-_CASE_HINTS = ("case", "exact", "written", "published", "capitali")  # every match of _CASE_WORD has one
+_CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
 _CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|\bexact(?:ly)?\b", re.I)  # outweighs "case-insensitive" beside it
-_INSENSITIVE = re.compile(r"\bcase[- ]insensitive\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
-                          r"|\bregardless of (?:letter )?case\b", re.I)
+_INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
+                          r"|\bregardless of (?:letter )?case\b|\b(?:letter )?case (?:does not|doesn't) matter\b", re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
 _LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|code)s?\b", re.I)
@@ -145,6 +150,9 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:carry|have|has|match|include|contain)e?s? (?:all|any) (?:of )?"
                         r"(?:these|the (?:given|listed))\b",
                         re.I)
+_ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
+                               r"|\ball by default\b", re.I)
+_NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b", re.I)
 _ANY_ORDER = re.compile(r"\bany order\b|\border (?:does not|doesn't) matter\b", re.I)
 # a clause about quoted phrases ('"quoted phrases" match exactly') speaks of them, not of the field's letter case
 _PHRASE_CLAUSE = re.compile(r"[^;,.()]*\bphrases?\b[^;,.()]*", re.I)
@@ -178,11 +186,16 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
     if not found:
         return {key: Flags(inherited.case_sensitive, inherited.regex, *said) for key, said in by_value.items()}
     described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
-    targets = {flag: {name for name, text in described.items() if re.search(rf"\b{re.escape(flag)}\b", text)}
+    # the siblings a flag's own description names ("false matches the pattern ignoring letter case")
+    named = {flag: {name for name in names if name != flag and _names_value(described.get(flag, ""), name)}
+             for _, flag, _ in found}
+    targets = {flag: named[flag] | {name for name, text in described.items()
+                                    if re.search(rf"\b{re.escape(flag)}\b", text)}
                for _, flag, _ in found}
     result = {}
     for key in names:
         case, regex = inherited.case_sensitive, inherited.regex
+        value_case, separators = by_value.get(key, (None, False))
         for kind, flag, value in found:
             if key == flag or (targets[flag] and key not in targets[flag]):
                 continue
@@ -190,13 +203,18 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
                 regex = value
             else:
                 case = value if kind == "case" else not value
-        result[key] = Flags(case, regex, *by_value.get(key, (None, False)))
+                if key in named[flag] and value_case is None:  # named by the flag: outweighs its own description
+                    value_case = case
+        result[key] = Flags(case, regex, value_case, separators)
     return result
 
 
-_CLAUSE = re.compile(r";|\.\s+|\.$|,\s+(?![^()]*\))")  # a comma inside parentheses does not end a clause
-# "PyPI names are normalised (case, '-', '_', '.')": the registry folds letter case, the name's case is free
-_NORMALISED = re.compile(r"\bnormali[sz]ed\s*\(\s*(?:letter\s+)?case\b", re.I)
+# a comma inside parentheses or before a quoted character ("'-', '_' and '.'") does not end a clause
+_CLAUSE = re.compile(r";|\.\s+|\.$|,\s+(?![^()]*\))(?!['\"‘“])")
+# "PyPI names are normalised (case, '-', '_', '.')", "... as in PEP 503: letter case and runs of '-', '_' and '.'
+# do not matter": the registry folds letter case, the name's case is free
+_NORMALISED = re.compile(r"\bnormali[sz]ed\s*\(\s*(?:letter\s+)?case\b|\bPEP ?503\b"
+                         r"|\b(?:letter )?case\b[^.;]*\b(?:do|does) not matter\b", re.I)
 _FOLDS_SEPARATORS = re.compile(r"^[^)]*['\"‘“]-['\"’”][^)]*['\"‘“]_['\"’”]")
 
 
@@ -220,16 +238,23 @@ def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any
             continue
         said, separators = set(), set()
         for clause in _CLAUSE.split(text):
-            if not any(re.search(rf"\b{re.escape(v)}\b", clause, re.I) for v in values.values()):
+            if not any(_names_value(clause, v) for v in values.values()):
                 continue
             normalised = _NORMALISED.search(clause)
             case = False if normalised else _stated_case(clause)
             if case is not None:
                 said.add(case)
-                separators.add(bool(normalised and _FOLDS_SEPARATORS.search(clause[normalised.end():])))
+                separators.add(bool(normalised and (normalised[0].upper().startswith("PEP")
+                                                    or _FOLDS_SEPARATORS.search(clause[normalised.start():]))))
         if said:
             result[key] = (True in said, said == {False} and separators == {True})
     return result
+
+
+def _names_value(clause: str, value: str) -> bool:
+    """Whether a clause names an enum value, its "_" or "-" read as a space too ("App Store" for `app_store`)."""
+    words = [re.escape(word) for word in re.split(r"[ _-]+", value) if word]
+    return bool(words) and re.search(r"\b" + r"[ _-]?".join(words) + r"\b", clause, re.I) is not None
 
 
 def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> TextTraits:
@@ -247,7 +272,7 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if flags.value_case is False and flags.value_separators and not literal:
         return TextTraits(TextKind.FREE, lower_all=True, fold_separators=True)
     if case_sensitive:
-        return TextTraits(TextKind.LITERAL if literal else TextKind.CASED)
+        return TextTraits(TextKind.LITERAL) if literal else TextTraits(TextKind.CASED, folds=described_folds(text))
     if literal:
         return TextTraits(TextKind.LITERAL, lower_all=insensitive)
     words = name_words(name)
@@ -296,11 +321,38 @@ def compile_pattern(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def is_written_exactly(schema: Mapping[str, Any]) -> bool:
+def is_written_exactly(schema: Mapping[str, Any], fmt: str | None = None) -> bool:
     """Whether the description says the value is taken exactly as written ("path template exactly as written in
-    the spec", "verbatim"): then no format normalises it ("/v1/charges/" is another route than "/v1/charges")."""
+    the spec", "verbatim"): then no format normalises it ("/v1/charges/" is another route than "/v1/charges").
+    A clause that says it of a part of a URL or email address `fmt` ("path and query are sent exactly as
+    written") leaves the format to normalise the rest (a URL's host case): it keeps that part as written anyway."""
     text = description(schema)
-    return bool(_EXACTLY_AS.search(text) or _LITERAL.search(text))
+    parts = _PART_WORDS.get(fmt or "")
+    for clause in _CLAUSE.split(text):
+        for match in (*_EXACTLY_AS.finditer(clause), *_LITERAL.finditer(clause)):
+            if parts is None or not parts.search(clause[:match.start()]):
+                return True
+    return False
+
+
+def omitted_array(name: str | None, schema: Mapping[str, Any]) -> list | None:
+    """What an array argument with no `default` means when omitted, where its description says so: every item
+    it can hold ("parts returned, any order; all when omitted", an enum or a small integer range, a set), or
+    none ("subqueries to include; none when omitted"); else None. Written out, that list is the same call."""
+    if schema.get("type") != "array" or "default" in schema:
+        return None
+    text = description(schema)
+    if _NONE_WHEN_OMITTED.search(text):
+        return []
+    items = schema.get("items")
+    if not (_ALL_WHEN_OMITTED.search(text) and isinstance(items, Mapping) and is_set_valued(name, schema)):
+        return None
+    if isinstance(items.get("enum"), list):
+        return list(items["enum"])
+    low, high = items.get("minimum"), items.get("maximum")
+    if items.get("type") == "integer" and isinstance(low, int) and isinstance(high, int) and 0 <= high - low < 64:
+        return list(range(low, high + 1))
+    return None
 
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:

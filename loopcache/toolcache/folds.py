@@ -5,6 +5,10 @@
     "shorter GTINs are ... zero-filled to 14 digits"      -> an all-digit value is padded to that width
     examples "e.g. 'DEHAM' or 'DE HAM'"                   -> spaces are dropped
     examples "e.g. 'Alan Turing' or 'Alan_Turing'"        -> underscores are spaces
+    "with or without the angle brackets"                  -> one enclosing pair dropped ("<a@b>" = "a@b")
+    "an `id` prefix is accepted (e.g. id389801252)"      -> the prefix dropped where the rest follows it as in
+                                                             the example: a letter prefix before a digit
+    "four numbers separated by commas"                    -> each number in its shortest spelling ("13.080" = "13.08")
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -23,6 +27,16 @@ _LEADING_ZEROS = re.compile(r"\bleading zeros?\b[^.;]{0,20}?\b(?:are |is )?(?:op
                             r"|\b(?:with or without|optional) leading zeros\b", re.I)
 _ZERO_FILL = re.compile(r"\b(?:zero-filled|zero-padded|(?:left-)?padded with zeros?) to (\d{1,2}) digits\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”]+)['\"’”]")
+_BRACKET_PAIRS = {"angle": "<>", "square": "[]", "curly": "{}", "round": "()"}
+_BRACKETS = re.compile(r"\b(?:with or without (?:the |its )?(?:surrounding |enclosing )?(angle|square|curly|round) "
+                       r"brackets|(angle|square|curly|round) brackets (?:are |is )?optional)\b", re.I)
+_TICKED = r"[`'\"‘“]([^`'\"’”\s]{1,12})[`'\"’”]"
+_PREFIX = re.compile(rf"\b(?:an?|the) {_TICKED} prefix (?:is )?"
+                     r"(?:accepted|optional|allowed|may be (?:left out|omitted))"
+                     rf"|\b(?:with or without|optional) (?:an? |the )?{_TICKED} prefix", re.I)
+_NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by commas\b"
+                          r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
+_NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +45,21 @@ class Folds:
     leading_zeros: bool = False  # an all-digit value loses its leading zeros
     width: int = 0  # an all-digit value shorter than this is padded with zeros
     underscores_are_spaces: bool = False
+    brackets: str = ""  # an enclosing pair of these brackets dropped ("<>")
+    prefix: str = ""  # an optional prefix dropped (compared in any case)
+    numbers: bool = False  # a comma-separated list of numbers: each in its shortest spelling
 
     def __bool__(self) -> bool:
-        return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces)
+        return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
+                    or self.brackets or self.prefix or self.numbers)
 
     def apply(self, value: str) -> str:
+        if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
+            value = value[1:-1].strip()
+        if self.prefix and _has_prefix(value, self.prefix):
+            value = value[len(self.prefix):]
+        if self.numbers and _NUMBERS.fullmatch(value):
+            value = ",".join(_shortest_number(number.strip()) for number in value.split(","))
         if self.underscores_are_spaces:
             value = " ".join(value.replace("_", " ").split())
         if self.ignored:
@@ -61,6 +85,28 @@ def described_folds(description: str) -> Folds:
     if any(example.replace(" ", "") in examples for example in spaced):
         ignored.add(" ")
     fill = _ZERO_FILL.search(description)
+    brackets = _BRACKETS.search(description)
+    prefix = _PREFIX.search(description)
     return Folds(ignored="".join(sorted(ignored)), leading_zeros=bool(_LEADING_ZEROS.search(description)),
                  width=int(fill[1]) if fill else 0,
-                 underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced))
+                 underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
+                 brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
+                 prefix=(prefix[1] or prefix[2]) if prefix else "", numbers=bool(_NUMBER_LIST.search(description)))
+
+
+def _has_prefix(value: str, prefix: str) -> bool:
+    """Whether `value` starts with an optional `prefix` (any case) before something: after a letter or digit, the
+    rest must start with the other kind ("id389801252" has the prefix "id"; "identity" does not)."""
+    if len(value) <= len(prefix) or value[:len(prefix)].casefold() != prefix.casefold():
+        return False
+    last, first = prefix[-1], value[len(prefix)]
+    return not ((last.isalpha() and first.isalpha()) or (last.isdigit() and first.isdigit()))
+
+
+def _shortest_number(number: str) -> str:
+    """A decimal number in its shortest spelling: no "+", leading or trailing fraction zeros ("-0.50" = "-0.5")."""
+    sign = "-" if number.startswith("-") else ""
+    whole, _, fraction = number.lstrip("+-").partition(".")
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    spelled = whole + ("." + fraction if fraction else "")
+    return spelled if spelled == "0" else sign + spelled

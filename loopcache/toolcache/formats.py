@@ -2,7 +2,8 @@
 
     format      canonical spelling (a value it cannot read is left as written, whitespace folded)
     path        lexical normalisation (`./`, `..`, `//`, trailing `/`), case-sensitive
-    uri         scheme and host lower-cased, default port dropped; path, query, fragment as written (also `url`, `iri`)
+    uri         scheme and host lower-cased, default port dropped; path, query, fragment as written (also `url`, `iri`);
+                no scheme: the one the description says is assumed ("https is assumed"), else kept as written
     date        common unambiguous forms to ISO `YYYY-MM-DD` ("03/04/2025" is ambiguous: kept)
     date-time   ISO 8601 to `datetime.isoformat()`, in UTC when it has an offset (the same instant)
     time        time of day: "9:00" = "09:00" = "09:00:00" = "9:00 am"
@@ -73,6 +74,9 @@ from loopcache.toolcache.vocabulary import UNITS
 
 _WHITESPACE = re.compile(r"\s+")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+_ASSUMED_SCHEME = re.compile(r"\b(https?)(?:://)? (?:is )?(?:assumed|implied)\b"
+                             r"|\bscheme (?:may|can) be (?:left out|omitted)|\bscheme (?:is )?optional\b", re.I)
+_HOST_FIRST = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+(?::\d+)?(?:[/?#]\S*)?$")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -115,6 +119,15 @@ def canonical_uri(value: str) -> str:
         netloc += f":{port}"
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
+
+
+def with_assumed_scheme(value: str, text: str) -> str:
+    """A URL without a scheme ("bit.ly/3Wq8ZkT") given the one its description says is assumed ("the scheme may be
+    left out (https is assumed)"): https where it names none. Anything else is returned as it is."""
+    said = _ASSUMED_SCHEME.search(text)
+    if not said or "://" in value or not _HOST_FIRST.match(value):
+        return value
+    return f"{(said[1] or 'https').lower()}://{value}"
 
 
 def canonical_address(value: str) -> str:

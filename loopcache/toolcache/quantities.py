@@ -2,13 +2,15 @@
 and `{"radius": 1500, "radius_unit": "m"}` ask the same (canonical: `{"radius": 1500, "radius_unit": "m"}`).
 
 A unit field belongs to the number whose name it extends: `radius_unit` / `radius_units` / `radiusUnit` to
-`radius`; a lone `unit` or `units` belongs to a lone `quantity` or `amount` (`{"quantity": 1, "unit": "l"}` =
-`{"quantity": 1000, "unit": "ml"}`), and is otherwise left alone (it often chooses the units of the answer:
-"metric" weather).
+`radius`; a lone `unit` or `units` belongs to a lone `quantity`, `amount` or `value` (`{"quantity": 1, "unit":
+"l"}` = `{"quantity": 1000, "unit": "ml"}`), or to every number of an object whose two or more numbers are all
+measures (`{"length": 12, "width": 10, "height": 8, "unit": "in"}`), and is otherwise left alone (it often
+chooses the units of the answer: "metric" weather; `{"distance": 2, "unit": "km"}` and `{"limit": 10, "radius":
+5, "unit": "km"}` are not converted).
 Only exact conversions of one dimension are made, in rational arithmetic, so two values are equal only when
 they are the same quantity: 1 mi is 1609.344 m, and 1.609 km stays another radius.
 
-    length  m, km, cm, mm, mi, ft, yd, inch, nmi      mass    g, kg, mg, lb, oz
+    length  m, km, cm, mm, mi, ft, yd, inch (in), nmi mass    g, kg, mg, lb, oz
     time    ms, sec, s, min, h                        volume  l, ml
     power   w, kw                                     speed   mph, kph (m/s)
 
@@ -28,7 +30,8 @@ from loopcache.toolcache.formats import canonical_unit, name_words
 _FACTORS: dict[str, tuple[str, Fraction]] = {
     "m": ("m", Fraction(1)), "km": ("m", Fraction(1000)), "cm": ("m", Fraction(1, 100)),
     "mm": ("m", Fraction(1, 1000)), "mi": ("m", Fraction("1609.344")), "ft": ("m", Fraction("0.3048")),
-    "yd": ("m", Fraction("0.9144")), "inch": ("m", Fraction("0.0254")), "nmi": ("m", Fraction(1852)),
+    "yd": ("m", Fraction("0.9144")), "inch": ("m", Fraction("0.0254")), "in": ("m", Fraction("0.0254")),
+    "nmi": ("m", Fraction(1852)),
     "g": ("g", Fraction(1)), "kg": ("g", Fraction(1000)), "mg": ("g", Fraction(1, 1000)),
     "lb": ("g", Fraction("453.59237")), "oz": ("g", Fraction("28.349523125")),
     "ms": ("sec", Fraction(1, 1000)), "sec": ("sec", Fraction(1)), "s": ("sec", Fraction(1)),
@@ -38,7 +41,10 @@ _FACTORS: dict[str, tuple[str, Fraction]] = {
     "mph": ("m/s", Fraction("0.44704")), "kph": ("m/s", Fraction(5, 18)),
 }
 _UNIT_WORDS = ("unit", "units")
-_MEASURED = ("quantity", "amount")  # the number a lone `unit` measures
+_MEASURED = ("quantity", "amount", "value")  # the number a lone `unit` measures
+# numbers a lone `unit` measures together when an object has no other number (a box's dimensions, a weight)
+_MEASURES = frozenset({"length", "width", "height", "depth", "diameter", "thickness", "distance", "radius", "weight",
+                       "mass", "volume", "duration"})
 
 
 def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
@@ -56,14 +62,17 @@ def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
             continue
         if len(words) == 1:
             measured = [numbers[(word,)] for word in _MEASURED if (word,) in numbers]
-            target = measured[0] if len(measured) == 1 else None
+            targets = measured if len(measured) == 1 else []
+            if not targets and len(numbers) > 1 and all(len(key) == 1 and key[0] in _MEASURES for key in numbers):
+                targets = list(numbers.values())
         else:
-            target = numbers.get(words[:-1])
+            targets = [numbers[words[:-1]]] if words[:-1] in numbers else []
         factor = _FACTORS.get(unit) or _FACTORS.get(canonical_unit(unit))
-        if target is None or factor is None:
+        if not targets or factor is None:
             continue
         base, scale = factor
-        out[target] = _number(Fraction(repr(args[target])) * scale)
+        for target in targets:
+            out[target] = _number(Fraction(repr(args[target])) * scale)
         out[name] = base
     return out
 

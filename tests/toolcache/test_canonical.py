@@ -235,6 +235,30 @@ def test_a_value_taken_exactly_as_written_is_not_normalised_by_its_format() -> N
     assert canonicalize_args({"path": "/v1/charges/"}, loose) == canonicalize_args({"path": "/v1/charges"}, loose)
 
 
+def test_a_part_taken_exactly_as_written_leaves_the_format_the_rest() -> None:
+    url = {"type": "object", "properties": {"link": {"type": "string", "format": "uri", "description": (
+        "page to open; the path and query are sent exactly as written")}}}
+    assert canonicalize_args({"link": "HTTPS://Example.ORG:443/A?b=C"}, url) == {"link": "https://example.org/A?b=C"}
+    assert canonicalize_args({"link": "https://example.org/a"}, url) != canonicalize_args(
+        {"link": "https://example.org/A"}, url)
+    whole = {"type": "object", "properties": {"link": {"type": "string", "format": "uri", "description": (
+        "callback URL exactly as registered; compared exactly as written")}}}
+    assert canonicalize_args({"link": "https://Example.org/cb"}, whole) == {"link": "https://Example.org/cb"}
+
+
+def test_a_url_without_the_scheme_its_description_says_is_assumed() -> None:
+    said = {"type": "object", "properties": {"link": {"type": "string", "format": "uri", "description": (
+        "short link; the scheme may be left out (https is assumed)")}}}
+    http = {"type": "object", "properties": {"link": {"type": "string", "format": "uri", "description": (
+        "address of the device's page; http:// is assumed")}}}
+    silent = {"type": "object", "properties": {"link": {"type": "string", "format": "uri"}}}
+    assert canonicalize_args({"link": "sho.rt/Ab3"}, said) == canonicalize_args({"link": "https://SHO.rt/Ab3"}, said)
+    assert canonicalize_args({"link": "sho.rt/Ab3"}, said) != canonicalize_args({"link": "sho.rt/ab3"}, said)
+    assert canonicalize_args({"link": "router.lan/status"}, http) == {"link": "http://router.lan/status"}
+    assert canonicalize_args({"link": "sho.rt/Ab3"}, silent) == {"link": "sho.rt/Ab3"}  # nothing said: as written
+    assert canonicalize_args({"link": "not a url"}, said) == {"link": "not a url"}
+
+
 def test_a_literal_is_not_even_unicode_normalised() -> None:
     literal = {"type": "object", "properties": {"text": {"type": "string", "description": "literal text, no "
                                                                                          "normalisation"}}}

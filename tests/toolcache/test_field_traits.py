@@ -210,3 +210,48 @@ def test_a_clause_that_says_names_are_normalised_frees_case_and_separators_for_t
                                                   "name": text("alpha names are normalised (case)")}}
     assert same({"name": "FooBar"}, {"name": "foobar"}, only_case)
     assert not same({"name": "foo-bar"}, {"name": "foo_bar"}, only_case)
+
+
+def test_matched_case_insensitively_and_case_does_not_matter() -> None:
+    assert text_traits("name", text("venue name, matched case-insensitively")).lower_all
+    assert text_traits("name", text("letter case does not matter")).lower_all
+    assert text_traits("name", text("matched case-sensitively")).kind is TextKind.CASED
+
+
+def test_a_clause_that_a_value_is_normalised_as_in_pep_503_or_case_and_separators_do_not_matter() -> None:
+    schema = {"type": "object", "properties": {
+        "index": {"type": "string", "enum": ["wheelhouse", "tarball_hub"]},
+        "name": text("tarball hub names are exact. Wheelhouse names are normalised as in PEP 503: letter case and "
+                     "runs of '-', '_' and '.' do not matter.")}}
+    assert same({"index": "wheelhouse", "name": "Zope_Interface"}, {"index": "wheelhouse", "name": "zope.interface"},
+                schema)
+    # the enum value `tarball_hub` is named "tarball hub": its names keep case and separators
+    assert not same({"index": "tarball_hub", "name": "Zope_Interface"},
+                    {"index": "tarball_hub", "name": "zope_interface"}, schema)
+    assert not same({"index": "tarball_hub", "name": "a-b"}, {"index": "tarball_hub", "name": "a_b"}, schema)
+
+
+def test_a_case_flag_that_names_a_sibling_outweighs_its_description() -> None:
+    schema = {"type": "object", "properties": {
+        "glob": text("paths to match; the tree is case-sensitive"), "root": text("directory; case-sensitive"),
+        "fold_case": {"type": "boolean", "default": False, "description": "true matches the glob ignoring case"}}}
+    assert not same({"glob": "*.MD"}, {"glob": "*.md"}, schema)
+    assert same({"glob": "*.MD", "fold_case": True}, {"glob": "*.md", "fold_case": True}, schema)
+    assert not same({"root": "Docs", "glob": "*", "fold_case": True}, {"root": "docs", "glob": "*", "fold_case": True},
+                    schema)  # the flag names the glob only
+
+
+def test_an_array_that_means_every_item_or_none_when_omitted() -> None:
+    schema = {"type": "object", "properties": {
+        "parts": {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": ["head", "body", "tail"]},
+                  "description": "parts returned; all when omitted"},
+        "stars": {"type": "array", "uniqueItems": True, "items": {"type": "integer", "minimum": 1, "maximum": 3},
+                  "description": "only these star ratings; every rating when omitted"},
+        "extras": {"type": "array", "items": {"type": "string"}, "description": "sections to add; none when omitted"},
+        "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                 "description": "only these tags; all when omitted"}}}
+    assert same({}, {"parts": ["tail", "body", "head"]}, schema)
+    assert not same({}, {"parts": ["tail", "head"]}, schema)
+    assert same({}, {"stars": [3, 1, 2]}, schema) and not same({}, {"stars": [1, 2]}, schema)
+    assert same({}, {"extras": []}, schema) and not same({}, {"extras": ["x"]}, schema)
+    assert not same({}, {"tags": []}, schema)  # no list of every tag: "all" cannot be written out

@@ -42,3 +42,36 @@ def test_applied_by_the_exact_stage() -> None:
     assert one("0000320193", cik) == one("320193", cik) == "320193" and one("0000", cik) == "0"
     assert one("0000320193", "SEC Central Index Key") == "0000320193"  # nothing said: kept
     assert one("ab12", cik) == one("ab12", "") and one("0012ab", cik) == "0012AB"  # digits only
+
+
+@pytest.mark.parametrize(
+    ("description", "folds"),
+    [
+        ("ticket reference, with or without the angle brackets", Folds(brackets="<>")),
+        ("node id; square brackets are optional", Folds(brackets="[]")),
+        ("catalogue number (a `cat` prefix is accepted, e.g. cat55012)", Folds(prefix="cat")),
+        ("member number, with or without the 'M-' prefix", Folds(prefix="M-")),
+        ("west,south,east,north: four numbers separated by commas", Folds(numbers=True)),
+        ("a comma-separated list of numbers", Folds(numbers=True)),
+        ("ids separated by commas", NO_FOLDS),
+    ],
+)
+def test_brackets_prefixes_and_number_lists_read_from_the_description(description: str, folds: Folds) -> None:
+    assert described_folds(description) == folds
+
+
+def test_brackets_prefixes_and_number_lists_applied() -> None:
+    ref = "ticket reference, with or without the angle brackets; otherwise case-sensitive"
+    assert one("<Xy12@host>", ref) == one(" Xy12@host ", ref) == "Xy12@host"
+    assert one("<xy12@host>", ref) != one("Xy12@host", ref)  # the rest is still case-sensitive
+    assert one("<Xy12@host", ref) == "<Xy12@host"  # a pair, not one bracket
+    cat = "catalogue number (a `cat` prefix is accepted, e.g. cat55012)"
+    assert one("cat55012", cat) == one("CAT55012", cat) == one("55012", cat) == "55012"
+    assert one("catalog7", cat) != one("alog7", cat)  # a letter after it: not the prefix
+    assert one("cat55013", cat) != one("55012", cat)
+    box = "west,south,east,north: four numbers separated by commas (spaces allowed)"
+    assert one("13.080, 52.330,-0.50,+52.670", box) == one("13.08,52.33,-0.5,52.67", box) == "13.08,52.33,-0.5,52.67"
+    assert one("013.08,0052.33,1,2", box) == "13.08,52.33,1,2"
+    assert one("13,08,52,33", box) != one("13.08,52.33", box)  # decimal commas: other numbers, not these
+    assert one("13.08,52.33", "version list separated by commas") == "13.08,52.33"  # "1.10" is not "1.1"
+    assert one("1.10,2.0", "release versions, comma-separated") != one("1.1,2", "release versions, comma-separated")

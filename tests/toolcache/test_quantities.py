@@ -44,6 +44,15 @@ def test_a_lone_unit_measures_a_lone_quantity_or_amount() -> None:
     assert in_base_units(both) == both
 
 
+def test_a_lone_unit_measures_a_value_or_every_measure_of_a_box() -> None:
+    assert in_base_units({"value": 1, "unit": "lb"}) == in_base_units({"value": 16, "unit": "oz"})
+    box = in_base_units({"length": 12, "width": 10, "height": 8, "unit": "in"})
+    assert box == in_base_units({"length": 30.48, "width": 25.4, "height": 20.32, "unit": "cm"})
+    assert box != in_base_units({"length": 30.5, "width": 25.4, "height": 20.32, "unit": "cm"})  # not exact
+    mixed = {"length": 12, "width": 10, "count": 3, "unit": "in"}  # a number that is not a measure: left alone
+    assert in_base_units(mixed) == mixed
+
+
 @pytest.mark.parametrize("args", [
     {"distance": 2, "unit": "km"},  # a lone unit field may choose the answer's units: not bound to a number
     {"size": 2, "size_unit": "kb"},  # 1000 or 1024 bytes: no exact conversion
