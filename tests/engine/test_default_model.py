@@ -90,14 +90,16 @@ def test_bf16_cache_adds_no_error_against_an_fp32_reference(default_model_home: 
     cached_engine.generate(ids[:330], SamplingParams(max_tokens=4))  # stores 2 blocks + a partial tail
     num_cached, with_cache = cached_engine.prompt_logprobs(ids)
     assert 330 <= num_cached < 520
-    _, without_cache = Engine(bf16, None).prompt_logprobs(ids)
+    # the same split computed without a cache: prefill chunks that end where the cached prefix ends
+    split = EngineConfig(block_size=128, step_tokens=num_cached, solo_step_tokens=num_cached)
+    _, without_cache = Engine(bf16, None, split).prompt_logprobs(ids)
     _, ref = reference.prompt_logprobs(ids)
-    ref, without_cache = ref[num_cached:], without_cache[num_cached:]
 
     def kl(p_log: torch.Tensor, q_log: torch.Tensor) -> float:
         return float((p_log.exp() * (p_log - q_log)).sum(-1).mean())
 
-    kl_cached, kl_plain = kl(ref, with_cache), kl(ref, without_cache)
-    assert kl_plain > 0  # bf16 does differ from fp32: the comparison means something
-    # The cache adds no error beyond bf16's own noise (5% slack for noise in the noise).
-    assert kl_cached <= kl_plain * 1.05, (kl_cached, kl_plain)
+    assert kl(ref[num_cached:], with_cache) > 0  # bf16 does differ from fp32: the comparison means something
+    # Loading the stored bf16 KV adds no error at all: bit for bit what computing the same split gives. (Where a
+    # prompt is split moves bf16's rounding by up to ~20% of its KL to fp32 on some CPUs: not the cache's doing,
+    # so the cached path is not compared with a one-chunk prefill.)
+    assert torch.equal(with_cache, without_cache[num_cached:])
