@@ -29,6 +29,8 @@ Sets of labelled pairs:
   fresh7-heldout  (then opened for its false hits)
   fresh8-dev  a ninth (bench/data/toolcalls/fresh8), written blind after the semantic stage was turned off
   fresh8-heldout  by default; split likewise
+  fresh9-dev  a tenth (bench/data/toolcalls/fresh9): tools of the kinds popular MCP servers expose (files,
+  fresh9-heldout  git, GitHub, Slack, Notion, calendars, SQL, search), terse descriptions; split likewise
   fresh10-dev  an eleventh (bench/data/toolcalls/fresh10): customer-service and back-office tools whose
   fresh10-heldout  descriptions do not spell out normalisation; split likewise
 
@@ -97,7 +99,7 @@ def sample_args(schema: dict) -> dict:
 
 
 # blind sets split after their first run by the seeded hash of the pair id: each loads whole, -dev or -heldout
-SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh10")
+SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10")
 
 
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
@@ -264,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
     parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
                         "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout,"
-                        "fresh7-dev,fresh7-heldout,fresh8-dev,fresh8-heldout,fresh10-dev,fresh10-heldout")
+                        "fresh7-dev,fresh7-heldout,fresh8-dev,fresh8-heldout,fresh9-dev,fresh9-heldout,"
+                        "fresh10-dev,fresh10-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
