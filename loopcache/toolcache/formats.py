@@ -76,11 +76,12 @@ _WHITESPACE = re.compile(r"\s+")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 _ASSUMED_SCHEME = re.compile(r"\b(https?)(?:://)? (?:is )?(?:assumed|implied)\b"
                              r"|\bscheme (?:may|can) be (?:left out|omitted)|\bscheme (?:is )?optional\b", re.I)
-_HOST_FIRST = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+(?::\d+)?(?:[/?#]\S*)?$")
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://\S+$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-_HOST_LABEL = re.compile(r"^[^\W_](?:[\w-]*[^\W_])?$")
+_LABEL = r"[^\W_](?:[\w-]*[^\W_])?"  # one DNS label: letters, digits, inner hyphens
+_HOST_LABEL = re.compile(rf"^{_LABEL}$")
+_HOST_FIRST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+(?::\d+)?(?:[/?#]\S*)?$")  # a URL without its scheme
 # one-letter unit symbols, case-sensitive: "B" is a byte and "b" a bit, "m" a metre and "M" mega (kept)
 _ONE_LETTER_UNITS = {"m": "m", "g": "g", "l": "l", "L": "l", "h": "h", "B": "b", "b": "bit", "W": "w", "w": "w"}
 

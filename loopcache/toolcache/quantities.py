@@ -10,9 +10,9 @@ chooses the units of the answer: "metric" weather; `{"distance": 2, "unit": "km"
 Only exact conversions of one dimension are made, in rational arithmetic, so two values are equal only when
 they are the same quantity: 1 mi is 1609.344 m, and 1.609 km stays another radius.
 
-    length  m, km, cm, mm, mi, ft, yd, inch (in), nmi mass    g, kg, mg, lb, oz
-    time    ms, sec, s, min, h                        volume  l, ml
-    power   w, kw                                     speed   mph, kph (m/s)
+    length  m, km, cm, mm, mi, ft, yd, inch (in), nmi     mass    g, kg, mg, lb, oz
+    time    ms, sec, s, min, h                            volume  l, ml
+    power   w, kw                                         speed   mph, kph (m/s)
 
 Not converted: bytes (kB is 1000 or 1024 bytes by convention), gallons (US or imperial), temperatures (an
 offset, not a factor), anything not listed.
