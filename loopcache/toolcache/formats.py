@@ -38,16 +38,16 @@ Where the schema gives no `format`, `infer_format` reads one from the property's
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
 address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
-`email` -> email;
+`email` -> email; `sql` -> sql;
 `hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
 `phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
-time; "duration" -> duration; "SQL query", "SELECT statement" -> sql; "arithmetic expression" ->
-arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address -> phone, ip,
-mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country), and `value_format` from
-the value itself (a whole value that is an absolute URL is a uri).
+time; "duration" -> duration; "SQL query", "SELECT statement", "SQL to run ..." -> sql;
+"arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
+MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" ->
+country), and `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 
 from __future__ import annotations
@@ -248,6 +248,7 @@ _NAME_HINTS: dict[str, str] = {
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
     "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac", "uuid": "uuid", "guid": "uuid",
+    "sql": "sql",
 }
 # two-word names whose last word ("code", "id") says nothing by itself
 _NAME_PAIRS: dict[tuple[str, str], str] = {
@@ -257,7 +258,8 @@ _NAME_PAIRS: dict[tuple[str, str], str] = {
 }
 _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
               (re.compile(r"\bduration\b", re.IGNORECASE), "duration"),
-              (re.compile(r"\bSQL (?:query|statement)\b|\bSELECT (?:statement|query)\b"), "sql"),
+              (re.compile(r"\bSQL (?:query|statement)\b|\bSELECT (?:statement|query)\b"
+                          r"|^\W*(?:(?i:an?|the|read-only)\s+)*SQL(?:\s+(?:to|that|for)\b|\s*[(,:;.]|\s*$)"), "sql"),
               (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"),
               # a description that begins by naming the value (not "name or phone number to search for")
               (re.compile(r"^\W*(?:(?:an?|the|international|mobile)\s+)?(?:(?:tele)?phone number\b|E\.164\b)",

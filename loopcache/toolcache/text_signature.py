@@ -26,9 +26,16 @@ of identifiers are set aside (identifiers.py), and the rest is tokenised and spe
 - entities: capitalised or all-caps words ("Paris", "TX"), and US states in address position whatever
   their case ("Portland, Oregon" != "Portland, Maine", though "or" and "me" are stop words elsewhere);
   the case of the text itself does not matter.
+- capitals: words written in capitals, two letters or more, as written: a code or an acronym, which
+  the other side must spell the same, whatever its case ("PAY" != "PAYS", though "pays" is a plural;
+  "INSTALL POSTGRES" = "install postgres"); an acronym's plural with a small "s" is the acronym
+  ("LLMs" = "LLM").
 - sequence: every token in order, compared only when the text has an `OR`: "python OR rust tutorial" is
   (python OR rust) tutorial, "rust tutorial OR python" is rust (tutorial OR python).
 - schemes: identifier schemes named ("arXiv:"): one side naming none agrees with any.
+- modifiers: search modifiers, a word, a colon and a value in one token ("in:#ops", "from:@ann",
+  "repo:acme/api", "is:open"), each compared whole, case folded, in any order: "in:#ops" names one channel
+  and "in:#ops-alerts" another, though their words are the same.
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ _DETERMINERS = frozenset("a an the this that these those my your our their its h
 _CURRENCIES = {"$": "$", "€": "€", "£": "£", "¥": "¥", "dollar": "$", "dollars": "$", "usd": "$", "euro": "€",
                "euros": "€", "eur": "€", "gbp": "£", "yen": "¥", "jpy": "¥"}
 _PERIOD = re.compile(r"^(?:q[1-4]|h[12]|fy\d{4})$")
+_MODIFIER = re.compile(r"(?<!\S)[A-Za-z][\w-]*:(?!//)[^\s:]\S*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +86,12 @@ class TextSignature:
     negations: int
     content: frozenset[str]
     entities: frozenset[str]
+    capitals: frozenset[str]  # words written in capitals ("PAY"), not stemmed: codes and acronyms
     words: frozenset[str]
     word_sequence: tuple[str, ...]  # every word, stop words included, in order (for compounds: "set up")
     relations: frozenset[tuple[str, str]]
     schemes: frozenset[str]
+    modifiers: frozenset[str]
     sequence: tuple[str, ...]  # every token's text in order (search operators included)
 
 
@@ -97,6 +107,7 @@ def text_signature(text: str) -> TextSignature:
     currencies: list[str] = []
     words: list[str] = []
     entities: set[str] = set()
+    capitals: set[str] = set()
     negations = 0
     for i, token in enumerate(tokens):
         if token.text == "may" and _is_month(tokens, i):
@@ -121,13 +132,17 @@ def text_signature(text: str) -> TextSignature:
                 continue
             if token.kind == "state" or (token.capitalised and word not in _STOPWORDS):
                 entities.add(stem(word))
+            if token.acronym:
+                capitals.add(token.acronym)
             words.append(word)
     content = {stem(w) for i, w in enumerate(words) if _is_content(words, i)}
     return TextSignature(
         quoted=quoted, anchors=tuple(anchors), operators=tuple(operators), expression=tuple(expression),
         currencies=tuple(currencies), negations=negations, content=frozenset(content),
-        entities=frozenset(entities), words=frozenset(stem(w) for w in words), word_sequence=tuple(words),
+        entities=frozenset(entities), capitals=frozenset(capitals), words=frozenset(stem(w) for w in words),
+        word_sequence=tuple(words),
         relations=_relations(tokens), schemes=schemes,
+        modifiers=frozenset(m.group().rstrip(".,;!?)").casefold() for m in _MODIFIER.finditer(bare)),
         sequence=tuple(stem(t.text) if t.kind == "word" else t.text for t in tokens),
     )
 

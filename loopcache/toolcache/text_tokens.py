@@ -45,6 +45,7 @@ class Token:
     text: str
     capitalised: bool = False  # written with a capital letter (a named entity, unless a stop word)
     after_comma: bool = False
+    acronym: str = ""  # a word in capitals, two letters or more, as a code: "PAY" -> "pay", plural "LLMs" -> "llm"
 
     @property
     def is_code(self) -> bool:
@@ -67,7 +68,7 @@ def tokenize(text: str) -> list[Token]:
         elif kind == "op":
             raw.append(Token("op", token, after_comma=after_comma))
         else:
-            raw.append(Token("word", token.casefold(), token[:1].isupper(), after_comma))
+            raw.append(Token("word", token.casefold(), token[:1].isupper(), after_comma, _acronym(token)))
             if token in _SEARCH_OPERATORS:
                 raw[-1] = replace(raw[-1], kind="op", text=token)
         after_comma = False
@@ -78,6 +79,12 @@ def _number(token: str) -> str:
     """Thousands separators dropped; decimals kept as written ("3.10" is not "3.1": versions)."""
     value = token.replace(",", "")
     return "0" if value == "-0" else value
+
+
+def _acronym(token: str) -> str:
+    """The code a word in capitals spells, "" for other words; an acronym's plural "LLMs" spells "llm"."""
+    letters = token[:-1] if token.endswith("s") else token
+    return letters.casefold() if sum(c.isalpha() for c in letters) > 1 and letters.isupper() else ""
 
 
 def _mapped(tokens: list[Token]) -> list[Token]:

@@ -301,6 +301,11 @@ def _signature_difference(q: TextSignature, c: TextSignature) -> str:
         return f"negations differ ({q.negations} vs {c.negations})"
     if q.schemes and c.schemes and q.schemes != c.schemes:
         return f"identifier schemes differ {sorted(q.schemes)} vs {sorted(c.schemes)}"
+    for mine, other in ((q, c), (c, q)):
+        if missing := mine.capitals - set(other.word_sequence) - other.capitals:
+            return f"words in capitals spelled otherwise {sorted(missing)}"
+    if q.modifiers != c.modifiers:
+        return f"search modifiers differ {sorted(q.modifiers ^ c.modifiers)}"
     return _relation_difference(q, c)
 
 

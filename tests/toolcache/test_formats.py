@@ -37,6 +37,7 @@ def prop(**schema: object) -> dict:
         ("image", prop(description="a picture to attach"), None),
         ("platform", prop(description="os/arch to resolve in a multi-platform OCI index"), "platform"),
         ("platform", prop(description="where the app runs: web, ios or android"), None),
+        ("sql", prop(), "sql"), ("sql_mode", prop(), None),
     ],
 )
 def test_format_from_schema_else_from_the_property_name(name: str, schema: dict, fmt: str | None) -> None:
@@ -256,6 +257,8 @@ def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
         ("IP range to scan, CIDR", None),
         ("MAC address (EUI-48), e.g. '00:1A:2B:3C:4D:5E'", "mac"),
         ("a single SELECT statement", "sql"), ("SQL query to explain", "sql"), ("select the statement", None),
+        ("Read-only SQL to run against the warehouse", "sql"), ("the SQL dialect: ansi or bigquery", None),
+        ("SQL", "sql"), ("SQL (read-only)", "sql"),
         ("machine name", None),
     ],
 )

@@ -57,6 +57,8 @@ def accepted(a: str, b: str, policy: VerifyPolicy = VerifyPolicy()) -> bool:
         ("Lafayette, IN", "Lafayette, LA", "states in address position"),
         ('"Malmö" hotels', '"Malmo" hotels', "quoted strings keep their accents"),
         ("Serie A table", "Série A table", "accents (Italy's league, Brazil's league)"),
+        ("ticker CRM earnings", "ticker CRMS earnings", "a code in capitals spelled otherwise"),
+        ("deploy alert in:#ops", "deploy alert in:#ops-alerts", "search modifiers (another channel)"),
     ],
 )
 def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
@@ -89,6 +91,10 @@ def test_guards_reject_differences(a: str, b: str, guard: str) -> None:
         ("München Hbf", "München Hauptbahnhof"),
         ("kafka OR pulsar benchmark", "Kafka OR Pulsar benchmarks"),
         ("Salem, Oregon", "salem, OR"),
+        ("KV cache compression for LLMs", "LLM KV cache compression"),
+        ("INSTALL POSTGRES ON DEBIAN", "install postgres on debian"),
+        ("is:open label:bug crash", "crash label:bug is:open"),
+        ("deploy alert in:#ops.", "deploy alert IN:#OPS"),
     ],
 )
 def test_harmless_differences_pass(a: str, b: str) -> None:
