@@ -15,7 +15,7 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
 - a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
   unit: 1.5 km = 1500 m (quantities.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
-  as `include_domains`): sorted, repeats dropped.
+  as `include_domains`, the conditions of a filter's `and` / `$or`): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space (not inside quotes); an `enum`
   value matching case-insensitively takes the enum's own spelling.
 - a literal is kept as written before anything else, Unicode normalisation included (`é` as one code point is

@@ -38,8 +38,9 @@ separators free) wins over the rest of it.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 `uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "any of
 these": an AND or an OR of items; "checked against each other", "pairwise": a symmetric relation; "values to
-keep"), or the name is a filter
-(`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a filter's order never changes the answer.
+keep"), the name is a filter (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a
+filter's order never changes the answer, or the name is a logical connective of a filter object (`and`,
+`or`, `$and`, `$or`, `$nor`: Notion, MongoDB), whose conditions commute.
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ _TITLE_NAMES = frozenset({"title", "page"})
 _SEARCHED = re.compile(r"\bsearch|\bquery\b|\bwords\b|\bkeywords?\b|\bmatch", re.I)
 _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowed", "allow", "blocked", "block",
                            "deny", "denied", "ignore", "ignored", "skip"})
+# a filter's logical connectives (Notion's "and", MongoDB's "$or"): their conditions commute
+_CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
 
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b"
                       r"|\bno (?:unicode )?normali[sz]ation\b", re.I)
@@ -358,6 +361,8 @@ def omitted_array(name: str | None, schema: Mapping[str, Any]) -> list | None:
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
     """Whether an array argument is a set: its order and repeated items do not change the answer."""
     if schema.get("uniqueItems") is True or _SET_WORDS.search(description(schema)):
+        return True
+    if name is not None and name.casefold() in _CONNECTIVES:
         return True
     return bool(_FILTER_WORDS.intersection(name_words(name)))
 

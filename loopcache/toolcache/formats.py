@@ -10,6 +10,7 @@
     duration    Go / Prometheus units or ISO 8601's time part, in seconds: "1m" = "60s" = "PT1M" -> "60s"; a
                 bare number only where the description says it counts seconds (dates.canonical_duration)
     sql         keywords upper-cased, whitespace canonical, literals untouched (sql.py)
+    git-rev     a git revision, first-parent steps as `~N`: "HEAD^" = "HEAD~" = "HEAD~1" (git_revs.py)
     regex       untouched: case and whitespace are significant (an alternation of plain words, none a prefix
                 of another, may be reordered: "TODO|FIXME" = "FIXME|TODO"; regexes.py)
     email       trimmed, the domain in lower case ("Ops@Example.COM" = "Ops@example.com"; the local part is
@@ -38,16 +39,17 @@ Where the schema gives no `format`, `infer_format` reads one from the property's
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
 address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
-`email` -> email; `sql` -> sql;
+`email` -> email; `sql` -> sql; `rev` -> git-rev;
 `hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
 `phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
-time; "duration" -> duration; "SQL query", "SELECT statement", "SQL to run ..." -> sql;
-"arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
-MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" ->
-country), and `value_format` from the value itself (a whole value that is an absolute URL is a uri).
+time; "YYYY-MM" (no "DD") -> period; "duration" -> duration; "SQL query", "SELECT statement", "SQL to
+run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev; "arithmetic
+expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address
+-> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country), and
+`value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from loopcache.toolcache.arithmetic import canonical_arithmetic
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration, canonical_time,
                                        month_number)
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.git_revs import canonical_git_rev
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
@@ -210,6 +213,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "time": canonical_time,
     "duration": canonical_duration,
     "sql": canonical_sql,
+    "git-rev": canonical_git_rev,
     "regex": canonical_regex,
     "email": canonical_email,
     "hostname": canonical_hostname, "idn-hostname": canonical_hostname,
@@ -248,7 +252,7 @@ _NAME_HINTS: dict[str, str] = {
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
     "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac", "uuid": "uuid", "guid": "uuid",
-    "sql": "sql",
+    "sql": "sql", "rev": "git-rev",
 }
 # two-word names whose last word ("code", "id") says nothing by itself
 _NAME_PAIRS: dict[tuple[str, str], str] = {
@@ -257,7 +261,10 @@ _NAME_PAIRS: dict[tuple[str, str], str] = {
     ("ip", "address"): "ip", ("mac", "address"): "mac",
 }
 _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
+              (re.compile(r"^(?!.*\bDD\b).*\bYYYY-MM\b"), "period"),  # a month, not a date
               (re.compile(r"\bduration\b", re.IGNORECASE), "duration"),
+              (re.compile(r"^(?!.*\bmessage)(?:.*\b(?:branch|tag|ref)(?:e?s)?\b.*\bcommit\b"
+                          r"|.*\bcommit\b.*\b(?:SHA(?:-1)?|revision|ref)\b)", re.IGNORECASE), "git-rev"),
               (re.compile(r"\bSQL (?:query|statement)\b|\bSELECT (?:statement|query)\b"
                           r"|^\W*(?:(?i:an?|the|read-only)\s+)*SQL(?:\s+(?:to|that|for)\b|\s*[(,:;.]|\s*$)"), "sql"),
               (re.compile(r"\b(?:arithmetic|math(?:ematical)?) expression", re.IGNORECASE), "arithmetic"),

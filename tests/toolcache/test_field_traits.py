@@ -139,6 +139,17 @@ def test_sets_sorted_lists_kept() -> None:
     assert not same({"stops": ["b", "a"]}, {"stops": ["a", "b"]}, schema)  # a route: order counts
 
 
+def test_the_conditions_of_a_filters_and_or_commute_but_nested_lists_keep_their_order() -> None:
+    schema = {"type": "object", "properties": {"filter": {"type": "object"}}}
+    done, mine = {"property": "Status", "equals": "Done"}, {"property": "Owner", "contains": "u1"}
+    assert same({"filter": {"and": [done, mine]}}, {"filter": {"and": [mine, done]}}, schema)
+    assert same({"filter": {"$or": [{"a": 1}, {"b": 2}]}}, {"filter": {"$or": [{"b": 2}, {"a": 1}]}}, schema)
+    assert not same({"filter": {"and": [done, mine]}}, {"filter": {"or": [mine, done]}}, schema)
+    assert not same({"filter": {"and": [done]}}, {"filter": {"and": [done, mine]}}, schema)
+    sorts = [{"property": "Due"}, {"property": "Created"}]
+    assert not same({"filter": {"and": [done], "sorts": sorts}}, {"filter": {"and": [done], "sorts": sorts[::-1]}}, schema)
+
+
 def test_examples_with_spaces_and_underscores_say_they_are_one_value() -> None:
     schema = {"type": "object", "properties": {
         "page": {"type": "string", "description": "page title (e.g. 'Alan Turing' or 'Alan_Turing') or its URL"},

@@ -259,6 +259,10 @@ def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
         ("a single SELECT statement", "sql"), ("SQL query to explain", "sql"), ("select the statement", None),
         ("Read-only SQL to run against the warehouse", "sql"), ("the SQL dialect: ansi or bigquery", None),
         ("SQL", "sql"), ("SQL (read-only)", "sql"),
+        ("YYYY-MM, the cycle that starts in that month", "period"), ("month as YYYY-MM", "period"),
+        ("YYYY-MM-DD", None), ("YYYY-MM or YYYY-MM-DD", None),
+        ("Branch, tag or commit to compare with", "git-rev"), ("the commit SHA", "git-rev"),
+        ("commit message to search; a branch name narrows it", None), ("a tag name", None),
         ("machine name", None),
     ],
 )
