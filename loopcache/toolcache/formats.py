@@ -63,8 +63,8 @@ from urllib.parse import urlsplit, urlunsplit
 from loopcache.toolcache.arithmetic import canonical_arithmetic
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration, canonical_time,
                                        month_number)
-from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.git_revs import canonical_git_rev
+from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql

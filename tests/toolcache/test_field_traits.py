@@ -147,7 +147,8 @@ def test_the_conditions_of_a_filters_and_or_commute_but_nested_lists_keep_their_
     assert not same({"filter": {"and": [done, mine]}}, {"filter": {"or": [mine, done]}}, schema)
     assert not same({"filter": {"and": [done]}}, {"filter": {"and": [done, mine]}}, schema)
     sorts = [{"property": "Due"}, {"property": "Created"}]
-    assert not same({"filter": {"and": [done], "sorts": sorts}}, {"filter": {"and": [done], "sorts": sorts[::-1]}}, schema)
+    assert not same({"filter": {"and": [done], "sorts": sorts}},
+                    {"filter": {"and": [done], "sorts": sorts[::-1]}}, schema)
 
 
 def test_examples_with_spaces_and_underscores_say_they_are_one_value() -> None:
