@@ -131,7 +131,7 @@ class ToolCache:
         spec = self._specs.get(name)
         if spec is None or not spec.read_only:
             return Lookup(Stage.BYPASS, name, reason="not registered" if spec is None else "not read-only")
-        canonical = canonicalize_args(args, spec.parameters)
+        canonical = canonicalize_args(args, spec.parameters, name)
         scope = self._scope(spec, session)
         key = make_key(name, spec.fingerprint, scope, canonical)
         now = self._clock()
@@ -273,7 +273,7 @@ class ToolCache:
         how many entries were dropped. Applies to every scope: the world changed for everyone."""
         spec = self._specs.get(name)
         rules = spec.invalidates if spec is not None else (Invalidation(),)
-        canonical = canonicalize_args(args, spec.parameters if spec else None)
+        canonical = canonicalize_args(args, spec.parameters if spec else None, name)
         dropped = 0
         for rule in rules:
             if rule.tool is not None and not rule.match:
@@ -295,7 +295,7 @@ class ToolCache:
         scope = self._scope(spec, session) if spec is not None and session is not None else (
             f"session:{session}" if session is not None else None)
         if args is not None and tool is not None:
-            canonical = canonicalize_args(args, spec.parameters if spec else None)
+            canonical = canonicalize_args(args, spec.parameters if spec else None, tool)
             keys = [e.key for e in self.store.entries(scope, tool) if e.args == canonical]
         else:
             keys = [e.key for e in self.store.entries(scope, tool)]

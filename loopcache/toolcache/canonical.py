@@ -50,6 +50,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
@@ -60,7 +61,7 @@ from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTra
                                               description, is_set_valued, is_written_exactly, omitted_array,
                                               sibling_flags, text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
-                                         value_format, with_assumed_scheme)
+                                         name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.quantities import in_base_units
 from loopcache.toolcache.regexes import canonical_regex
@@ -72,6 +73,14 @@ _QUOTED_PART = re.compile(r"((?<!\w)'[^']*'(?!\w)|\"[^\"]*\")")  # an apostrophe
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
 
+@dataclass(frozen=True, slots=True)
+class _About:
+    """What a tool says of itself, read where an argument is silent: its schema's description, its name's words."""
+
+    description: str
+    name: str
+
+
 def canonical_json(value: Any) -> str:
     """Deterministic compact JSON: sorted keys, no spaces, numbers normalised, UTF-8 text kept as is.
 
@@ -81,14 +90,19 @@ def canonical_json(value: Any) -> str:
                       allow_nan=False)
 
 
-def canonicalize_args(args: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def canonicalize_args(args: Mapping[str, Any], schema: Mapping[str, Any] | None = None,
+                      tool: str | None = None) -> dict[str, Any]:
     """The canonical form of one call's arguments under the tool's parameters schema (see module doc).
 
+    `tool` is the tool's name: with the schema's own description it is what the tool says of itself, read
+    where an argument is silent (the SQL dialect of `postgres_query`'s `sql`).
     Pure: `args` is not modified. Keys not in the schema are kept and canonicalised generically.
     """
     if not isinstance(args, Mapping):
         raise TypeError(f"tool arguments must be an object, got {type(args).__name__}")
-    result = _canonical_value(dict(args), dict(schema) if schema else {"type": "object"}, None)
+    schema = dict(schema) if schema else {"type": "object"}
+    about = _About(description(schema), " ".join(name_words(tool)))
+    result = _canonical_value(dict(args), schema, None, about)
     assert isinstance(result, dict)
     return result
 
@@ -98,13 +112,14 @@ def string_format(name: str | None, schema: Mapping[str, Any], value: str) -> st
     return infer_format(name, schema) or ("uri" if "enum" not in schema and value_format(value) else None)
 
 
-def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> Any:
+def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, about: _About,
+                     flags: Flags = NO_FLAGS) -> Any:
     if isinstance(value, Mapping):
-        return _canonical_object(value, schema, container_flags(schema, flags))
+        return _canonical_object(value, schema, about, container_flags(schema, flags))
     if isinstance(value, (list, tuple)):
         items = schema.get("items")
         item_schema = items if isinstance(items, Mapping) else {}
-        result = [_canonical_value(item, item_schema, name, container_flags(schema, flags)) for item in value]
+        result = [_canonical_value(item, item_schema, name, about, container_flags(schema, flags)) for item in value]
         if is_set_valued(name, schema):
             unique = {canonical_json(item): item for item in result}
             result = [unique[key] for key in sorted(unique)]
@@ -112,15 +127,16 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, fl
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int) and schema.get("type") == "string":
-        return _canonical_string(str(value), schema, name, flags)  # 121000358 for "121000358": its digits
+        return _canonical_string(str(value), schema, name, about, flags)  # 121000358 for "121000358": its digits
     if isinstance(value, (int, float)):
         return _canonical_number(value)
     if isinstance(value, str):
-        return _canonical_string(value, schema, name, flags)
+        return _canonical_string(value, schema, name, about, flags)
     return value
 
 
-def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], inherited: Flags) -> dict[str, Any]:
+def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about: _About,
+                      inherited: Flags) -> dict[str, Any]:
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
     flags = sibling_flags(value, properties, inherited)
@@ -129,14 +145,14 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], inher
         prop = prop if isinstance(prop, Mapping) else {}
         present = name in value and not (value[name] is None and not _allows_null(prop))
         if present:
-            out[name] = _canonical_value(value[name], prop, name, flags.get(name, inherited))
+            out[name] = _canonical_value(value[name], prop, name, about, flags.get(name, inherited))
         elif "default" in prop:
-            out[name] = _canonical_value(prop["default"], prop, name, flags.get(name, inherited))
+            out[name] = _canonical_value(prop["default"], prop, name, about, flags.get(name, inherited))
         elif (meaning := omitted_array(name, prop)) is not None:  # "all when omitted": the full set written out
-            out[name] = _canonical_value(meaning, prop, name, flags.get(name, inherited))
+            out[name] = _canonical_value(meaning, prop, name, about, flags.get(name, inherited))
     for name, item in value.items():
         if name not in properties:
-            out[str(name)] = _canonical_value(item, {}, str(name), flags.get(str(name), inherited))
+            out[str(name)] = _canonical_value(item, {}, str(name), about, flags.get(str(name), inherited))
     out = in_base_units(out)
     return {name: out[name] for name in sorted(out)}
 
@@ -168,7 +184,8 @@ def _free_text_traits(fmt: str | None, name: str | None, schema: Mapping[str, An
     return text_traits(name, schema, flags)
 
 
-def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, flags: Flags = NO_FLAGS) -> Any:
+def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, about: _About,
+                      flags: Flags = NO_FLAGS) -> Any:
     fmt = string_format(name, schema, value)
     traits = _free_text_traits(fmt, name, schema, flags)
     if fmt == "regex" or (traits is not None and traits.kind is TextKind.REGEX):
@@ -189,7 +206,7 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, f
     if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
-        return canonical_sql(value.strip(), folds_identifiers(description(schema)))
+        return canonical_sql(value.strip(), folds_identifiers(description(schema), about.description, about.name))
     if fmt == "date-time" and naive_is_utc(description(schema)):
         return canonical_datetime(value.strip(), naive_utc=True)
     if FORMATS.get(fmt or "") is canonical_uri:

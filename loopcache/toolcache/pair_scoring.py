@@ -84,7 +84,7 @@ def call_texts(pairs: Iterable[LabelledPair], tools: Mapping[str, ToolInfo]) -> 
     texts = []
     for pair in pairs:
         info = tools[pair.tool]
-        a, b = canonicalize_args(pair.a, info.parameters), canonicalize_args(pair.b, info.parameters)
+        a, b = (canonicalize_args(args, info.parameters, info.name) for args in (pair.a, pair.b))
         if info.read_only and has_free_text(a, info.parameters):
             texts.append(call_text(pair.tool, a))
         if info.read_only and a != b and has_free_text(b, info.parameters):

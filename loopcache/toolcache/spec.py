@@ -120,7 +120,10 @@ class ToolDefinition:
 
 def parse_definition(definition: Any) -> ToolDefinition:
     """Read an OpenAI tool (`{"type": "function", "function": {...}}` or the bare function object) or an MCP
-    tool (`{"name", "inputSchema", "annotations": {"readOnlyHint"}}`, or an `mcp.types.Tool`)."""
+    tool (`{"name", "inputSchema", "annotations": {"readOnlyHint"}}`, or an `mcp.types.Tool`).
+
+    The tool's `description` says what its arguments mean ("Run SQL against the PostgreSQL warehouse"): it
+    becomes the description of the parameters schema where that has none of its own."""
     if not isinstance(definition, Mapping) and hasattr(definition, "model_dump"):
         definition = definition.model_dump(by_alias=True, mode="json", exclude_none=True)
     if not isinstance(definition, Mapping):
@@ -130,10 +133,14 @@ def parse_definition(definition: Any) -> ToolDefinition:
     name = definition.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError("tool definition has no name")
-    schema = definition.get("parameters", definition.get("inputSchema", definition.get("input_schema")))
+    schema = dict(definition.get("parameters", definition.get("inputSchema", definition.get("input_schema")))
+                  or {"type": "object"})
+    about = definition.get("description")
+    if isinstance(about, str) and about.strip() and not schema.get("description"):
+        schema["description"] = about
     annotations = definition.get("annotations") or {}
     hint = annotations.get("readOnlyHint", annotations.get("read_only_hint"))
-    return ToolDefinition(name, dict(schema or {"type": "object"}), hint if isinstance(hint, bool) else None)
+    return ToolDefinition(name, schema, hint if isinstance(hint, bool) else None)
 
 
 _JSON_TYPES: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean",

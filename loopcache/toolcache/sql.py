@@ -9,7 +9,8 @@
 Tokens are re-joined with single spaces, so `count(*)` and `count( * )` agree; comments and a trailing `;`
 are dropped; keywords and common function names are upper-cased. String literals and quoted names are never
 changed. Unquoted identifiers keep their case, unless `fold_identifiers` (PostgreSQL folds them to lower
-case). Rewrites that need the statement's structure are applied only where it is plain enough to be sure:
+case; `folds_identifiers` reads the dialect from the argument's description, else its tool's description or
+name). Rewrites that need the statement's structure are applied only where it is plain enough to be sure:
 
 - `x BETWEEN a AND b` (a column, two literals, not after NOT, followed by AND / OR / the end of a clause) is
   `x >= a AND x <= b` (the standard defines it so, NULLs included);
@@ -56,6 +57,10 @@ _KEYWORDS = frozenset(
 _CLAUSE_END = frozenset({"AND", "OR", ")", "GROUP", "ORDER", "LIMIT", "HAVING", "OFFSET", "FETCH", "UNION",
                          "EXCEPT", "INTERSECT", "WINDOW"})
 _CONDITION_START = frozenset({"WHERE", "AND", "OR", "(", "ON", "HAVING"})
+_FOLDING_DIALECTS = frozenset({"postgres", "postgresql", "redshift", "oracle", "snowflake"})
+# a dialect's name, also as a tool name's words ("queryPostgreSQL" is "query postgre sql")
+_DIALECT = re.compile(r"\b(?:postgres(?:ql)?|postgre ?sql|redshift|oracle|snowflake|my ?sql|maria ?db|sqlite"
+                      r"|duck ?db|big ?query|click ?house|ms ?sql|t-? ?sql|sql ?server)\b", re.IGNORECASE)
 _WHERE_END = frozenset({"GROUP", "ORDER", "LIMIT", "HAVING", "OFFSET", "FETCH", "UNION", "EXCEPT", "INTERSECT",
                         "WINDOW", "RETURNING"})
 
@@ -80,9 +85,16 @@ def canonical_sql(text: str, fold_identifiers: bool = False) -> str:
     return " ".join(token for _, token in tokens)
 
 
-def folds_identifiers(description: str) -> bool:
-    """Whether a schema's description names a dialect that folds unquoted identifiers (PostgreSQL)."""
-    return bool(re.search(r"\bpostgres(?:ql)?\b", description, re.IGNORECASE))
+def folds_identifiers(*texts: str) -> bool:
+    """Whether the first of `texts` that names an SQL dialect (an argument's description, then its tool's
+    description and name) names only dialects that fold unquoted identifiers, in the result's column names
+    too: PostgreSQL and Redshift to lower case, Oracle and Snowflake to upper. MySQL, SQLite, SQL Server and
+    the rest keep the column names as written, so naming one of them (or none) means no folding."""
+    for text in texts:
+        named = {re.sub(r"[\s-]", "", found.lower()) for found in _DIALECT.findall(text)}
+        if named:
+            return named <= _FOLDING_DIALECTS
+    return False
 
 
 def _is_value(kind: str) -> bool:

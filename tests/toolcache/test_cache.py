@@ -162,6 +162,23 @@ def test_register_from_openai_and_mcp_definitions(cache: ToolCache) -> None:
     assert not cache.register_tool(mcp_tool, read_only=False).read_only  # explicit wins
 
 
+def test_a_definitions_description_and_name_reach_canonicalisation(cache: ToolCache) -> None:
+    """An MCP server's tool says its dialect in its name or description, not in the argument: still read."""
+    sql = {"type": "object", "properties": {"sql": {"type": "string", "description": "SQL to run"}}}
+    described = {"name": "query", "description": "Run read-only SQL on the PostgreSQL replica", "inputSchema": sql,
+                 "annotations": {"readOnlyHint": True}}
+    assert cache.register_tool(described).parameters["description"].endswith("PostgreSQL replica")
+    cache.register_tool({**described, "name": "postgres_query", "description": ""})
+    cache.register_tool({**described, "name": "sqlite_query", "description": ""})
+    for name in ("query", "postgres_query", "sqlite_query"):
+        tool = Tool()
+        cache.call(name, {"sql": "SELECT Name FROM Users"}, tool)
+        cache.call(name, {"sql": "select name from users"}, tool)
+        assert tool.runs == (2 if name == "sqlite_query" else 1), name  # SQLite keeps column names as written
+    own = {"type": "object", "description": "the schema's own", "properties": {}}
+    assert cache.register_tool({**described, "inputSchema": own}).parameters["description"] == "the schema's own"
+
+
 def test_unserialisable_result_returned_but_not_cached(cache: ToolCache) -> None:
     cache.register_tool("search", SEARCH, read_only=True)
     runs = []

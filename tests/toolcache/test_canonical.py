@@ -175,6 +175,25 @@ def test_sql_identifiers_fold_when_the_schema_says_postgresql() -> None:
     assert not same({"s": "SELECT a FROM t WHERE s = 'Ann'"}, {"s": "SELECT a FROM t WHERE s = 'ann'"}, schema)
 
 
+def test_sql_dialect_from_the_tool_where_the_argument_is_silent() -> None:
+    """The argument's description names the dialect, else the tool's description, else the tool's name."""
+    def folded(schema: dict, tool: str | None = None) -> bool:
+        one, other = ({"sql": q} for q in ("SELECT Name FROM Users", "select name from users"))
+        return canonicalize_args(one, schema, tool) == canonicalize_args(other, schema, tool)
+
+    silent = obj(sql={"type": "string", "description": "SQL to run in a read-only transaction"})
+    assert folded(silent, "postgres_query") and folded(silent, "queryPostgreSQL") and folded(silent, "redshiftQuery")
+    assert not folded(silent) and not folded(silent, "mysql_query") and not folded(silent, "run_query")
+    assert folded({**silent, "description": "Run SQL against the PostgreSQL warehouse"}, "run_query")
+    assert not folded({**silent, "description": "Run SQL on the SQLite file"}, "postgres_query")  # closer says
+    mysql = obj(sql={"type": "string", "description": "SQL to run (MySQL dialect)"})
+    assert not folded(mysql, "postgres_query")  # the argument's own words win
+    assert not folded(obj(sql={"type": "string", "description": "SQL to run"}), "postgresql_to_sqlite")  # which?
+    # string literals and quoted names are never folded, whatever the dialect
+    assert canonicalize_args({"sql": "SELECT a FROM t WHERE s = 'Ann'"}, silent, "postgres_query") != \
+        canonicalize_args({"sql": "SELECT a FROM t WHERE s = 'ann'"}, silent, "postgres_query")
+
+
 def test_sql_keeps_literal_exactly() -> None:
     out = canonicalize_args({"s": "select 'Mixed  CASE from' from t"}, obj(s={"format": "sql"}))
     assert out == {"s": "SELECT 'Mixed  CASE from' FROM t"}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from loopcache.audit.step import Session, ToolCall
 from loopcache.audit.tokens import estimate_tokens
 from loopcache.toolcache.canonical import canonical_json, canonicalize_args
+from loopcache.toolcache.spec import parse_definition
 
 NEAR_RATIO = 0.90
 _PATH_SUFFIXES = ("path", "file", "dir", "directory", "filename")
@@ -87,13 +88,10 @@ def _schemas(session: Session) -> dict[str, dict]:
     for step in session.steps[:1] + session.steps[-1:]:
         for definition in step.request.tools:
             try:
-                value = json.loads(definition)
-            except ValueError:
+                parsed = parse_definition(json.loads(definition))
+            except (TypeError, ValueError):  # not JSON, or not a tool definition
                 continue
-            function = value.get("function") if isinstance(value.get("function"), dict) else value
-            schema = function.get("parameters") or function.get("input_schema") or {}
-            if isinstance(schema, dict) and function.get("name"):
-                schemas[str(function["name"])] = _with_path_hints(schema)
+            schemas[parsed.name] = _with_path_hints(dict(parsed.parameters))
     return schemas
 
 
@@ -114,7 +112,7 @@ def _canonical(call: ToolCall, schema: dict | None) -> str:
     if call.arguments is None:
         return " ".join(call.raw_arguments.split())
     try:
-        return canonical_json(canonicalize_args(call.arguments, schema))
+        return canonical_json(canonicalize_args(call.arguments, schema, call.name))
     except (TypeError, ValueError):
         return canonical_json(call.arguments)
 
