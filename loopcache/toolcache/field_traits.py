@@ -7,7 +7,9 @@ its `kind`:
     kind       verify compares                                  read from
     FREE       TextSignature (order, case, stop words free)     default: queries, places, names, ids
     PROSE      same words in the same order (case, spaces free) name: text, content, body, message, prompt, ...
-                                                                (unless its description says "any order")
+                                                                (unless its description says "any order");
+                                                                an exact match mode beside it (`match: "exact"`,
+                                                                `exact_match: true`): "Blue Fin" is not "Bluefin"
     LITERAL    equal (not even trimmed)                         description: "literal", "verbatim",
                                                                 "whitespace included"; prose "to look up"
     REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
@@ -76,12 +78,15 @@ class Flags:
         "crates"); it outweighs everything else.
     value_separators: that clause also says "-", "_" and "." are one separator ("PyPI names are normalised
         (case, '-', '_', '.')", with `registry` "pypi").
+    exact_words: a match mode beside it says the match is exact (`match: "exact"`, `exact_match: true`): the
+        words count as written ("Blue Fin" is not "Bluefin"), not only what they mean.
     """
 
     case_sensitive: bool | None = None
     regex: bool = False
     value_case: bool | None = None
     value_separators: bool = False
+    exact_words: bool = False
 
 
 NO_FLAGS = Flags()
@@ -107,7 +112,11 @@ class TextTraits:
 
 _FLAG_NAMES = {"casesensitive": "case", "matchcase": "case", "ignorecase": "nocase", "caseinsensitive": "nocase",
                "foldcase": "nocase",
-               "regex": "regex", "regexp": "regex", "useregex": "regex", "isregex": "regex"}
+               "regex": "regex", "regexp": "regex", "useregex": "regex", "isregex": "regex",
+               "exact": "exact", "exactmatch": "exact", "matchexact": "exact", "exactphrase": "exact"}
+# a match mode named so, whose value "exact" says the words count as written (any other mode: nothing)
+_MATCH_MODE_NAMES = frozenset({"match", "matchtype", "matchmode", "matching", "matchstrategy", "searchtype",
+                               "searchmode", "querytype", "querymode"})
 _PROSE_NAMES = frozenset({"text", "texts", "content", "body", "message", "sentence", "paragraph", "passage",
                           "document", "prompt"})
 _TIMEZONE_NAMES = frozenset({"tz", "timezone", "zone"})
@@ -170,7 +179,7 @@ def container_flags(schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> Flags
     """The flags for the strings inside an object or array: a statement of letter case in the container's own
     description ("names and values are case-sensitive") covers its contents, else they keep `flags`."""
     case = _stated_case(description(schema))
-    return flags if case is None else Flags(case, flags.regex)  # value_case is one string's own: not inherited
+    return flags if case is None else Flags(case, flags.regex, exact_words=flags.exact_words)  # value_case: its own
 
 
 def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
@@ -183,11 +192,15 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
     for key in names:
         prop = properties.get(key)
         value = args[key] if key in args else (prop.get("default") if isinstance(prop, Mapping) else None)
-        kind = _FLAG_NAMES.get(re.sub(r"[^a-z]", "", key.lower()))
+        squeezed = re.sub(r"[^a-z]", "", key.lower())
+        kind = _FLAG_NAMES.get(squeezed)
         if kind and isinstance(value, bool):
             found.append((kind, key, value))
+        elif squeezed in _MATCH_MODE_NAMES and isinstance(value, str):
+            found.append(("exact", key, re.sub(r"[^a-z]", "", value.lower()) in ("exact", "exactmatch")))
     if not found:
-        return {key: Flags(inherited.case_sensitive, inherited.regex, *said) for key, said in by_value.items()}
+        return {key: Flags(inherited.case_sensitive, inherited.regex, *said, exact_words=inherited.exact_words)
+                for key, said in by_value.items()}
     described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
     # the siblings a flag's own description names ("false matches the pattern ignoring letter case")
     named = {flag: {name for name in names if name != flag and _names_value(described.get(flag, ""), name)}
@@ -197,18 +210,20 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
                for _, flag, _ in found}
     result = {}
     for key in names:
-        case, regex = inherited.case_sensitive, inherited.regex
+        case, regex, exact = inherited.case_sensitive, inherited.regex, inherited.exact_words
         value_case, separators = by_value.get(key, (None, False))
         for kind, flag, value in found:
             if key == flag or (targets[flag] and key not in targets[flag]):
                 continue
             if kind == "regex":
                 regex = value
+            elif kind == "exact":
+                exact = value
             else:
                 case = value if kind == "case" else not value
                 if key in named[flag] and value_case is None:  # named by the flag: outweighs its own description
                     value_case = case
-        result[key] = Flags(case, regex, value_case, separators)
+        result[key] = Flags(case, regex, value_case, separators, exact)
     return result
 
 
@@ -290,6 +305,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
         return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
     if words and words[-1] in _TITLE_NAMES and not _SEARCHED.search(text) and not insensitive:
         return TextTraits(TextKind.CASED, folds=described_folds(text))
+    if flags.exact_words and code is None:  # an exact match: word by word, not by meaning
+        return TextTraits(TextKind.PROSE, lower_all=insensitive)
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
                       folds=described_folds(text),
                       words_keep_case=bool(_CODE_TEXT.search(text)) and not insensitive)

@@ -30,16 +30,17 @@
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
     isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
-                (also `ipv4`, `ipv6`), mac, country, uuid: standard_ids.py (ISBN-10 = its ISBN-13, E.164 phone
-                numbers, GitHub repositories as lower-case `owner/name` and their issues as `owner/name#N`,
-                postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image references, OCI platforms, IP
-                addresses as RFC 5952 writes them, MAC addresses, ISO 3166-1 codes as alpha-2, UUIDs)
+                (also `ipv4`, `ipv6`), mac, country, uuid, court-case, geoid: standard_ids.py (ISBN-10 = its
+                ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name` and their issues as
+                `owner/name#N`, postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image
+                references, OCI platforms, IP addresses as RFC 5952 writes them, MAC addresses, ISO 3166-1 codes
+                as alpha-2, UUIDs, US federal case numbers, Census GEOIDs as FIPS codes)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
 address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
-`email` -> email; `sql` -> sql; `rev` -> git-rev;
+`email` -> email; `sql` -> sql; `rev` -> git-rev; `fips`, `geoid` -> geoid;
 `hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
 `phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
@@ -48,7 +49,8 @@ description speaks of a registry, Docker, OCI, a container or a tag) or from its
 time; "YYYY-MM" (no "DD") -> period; "duration" -> duration; "SQL query", "SELECT statement", "SQL to
 run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev; "arithmetic
 expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address
--> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country), and
+-> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country; "FIPS
+code", "GEOID" -> geoid; an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
 `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 
@@ -68,10 +70,11 @@ from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.rewrites import rewrite
 from loopcache.toolcache.sql import canonical_sql
-from loopcache.toolcache.standard_ids import (canonical_bic, canonical_country, canonical_github_ref, canonical_icd10,
-                                              canonical_image, canonical_ip, canonical_isbn, canonical_mac,
-                                              canonical_orcid, canonical_phone, canonical_platform, canonical_pmid,
-                                              canonical_postal, canonical_repo, canonical_uuid)
+from loopcache.toolcache.standard_ids import (canonical_bic, canonical_country, canonical_court_case, canonical_geoid,
+                                              canonical_github_ref, canonical_icd10, canonical_image, canonical_ip,
+                                              canonical_isbn, canonical_mac, canonical_orcid, canonical_phone,
+                                              canonical_platform, canonical_pmid, canonical_postal, canonical_repo,
+                                              canonical_uuid)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -237,6 +240,8 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "mac": canonical_mac,
     "uuid": canonical_uuid,
     "country": canonical_country,
+    "court-case": canonical_court_case,
+    "geoid": canonical_geoid,
 }
 
 # property-name word -> format (the name's last word; see the module doc)
@@ -252,7 +257,7 @@ _NAME_HINTS: dict[str, str] = {
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
     "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac", "uuid": "uuid", "guid": "uuid",
-    "sql": "sql", "rev": "git-rev",
+    "sql": "sql", "rev": "git-rev", "fips": "geoid", "geoid": "geoid",
 }
 # two-word names whose last word ("code", "id") says nothing by itself
 _NAME_PAIRS: dict[tuple[str, str], str] = {
@@ -274,6 +279,10 @@ _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "t
               (re.compile(r"^\W*(?:an?\s+|the\s+)?IP(?:v4|v6)?\b(?!\s+(?:range|block|network))"), "ip"),
               (re.compile(r"^\W*(?:an?\s+|the\s+)?(?:MAC\b|EUI-(?:48|64)\b)"), "mac"),
               (re.compile(r"\bowner/(?:repo|name)#", re.IGNORECASE), "github-ref"),
+              (re.compile(r"\bFIPS code\b|\bGEOID\b"), "geoid"),
+              # a federal docket number, by its shape in the example ("e.g. '1:23-cv-04567'") or its name
+              (re.compile(r"\b\d:\d{2}-[a-z]{2,4}-\d{3,5}\b|\b(?:PACER|federal court) case number", re.I),
+               "court-case"),
               # a country code the tool takes as alpha-2, alpha-3 or numeric alike
               (re.compile(r"\bISO[ -]?3166(?:-1)?\b(?=[^.;]*\balpha-2\b)(?=[^.;]*\b(?:alpha-3|numeric)\b)",
                           re.IGNORECASE), "country"))

@@ -11,11 +11,14 @@ Only exact conversions of one dimension are made, in rational arithmetic, so two
 they are the same quantity: 1 mi is 1609.344 m, and 1.609 km stays another radius.
 
     length  m, km, cm, mm, mi, ft, yd, inch (in), nmi     mass    g, kg, mg, lb, oz
-    time    ms, sec, s, min, h                            volume  l, ml
+    time    ms, sec, s, min, h, d (24 h), wk (7 d)        volume  l, ml
     power   w, kw                                         speed   mph, kph (m/s)
 
-Not converted: bytes (kB is 1000 or 1024 bytes by convention), gallons (US or imperial), temperatures (an
-offset, not a factor), anything not listed.
+A day or a week is 24 h or 7 d as a length of time (a conversion window, a timeout), but not as the bucket of
+a series (`interval`, `granularity`, `bucket`, `period`, `step`, `resolution`, `frequency`: weekly buckets
+start on a Monday, 7-day ones where the range starts). Not converted: bytes (kB is 1000 or 1024 bytes by
+convention), gallons (US or imperial), temperatures (an offset, not a factor), months and years (28 to 31
+days, 365 or 366), anything not listed.
 """
 
 from __future__ import annotations
@@ -35,12 +38,16 @@ _FACTORS: dict[str, tuple[str, Fraction]] = {
     "g": ("g", Fraction(1)), "kg": ("g", Fraction(1000)), "mg": ("g", Fraction(1, 1000)),
     "lb": ("g", Fraction("453.59237")), "oz": ("g", Fraction("28.349523125")),
     "ms": ("sec", Fraction(1, 1000)), "sec": ("sec", Fraction(1)), "s": ("sec", Fraction(1)),
-    "min": ("sec", Fraction(60)), "h": ("sec", Fraction(3600)),
+    "min": ("sec", Fraction(60)), "h": ("sec", Fraction(3600)), "d": ("sec", Fraction(86400)),
+    "wk": ("sec", Fraction(604800)),
     "l": ("l", Fraction(1)), "ml": ("l", Fraction(1, 1000)),
     "w": ("w", Fraction(1)), "kw": ("w", Fraction(1000)),
     "mph": ("m/s", Fraction("0.44704")), "kph": ("m/s", Fraction(5, 18)),
 }
 _UNIT_WORDS = ("unit", "units")
+# a day or a week as a bucket of a series starts at midnight or on a Monday (7 d is not 1 wk there)
+_CALENDAR_UNITS = frozenset({"d", "wk"})
+_BUCKET_WORDS = frozenset({"interval", "granularity", "bucket", "period", "step", "resolution", "frequency"})
 _MEASURED = ("quantity", "amount", "value")  # the number a lone `unit` measures
 # numbers a lone `unit` measures together when an object has no other number (a box's dimensions, a weight)
 _MEASURES = frozenset({"length", "width", "height", "depth", "diameter", "thickness", "distance", "radius", "weight",
@@ -67,7 +74,10 @@ def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
                 targets = list(numbers.values())
         else:
             targets = [numbers[words[:-1]]] if words[:-1] in numbers else []
-        factor = _FACTORS.get(unit) or _FACTORS.get(canonical_unit(unit))
+        symbol = unit if unit in _FACTORS else canonical_unit(unit)
+        if symbol in _CALENDAR_UNITS:
+            targets = [t for t in targets if not _BUCKET_WORDS.intersection(name_words(t))]
+        factor = _FACTORS.get(symbol)
         if not targets or factor is None:
             continue
         base, scale = factor

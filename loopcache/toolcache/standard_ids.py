@@ -31,6 +31,12 @@
     uuid     a UUID in lower case with its hyphens, from braces, `urn:uuid:` or 32 bare hex digits
     mac      a MAC address (EUI-48 / EUI-64) as lower-case colon-separated octets, from any of its usual
              spellings ("00-1B-63-84-45-E6" = "001b.6384.45e6" = "00:1b:63:84:45:e6")
+    court-case  a US federal court case number `office:yy-type-sequence` as PACER reads it: type in lower case,
+             the sequence padded to five digits, judges' initials kept ("1:23-CV-4567" = "1:23-cv-04567";
+             "1:23-cr-04567" is a criminal case, "23-cv-04567" names no office: kept as written)
+    geoid    a US Census FIPS code: a full GEOID of a state, county, tract, block group or place
+             ("0500000US06075") is its FIPS digits ("06075") where the summary level fits their length; a
+             code with a leading zero dropped ("6075") is another code
 """
 
 from __future__ import annotations
@@ -48,6 +54,11 @@ _REPO_URL = re.compile(rf"^(?:https?://)?(?:www\.)?github\.com/({_OWNER}/[A-Za-z
 _REPO = re.compile(rf"^{_OWNER}/[A-Za-z0-9._-]+$")
 _GITHUB_REF = re.compile(rf"^(?:(?:https?://)?(?:www\.)?github\.com/)?({_OWNER}/[A-Za-z0-9._-]+?)"
                          r"(?:#|/(?:pull|issues)/)([0-9]+)/?$", re.I)
+
+_COURT_CASE = re.compile(r"^(\d):(\d{2})-([a-z]{2,4})-(\d{1,5})((?:-[a-z]{1,4})*)$", re.I)
+# summary level -> the length of its FIPS code (state, county, tract, block group, place)
+_GEOID_LEVELS = {"040": 2, "050": 5, "140": 11, "150": 12, "160": 7}
+_GEOID = re.compile(r"^(\d{3})0000US(\d+)$", re.I)
 
 
 def _folded(value: str) -> str:
@@ -213,3 +224,19 @@ def canonical_image(value: str) -> str:
     ref = f"@{found['digest'].lower()}" if found["digest"] else ""
     tag = f":{found['tag']}" if found["tag"] else ("" if ref else ":latest")
     return f"{registry}/{repo}{tag}{ref}"
+
+
+def canonical_court_case(value: str) -> str:
+    found = _COURT_CASE.match(value.strip())
+    if not found:
+        return _folded(value)
+    office, year, kind, sequence, judges = found.groups()
+    return f"{office}:{year}-{kind.lower()}-{int(sequence):05d}{judges.lower()}"
+
+
+def canonical_geoid(value: str) -> str:
+    text = value.strip()
+    found = _GEOID.match(text)
+    if found and _GEOID_LEVELS.get(found[1]) == len(found[2]):
+        return found[2]
+    return found[0].upper() if found else _folded(value)

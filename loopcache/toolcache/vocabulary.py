@@ -88,7 +88,8 @@ UNITS = _table({
     "gb": ("gigabyte", "gigabytes"), "tb": ("terabyte", "terabytes"),
     "w": ("watt", "watts"), "kw": ("kilowatt", "kilowatts"), "kwh": ("kilowatt hour", "kilowatt hours"),
     "ms": ("millisecond", "milliseconds", "msec"), "h": ("hour", "hours", "hr", "hrs"),
-    "min": ("minute", "minutes", "mins"), "sec": ("seconds", "secs"),
+    "min": ("minute", "minutes", "mins"), "sec": ("seconds", "secs"), "d": ("day", "days"),
+    "wk": ("week", "weeks", "wks"),
     "degc": ("celsius", "centigrade"), "degf": ("fahrenheit",),  # "°C", "degrees F": rewrites.py
     "mph": ("miles per hour",), "kph": ("kmh", "kilometers per hour", "kilometres per hour"),  # "km/h": rewrites.py
 })

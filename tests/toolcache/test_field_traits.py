@@ -108,6 +108,26 @@ def test_codes_in_the_exact_stage() -> None:
     assert not same({"port": "Paris"}, {"port": "PARIS"}, schema)  # mixed case, not a code spelling
 
 
+def test_an_exact_match_mode_beside_a_text_compares_it_word_by_word() -> None:
+    """`match: "exact"` (or `exact_match: true`) beside a name: "Blue Fin" is another name than "Bluefin"."""
+    schema = {"type": "object", "properties": {
+        "name": text("word element to look up"), "match": text(enum=["exact", "contains", "fuzzy"], default="exact")}}
+    def accepted(a: dict, b: dict, properties: dict = schema) -> bool:
+        return verify_call(canonicalize_args(b, properties), canonicalize_args(a, properties), properties).accepted
+
+    assert not accepted({"name": "Redwood"}, {"name": "Red Wood"})  # the default mode is exact
+    assert not accepted({"name": "Redwood", "match": "EXACT"}, {"name": "Red Wood", "match": "EXACT"})
+    assert accepted({"name": "REDWOOD"}, {"name": "Redwood"})  # case: as prose, free
+    assert accepted({"name": "Redwood", "match": "fuzzy"}, {"name": "Red Wood", "match": "fuzzy"})  # another mode
+    flagged = {"type": "object", "properties": {"title": text(), "exact_match": {"type": "boolean"}}}
+    assert not accepted({"title": "Redwood", "exact_match": True}, {"title": "Red Wood", "exact_match": True},
+                        flagged)
+    assert sibling_flags({"exact_match": True}, flagged["properties"])["title"].exact_words
+    assert not sibling_flags({"exact_match": False}, flagged["properties"])["title"].exact_words
+    assert text_traits("q", text(), Flags(exact_words=True)).kind is TextKind.PROSE
+    assert text_traits("airport", text("IATA code"), Flags(exact_words=True)).code is not None  # a code stays one
+
+
 def test_literal_regex_and_case_flags_in_the_exact_stage() -> None:
     schema = {"type": "object", "properties": {
         "needle": text("literal text to find (whitespace included) unless regex is true"),

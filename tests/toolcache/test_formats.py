@@ -239,6 +239,17 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("uuid", "urn:uuid:7c9e6679-7425-40de-944b-e07fc1f90ae7", "7c9e6679-7425-40de-944b-e07fc1f90ae7", True),
         ("uuid", "7c9e6679-7425-40de-944b-e07fc1f90ae7", "7c9e6679-7425-40de-944b-e07fc1f90ae8", False),
         ("mac", "00:1b-63:84:45:e6", "00:1b:63:84:45:e6", False),  # mixed separators: not a MAC, as written
+        ("court-case", "2:19-CV-812", "2:19-cv-00812", True),
+        ("court-case", "1:21-cr-00310-JMF", "1:21-CR-310-jmf", True),
+        ("court-case", "2:19-cv-00812", "2:19-cr-00812", False),
+        ("court-case", "2:19-cv-00812", "3:19-cv-00812", False),
+        ("court-case", "2:19-cv-00812", "19-cv-00812", False),  # no office: another number, kept as written
+        ("court-case", "2:19-cv-00812", "2:19-cv-00812-JMF", False),
+        ("geoid", "1400000US36061000100", "36061000100", True), ("geoid", "0400000us48", "48", True),
+        ("geoid", "0500000US36061", "36061", True), ("geoid", "36061", "3661", False),
+        ("geoid", "0500000US36061", "0500000US36062", False),
+        ("geoid", "8600000US10001", "10001", False),  # a ZIP code tabulation area, not the county 10001
+        ("geoid", "0400000US36061", "36061", False),  # a state level with a county's digits: as written
     ],
 )
 def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
@@ -264,6 +275,9 @@ def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
         ("Branch, tag or commit to compare with", "git-rev"), ("the commit SHA", "git-rev"),
         ("commit message to search; a branch name narrows it", None), ("a tag name", None),
         ("machine name", None),
+        ("5-digit county FIPS code", "geoid"), ("the tract's GEOID", "geoid"), ("FIPS 140-2 mode", None),
+        ("docket number, e.g. '3:22-cv-01187'", "court-case"), ("PACER case number", "court-case"),
+        ("case number, e.g. '00012345'", None),  # a support case: no court's shape
     ],
 )
 def test_format_from_a_description_that_names_the_value(description: str, fmt: str | None) -> None:

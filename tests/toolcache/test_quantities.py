@@ -68,3 +68,15 @@ def test_left_as_written(args: dict) -> None:
 def test_names_in_camel_case_and_plural_units() -> None:
     assert in_base_units({"maxWeight": 2, "maxWeightUnits": "lb"}) == {"maxWeight": 907.18474, "maxWeightUnits": "g"}
     assert in_base_units({"timeout": 1.5, "timeout_unit": "min"}) == {"timeout": 90, "timeout_unit": "sec"}
+
+
+def test_days_and_weeks_as_lengths_of_time_but_not_as_buckets_of_a_series() -> None:
+    window = in_base_units({"value": 1, "unit": "week"})
+    assert window == in_base_units({"value": 7, "unit": "days"}) == in_base_units({"value": 168, "unit": "h"})
+    assert in_base_units({"value": 2, "unit": "day"}) == in_base_units({"value": 48, "unit": "hours"})
+    assert in_base_units({"value": 2, "unit": "day"}) != in_base_units({"value": 47, "unit": "hours"})
+    assert in_base_units({"lookback": 1, "lookback_unit": "wk"}) == {"lookback": 604800, "lookback_unit": "sec"}
+    for bucket in ({"interval": 1, "interval_unit": "week"}, {"bucket_size": 7, "bucket_size_unit": "day"}):
+        assert in_base_units(bucket) == bucket  # weekly buckets start on a Monday, 7-day ones anywhere
+    assert in_base_units({"interval": 2, "interval_unit": "h"}) == {"interval": 7200, "interval_unit": "sec"}
+    assert in_base_units({"value": 1, "unit": "month"}) == {"value": 1, "unit": "month"}  # 28 to 31 days
