@@ -38,7 +38,8 @@ a clause of it that names the value an enum sibling has in the call ("crates.io 
 `ecosystem` "crates"; "PyPI names are normalised (case, '-', '_', '.')", `registry` "pypi": case and
 separators free) wins over the rest of it.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
-`uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "any of
+`uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "must speak
+all", "has one of the values", "limit the diff to these paths", "any of
 these": an AND or an OR of items; "checked against each other", "pairwise": a symmetric relation; "values to
 keep"), the name is a filter (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a
 filter's order never changes the answer, or the name is a logical connective of a filter object (`and`,
@@ -160,7 +161,11 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\bvalues to (?:keep|include|exclude)\b"
                         r"|\b(?:all|any|each|every) (?:one )?of (?:these|them|the (?:given|listed))\b"
                         r"|\b(?:carry|have|has|match|include|contain)e?s? (?:all|any) (?:of )?"
-                        r"(?:these|the (?:given|listed))\b",
+                        r"(?:these|the (?:given|listed))\b"
+                        # an AND, an OR or a filter of the items: "must speak all", "has one of the values",
+                        # "limit the diff to these paths"
+                        r"|\bmust \w+ (?:all|every one)\b|\b(?:has|have|is|are|match(?:es)?) one of the (?:values|given|listed)\b"
+                        r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b",
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
                                r"|\ball by default\b", re.I)

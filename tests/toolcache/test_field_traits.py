@@ -150,13 +150,19 @@ def test_sets_sorted_lists_kept() -> None:
         "kinds": {"type": "array", "items": {"type": "string"}, "description": "match any of the given kinds"},
         "drugs": {"type": "array", "items": {"type": "string"}, "description": "drugs to check against each other"},
         "routes": {"type": "array", "items": {"type": "string"}, "description": "route names values to keep"},
+        "skills": {"type": "array", "items": {"type": "string"}, "description": "the candidate must have all"},
+        "zones": {"type": "array", "items": {"type": "string"}, "description": "the host is in one of the given"},
+        "dirs": {"type": "array", "items": {"type": "string"}, "description": "restrict the search to these dirs"},
         "stops": {"type": "array", "items": {"type": "string"}}}}
-    for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes"):
+    for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes", "skills", "zones",
+                  "dirs"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
     assert not is_set_valued("stops", schema["properties"]["stops"])
     assert not same({"stops": ["b", "a"]}, {"stops": ["a", "b"]}, schema)  # a route: order counts
+    for ordered in ("visit these in order; each must follow the last", "limit to 10 results", "must be sorted"):
+        assert not is_set_valued("stops", {"type": "array", "description": ordered})
 
 
 def test_the_conditions_of_a_filters_and_or_commute_but_nested_lists_keep_their_order() -> None:
