@@ -164,7 +164,8 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"(?:these|the (?:given|listed))\b"
                         # an AND, an OR or a filter of the items: "must speak all", "has one of the values",
                         # "limit the diff to these paths"
-                        r"|\bmust \w+ (?:all|every one)\b|\b(?:has|have|is|are|match(?:es)?) one of the (?:values|given|listed)\b"
+                        r"|\bmust \w+ (?:all|every one)\b"
+                        r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of the (?:values|given|listed)\b"
                         r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b",
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
