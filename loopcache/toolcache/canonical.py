@@ -13,7 +13,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15), and an integer its digits where
   it says `string`. Booleans stay booleans.
 - a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
-  unit: 1.5 km = 1500 m (quantities.py).
+  unit: 1.5 km = 1500 m (quantities.py). A phone number written without its country code is read in the
+  region a sibling names (`default_region: "GB"`) and written in E.164 (phone_regions.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
   as `include_domains`, the conditions of a filter's `and` / `$or`): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space (not inside quotes); an `enum`
@@ -63,6 +64,7 @@ from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTra
 from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
                                          name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.phone_regions import phones_in_region
 from loopcache.toolcache.quantities import in_base_units
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.sql import canonical_sql, folds_identifiers
@@ -153,7 +155,7 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
     for name, item in value.items():
         if name not in properties:
             out[str(name)] = _canonical_value(item, {}, str(name), about, flags.get(str(name), inherited))
-    out = in_base_units(out)
+    out = phones_in_region(in_base_units(out), properties)
     return {name: out[name] for name in sorted(out)}
 
 
