@@ -46,7 +46,8 @@ address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
-time; "YYYY-MM" (no "DD") -> period; "duration" -> duration; "SQL query", "SELECT statement", "SQL to
+time; "YYYY-MM" (no "DD") -> period; "duration", or a `pattern` of a number and a unit letter
+("^[0-9]+(m|h|d)$", not where the description speaks of months) -> duration; "SQL query", "SELECT statement", "SQL to
 run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev; "arithmetic
 expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address
 -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country; "FIPS
@@ -286,6 +287,11 @@ _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "t
               # a country code the tool takes as alpha-2, alpha-3 or numeric alike
               (re.compile(r"\bISO[ -]?3166(?:-1)?\b(?=[^.;]*\balpha-2\b)(?=[^.;]*\b(?:alpha-3|numeric)\b)",
                           re.IGNORECASE), "country"))
+# a schema pattern that is a whole number and one Go duration unit: "^[0-9]+(m|h|d)$", "^\\d+[smh]$"
+_DURATION_UNIT = r"(?:ms|[smhdw])"
+_DURATION_PATTERN = re.compile(rf"\^?(?:\[0-9\]|\\d)\+(?:\((?:\?:)?{_DURATION_UNIT}(?:\|{_DURATION_UNIT})*\)"
+                               rf"|\[[smhdw]+\])\$?")
+_MONTHS = re.compile(r"\bmonths?\b", re.I)
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
 _ICD10 = re.compile(r"\bICD-?10\b", re.I)
@@ -302,6 +308,10 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
     if "enum" in schema or "const" in schema:
         return None
     description = schema.get("description")
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str) and _DURATION_PATTERN.fullmatch(pattern) and not (
+            isinstance(description, str) and _MONTHS.search(description)):
+        return "duration"  # "^[0-9]+(m|h|d)$": a number of minutes, hours or days ("m" is not a month)
     for pattern, fmt in _DESCRIBED if isinstance(description, str) else ():
         if pattern.search(description):
             return fmt

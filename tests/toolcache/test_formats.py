@@ -38,6 +38,9 @@ def prop(**schema: object) -> dict:
         ("platform", prop(description="os/arch to resolve in a multi-platform OCI index"), "platform"),
         ("platform", prop(description="where the app runs: web, ios or android"), None),
         ("sql", prop(), "sql"), ("sql_mode", prop(), None),
+        ("step", prop(pattern="^[0-9]+(m|h|d)$"), "duration"), ("every", prop(pattern="^\\d+[smh]$"), "duration"),
+        ("bar", prop(pattern="^[0-9]+(m|h|d)$", description="bar size; 1m is one month"), None),
+        ("bar", prop(pattern="^[0-9]+(mo|y)$"), None), ("count", prop(pattern="^[0-9]+$"), None),
     ],
 )
 def test_format_from_schema_else_from_the_property_name(name: str, schema: dict, fmt: str | None) -> None:
