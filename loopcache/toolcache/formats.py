@@ -29,6 +29,7 @@
                 "m" metre, "M" mega / molar)
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
+    color       a CSS colour as lower-case `#rrggbb[aa]` (colors.py): "#F80" = "rgb(255, 136, 0)", "Red" = "#ff0000"
     isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
                 (also `ipv4`, `ipv6`), mac, country, uuid, court-case, geoid: standard_ids.py (ISBN-10 = its
                 ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name` and their issues as
@@ -51,7 +52,7 @@ time; "YYYY-MM" (no "DD") -> period; "duration", or a `pattern` of a number and 
 run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev; "arithmetic
 expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address
 -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country; "FIPS
-code", "GEOID" -> geoid; an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
+code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or rgb() -> color (colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
 `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 
@@ -64,6 +65,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from loopcache.toolcache.arithmetic import canonical_arithmetic
+from loopcache.toolcache.colors import canonical_color
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration, canonical_time,
                                        month_number)
 from loopcache.toolcache.git_revs import canonical_git_rev
@@ -243,6 +245,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "country": canonical_country,
     "court-case": canonical_court_case,
     "geoid": canonical_geoid,
+    "color": canonical_color, "colour": canonical_color,
 }
 
 # property-name word -> format (the name's last word; see the module doc)
@@ -292,6 +295,7 @@ _DURATION_UNIT = r"(?:ms|[smhdw])"
 _DURATION_PATTERN = re.compile(rf"\^?(?:\[0-9\]|\\d)\+(?:\((?:\?:)?{_DURATION_UNIT}(?:\|{_DURATION_UNIT})*\)"
                                rf"|\[[smhdw]+\])\$?")
 _MONTHS = re.compile(r"\bmonths?\b", re.I)
+_CSS_COLOR = re.compile(r"\bhex\b|#rgb|#rrggbb|\bCSS\b|\brgba?\(", re.I)
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
 _ICD10 = re.compile(r"\bICD-?10\b", re.I)
@@ -329,6 +333,8 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
     if (hint == "repo" and not _GITHUB_REPO.search(text)) or (hint in ("image", "platform")
                                                               and not _IMAGE_REF.search(text)):
         return None
+    if words[-1] in ("color", "colour") and _CSS_COLOR.search(text):
+        return "color"
     if hint == "address" and {"email", "mail"}.intersection(words):
         return "email"
     if hint == "address" and _NOT_POSTAL.intersection(words):

@@ -302,3 +302,22 @@ def test_a_bare_number_is_seconds_where_the_description_says_so() -> None:
     step = {"type": "object", "properties": {"step": prop(description="a Prometheus duration ('30s', '1m') or a "
                                                                       "number of seconds")}}
     assert canonicalize_args({"step": "60"}, step) == canonicalize_args({"step": "1m"}, step) == {"step": "60s"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "equal"),
+    [
+        ("#F80", "#ff8800", True), ("rgb(255, 136, 0)", "#FF8800", True), ("rgb(255 136 0)", "ff8800", True),
+        ("rgba(255, 136, 0, 1)", "#ff8800ff", True), ("Red", "#f00", True), ("grey", "gray", True),
+        ("#f80c", "#ff8800cc", True),
+        ("#ff8800", "#ff8801", False), ("rgba(255, 136, 0, 0.5)", "#ff8800", False), ("orange", "#ff8800", False),
+        ("#f80", "#f800", False),  # the fourth digit is alpha
+        ("hsl(0, 100%, 50%)", "#ff0000", False),  # not converted: hsl() is rounded on the way to RGB
+        ("f80", "#ff8800", False),  # three bare digits: not surely a colour
+    ],
+)
+def test_css_colors(a: str, b: str, equal: bool) -> None:
+    schema = {"type": "object", "properties": {"color": prop(description="input colour: hex or rgb() in CSS syntax")}}
+    assert infer_format("color", schema["properties"]["color"]) == "color"
+    assert infer_format("color", prop(description="the shirt's colour")) is None  # a product's colour: free text
+    assert (canonicalize_args({"color": a}, schema) == canonicalize_args({"color": b}, schema)) is equal
