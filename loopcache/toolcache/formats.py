@@ -48,11 +48,12 @@ or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a 
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
 time; "YYYY-MM" (no "DD") -> period; "duration", or a `pattern` of a number and a unit letter
-("^[0-9]+(m|h|d)$", not where the description speaks of months) -> duration; "SQL query", "SELECT statement", "SQL to
-run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev; "arithmetic
-expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a MAC address
--> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" -> country; "FIPS
-code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or rgb() -> color (colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
+("^[0-9]+(m|h|d)$", not where the description speaks of months) -> duration; "SQL query", "SELECT
+statement", "SQL to run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev;
+"arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
+MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" ->
+country; "FIPS code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or rgb() -> color
+(colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
 `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 

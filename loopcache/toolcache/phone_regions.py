@@ -29,21 +29,21 @@ _ONLY_READS_NATIONAL = re.compile(r"\bwithout (?:a |the |its )?country code\b|\b
 def phones_in_region(args: dict[str, Any], properties: Mapping[str, Any]) -> dict[str, Any]:
     """`args` (one canonical object) with its national phone numbers in E.164 where a sibling names the
     region, and such a region dropped where it only reads national numbers and none is left. Pure."""
-    phones = [name for name, value in args.items() if isinstance(value, str) and _is_phone(name, properties)]
-    if not phones:  # the common case: this runs on every object of every call
-        return args
     regions = [name for name, value in args.items() if _is_region(name, value)]
-    out = dict(args)
-    if len(regions) == 1:
-        region = str(args[regions[0]]).upper()
-        for name in phones:
-            if not out[name].startswith("+"):
-                out[name] = _in_region(out[name], region)
-        prop = properties.get(regions[0])
-        said = prop.get("description") if isinstance(prop, Mapping) else None
-        if all(out[name].startswith("+") for name in phones) and isinstance(said, str) and \
-                _ONLY_READS_NATIONAL.search(said):
-            del out[regions[0]]
+    if len(regions) != 1:  # the common case (this runs on every object of every call); two: which one reads?
+        return args
+    phones = [name for name, value in args.items() if isinstance(value, str) and _is_phone(name, properties)]
+    if not phones:
+        return args
+    region, out = regions[0], dict(args)
+    for name in phones:
+        if not out[name].startswith("+"):
+            out[name] = _in_region(out[name], str(args[region]).upper())
+    prop = properties.get(region)
+    said = prop.get("description") if isinstance(prop, Mapping) else None
+    if all(out[name].startswith("+") for name in phones) and isinstance(said, str) and \
+            _ONLY_READS_NATIONAL.search(said):
+        del out[region]
     return out
 
 
