@@ -27,8 +27,9 @@ its `kind`:
                elsewhere a word with digits is read as a code
     folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
                zero padding, spaces or underscores its examples show are optional
-    words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL"): verify compares it as
-               free text (operand order, quotes, spacing free) but a word in another case is another name
+    words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL", "-m expression"): verify
+               compares it as free text (operand order, quotes, spacing free) but a word in another case is
+               another name
 
 A flag applies to the siblings whose description names it ("... unless regex is true") or that its own
 description names (`case_sensitive`: "false matches the pattern ignoring letter case": it then outweighs the
@@ -140,8 +141,11 @@ _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included
 _PART_WORDS = {"uri": re.compile(r"\b(?:path|query|fragment|code|rest)\b", re.I),
                "email": re.compile(r"\blocal part\b", re.I)}
 _EXACTLY_AS = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b", re.I)
-# code in a query language: its words keep their case (GraphQL field names, PromQL metric names)
-_CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b")
+# code in a query language: its words keep their case (GraphQL field names, PromQL metric names, the names in
+# pytest's "-m expression"); a search, arithmetic or regular expression is not such code
+_CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b"
+                        r"|(?i:(?<!search )(?<!arithmetic )(?<!math )(?<!mathematical )(?<!regular )"
+                        r"\bexpression\b)")
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED

@@ -6,7 +6,8 @@
     examples "e.g. 'DEHAM' or 'DE HAM'"                   -> spaces are dropped
     examples "e.g. 'Alan Turing' or 'Alan_Turing'"        -> underscores are spaces
     "with or without the angle brackets"                  -> one enclosing pair dropped ("<a@b>" = "a@b")
-    "an `id` prefix is accepted (e.g. id389801252)"      -> the prefix dropped where the rest follows it as in
+    "an `id` prefix is accepted (e.g. id389801252)",
+    "optionally prefixed 'UniProtKB:'"                    -> the prefix dropped where the rest follows it as in
                                                              the example: a letter prefix before a digit
     "four numbers separated by commas"                    -> each number in its shortest spelling ("13.080" = "13.08")
 
@@ -33,7 +34,8 @@ _BRACKETS = re.compile(r"\b(?:with or without (?:the |its )?(?:surrounding |encl
 _TICKED = r"[`'\"‘“]([^`'\"’”\s]{1,12})[`'\"’”]"
 _PREFIX = re.compile(rf"\b(?:an?|the) {_TICKED} prefix (?:is )?"
                      r"(?:accepted|optional|allowed|may be (?:left out|omitted))"
-                     rf"|\b(?:with or without|optional) (?:an? |the )?{_TICKED} prefix", re.I)
+                     rf"|\b(?:with or without|optional) (?:an? |the )?{_TICKED} prefix"
+                     rf"|\boptionally prefixed (?:with |by )?{_TICKED}", re.I)
 _NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by commas\b"
                           r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
@@ -91,7 +93,7 @@ def described_folds(description: str) -> Folds:
                  width=int(fill[1]) if fill else 0,
                  underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
-                 prefix=(prefix[1] or prefix[2]) if prefix else "", numbers=bool(_NUMBER_LIST.search(description)))
+                 prefix=next(filter(None, prefix.groups()), "") if prefix else "", numbers=bool(_NUMBER_LIST.search(description)))
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

@@ -31,17 +31,19 @@
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
     color       a CSS colour as lower-case `#rrggbb[aa]` (colors.py): "#F80" = "rgb(255, 136, 0)", "Red" = "#ff0000"
     isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
-                (also `ipv4`, `ipv6`), mac, country, uuid, court-case, geoid: standard_ids.py (ISBN-10 = its
+                (also `ipv4`, `ipv6`), mac, country, us-state, uuid, court-case, geoid: standard_ids.py (ISBN-10 = its
                 ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name` and their issues as
                 `owner/name#N`, postal codes, ICD-10 codes, BICs, PubMed ids, ORCID iDs, container image
                 references, OCI platforms, IP addresses as RFC 5952 writes them, MAC addresses, ISO 3166-1 codes
-                as alpha-2, UUIDs, US federal case numbers, Census GEOIDs as FIPS codes)
+                and English country names as alpha-2, US state names as USPS codes, UUIDs, US federal case
+                numbers, Census GEOIDs as FIPS codes)
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
 address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
-`email` -> email; `sql` -> sql; `rev` -> git-rev; `fips`, `geoid` -> geoid;
+`email` -> email; `sql` -> sql; `rev` -> git-rev; `fips`, `geoid` -> geoid; a `state` described as a
+USPS / postal / two-letter code or a code or name -> us-state; a `path_prefix` described as a directory -> path;
 `hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
 `phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
@@ -51,8 +53,8 @@ time; "YYYY-MM" (no "DD") -> period; "duration", or a `pattern` of a number and 
 ("^[0-9]+(m|h|d)$", not where the description speaks of months) -> duration; "SQL query", "SELECT
 statement", "SQL to run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev;
 "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
-MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3" ->
-country; "FIPS code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or rgb() -> color
+MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3",
+"country code or name" -> country; "FIPS code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or rgb() -> color
 (colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
 `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
@@ -78,7 +80,7 @@ from loopcache.toolcache.standard_ids import (canonical_bic, canonical_country, 
                                               canonical_github_ref, canonical_icd10, canonical_image, canonical_ip,
                                               canonical_isbn, canonical_mac, canonical_orcid, canonical_phone,
                                               canonical_platform, canonical_pmid, canonical_postal, canonical_repo,
-                                              canonical_uuid)
+                                              canonical_us_state, canonical_uuid)
 from loopcache.toolcache.text_tokens import tokenize
 from loopcache.toolcache.vocabulary import UNITS
 
@@ -244,6 +246,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "mac": canonical_mac,
     "uuid": canonical_uuid,
     "country": canonical_country,
+    "us-state": canonical_us_state,
     "court-case": canonical_court_case,
     "geoid": canonical_geoid,
     "color": canonical_color, "colour": canonical_color,
@@ -288,14 +291,19 @@ _DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "t
               # a federal docket number, by its shape in the example ("e.g. '1:23-cv-04567'") or its name
               (re.compile(r"\b\d:\d{2}-[a-z]{2,4}-\d{3,5}\b|\b(?:PACER|federal court) case number", re.I),
                "court-case"),
-              # a country code the tool takes as alpha-2, alpha-3 or numeric alike
-              (re.compile(r"\bISO[ -]?3166(?:-1)?\b(?=[^.;]*\balpha-2\b)(?=[^.;]*\b(?:alpha-3|numeric)\b)",
+              # a country code the tool takes as alpha-2, alpha-3 or numeric alike, or a code or a name
+              (re.compile(r"\bISO[ -]?3166(?:-1)?\b(?=[^.;]*\balpha-2\b)(?=[^.;]*\b(?:alpha-3|numeric)\b)"
+                          r"|(?=[^.;]*\bcountry\b)[^.;]*\b(?:code|alpha-2)\b[^.;]*\bor\b[^.;]*\bname\b"
+                          r"|(?=[^.;]*\bcountry\b)[^.;]*\bname\b[^.;]*\bor\b[^.;]*\b(?:code|alpha-2)\b",
                           re.IGNORECASE), "country"))
 # a schema pattern that is a whole number and one Go duration unit: "^[0-9]+(m|h|d)$", "^\\d+[smh]$"
 _DURATION_UNIT = r"(?:ms|[smhdw])"
 _DURATION_PATTERN = re.compile(rf"\^?(?:\[0-9\]|\\d)\+(?:\((?:\?:)?{_DURATION_UNIT}(?:\|{_DURATION_UNIT})*\)"
                                rf"|\[[smhdw]+\])\$?")
 _MONTHS = re.compile(r"\bmonths?\b", re.I)
+_STATE_CODE = re.compile(r"\b(?:USPS|postal|two-letter|2-letter)\b|\bcode\b[^.;]*\bname\b|\bname\b[^.;]*\bcode\b",
+                         re.I)
+_DIRECTORY = re.compile(r"\b(?:directory|folder)\b", re.I)
 _CSS_COLOR = re.compile(r"\bhex\b|#rgb|#rrggbb|\bCSS\b|\brgba?\(", re.I)
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
@@ -336,6 +344,10 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
         return None
     if words[-1] in ("color", "colour") and _CSS_COLOR.search(text):
         return "color"
+    if words[-1] == "state" and _STATE_CODE.search(text):
+        return "us-state"
+    if words[-1] == "prefix" and words[-2:-1] in (["path"], ["dir"], ["directory"]) and _DIRECTORY.search(text):
+        return "path"  # a directory, not a string prefix: "./src/" = "src"
     if hint == "address" and {"email", "mail"}.intersection(words):
         return "email"
     if hint == "address" and _NOT_POSTAL.intersection(words):

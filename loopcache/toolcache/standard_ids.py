@@ -27,7 +27,9 @@
              interface keeps its prefix length; an IPv4-mapped IPv6 address stays IPv6; IPv4 with leading
              zeros (octal to some parsers) is left as written
     country  an ISO 3166-1 country code, for a tool that takes alpha-2, alpha-3 and numeric codes alike: the
-             alpha-2 code ("USA" = "us" = "840" -> "US"); a code ISO does not assign ("UK", "EL") is kept
+             alpha-2 code ("USA" = "us" = "840" -> "US"); a code ISO does not assign ("UK", "EL") is kept; an
+             English country name is its code ("Côte d'Ivoire" = "Ivory Coast" = "CI": place_names.py)
+    us-state a US state as its USPS code: "Iowa" = "ia" = "IA"; another two-letter code ("US") in capitals
     uuid     a UUID in lower case with its hyphens, from braces, `urn:uuid:` or 32 bare hex digits
     mac      a MAC address (EUI-48 / EUI-64) as lower-case colon-separated octets, from any of its usual
              spellings ("00-1B-63-84-45-E6" = "001b.6384.45e6" = "00:1b:63:84:45:e6")
@@ -43,6 +45,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+
+from loopcache.toolcache.place_names import country_of_name, us_state_of_name
 
 _WHITESPACE = re.compile(r"\s+")
 _ISBN_PREFIX = re.compile(r"^\s*ISBN(?:-1[03])?\s*:?\s*", re.I)
@@ -124,9 +128,16 @@ def canonical_country(value: str) -> str:
     text = value.strip()
     code = text.zfill(3) if text.isdigit() and len(text) <= 3 else text
     if not (re.fullmatch(r"[A-Za-z]{2,3}", code) or re.fullmatch(r"[0-9]{3}", code)):
-        return _folded(value)
+        return country_of_name(text) or _folded(value)
     country = countries.get(code, None)
     return country.alpha2 if country is not None else code.upper()
+
+
+def canonical_us_state(value: str) -> str:
+    text = _folded(value)
+    if re.fullmatch(r"[A-Za-z]{2}", text):
+        return text.upper()
+    return us_state_of_name(text) or text
 
 
 def canonical_uuid(value: str) -> str:

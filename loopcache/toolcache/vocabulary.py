@@ -8,6 +8,7 @@ Every table is deliberately small and only holds spellings with one meaning in t
   DIRECTIONS    compass points ("South" / "S" -> "s", "Northwest" / "NW" -> "nw")
   US_STATES     state names -> postal codes; applied only in address position (after a comma or before a
                 ZIP code: "Redmond, Washington 98052"), never to a bare word ("LA", "in", "or", "me")
+  COUNTRY_NAMES common English country names ISO 3166 does not use -> alpha-2 ("Ivory Coast" -> "ci")
   NUMBER_WORDS  "zero".."twenty", the tens, as digits (a number word is an anchor like a digit)
   ORDINALS      "first".."twentieth" -> "1st".."20th"
   UNITS         unit names -> symbols ("kilometres" -> "km", "pounds" / "lbs" -> "lb", "gigabyte" -> "gb");
@@ -59,6 +60,16 @@ US_STATES = _table({
     "sc": ("south carolina",), "sd": ("south dakota",), "tn": ("tennessee",), "tx": ("texas",),
     "ut": ("utah",), "vt": ("vermont",), "va": ("virginia",), "wa": ("washington",),
     "wv": ("west virginia",), "wi": ("wisconsin",), "wy": ("wyoming",),
+})
+
+# common English names of countries whose ISO 3166-1 name is another (place_names.py reads ISO's own names)
+COUNTRY_NAMES = _table({
+    "us": ("united states",), "gb": ("united kingdom", "great britain", "britain"), "ru": ("russia",),
+    "kr": ("south korea",), "kp": ("north korea",), "vn": ("vietnam",), "la": ("laos",), "sy": ("syria",),
+    "ci": ("ivory coast",), "cz": ("czech republic",), "tr": ("turkey",), "bn": ("brunei",),
+    "cv": ("cape verde",), "sz": ("swaziland",), "mk": ("macedonia",), "va": ("vatican", "vatican city"),
+    "cd": ("dr congo", "democratic republic of the congo"), "cg": ("republic of the congo",), "mm": ("burma",),
+    "tl": ("east timor",),
 })
 
 NUMBER_WORDS = MappingProxyType({

@@ -51,6 +51,7 @@ def test_applied_by_the_exact_stage() -> None:
         ("node id; square brackets are optional", Folds(brackets="[]")),
         ("catalogue number (a `cat` prefix is accepted, e.g. cat55012)", Folds(prefix="cat")),
         ("member number, with or without the 'M-' prefix", Folds(prefix="M-")),
+        ("accession (e.g. 'P69905', optionally prefixed 'UniProtKB:')", Folds(prefix="UniProtKB:")),
         ("west,south,east,north: four numbers separated by commas", Folds(numbers=True)),
         ("a comma-separated list of numbers", Folds(numbers=True)),
         ("ids separated by commas", NO_FOLDS),
@@ -69,6 +70,8 @@ def test_brackets_prefixes_and_number_lists_applied() -> None:
     assert one("cat55012", cat) == one("CAT55012", cat) == one("55012", cat) == "55012"
     assert one("catalog7", cat) != one("alog7", cat)  # a letter after it: not the prefix
     assert one("cat55013", cat) != one("55012", cat)
+    accession = "UniProtKB accession (e.g. 'P69905', optionally prefixed 'UniProtKB:')"
+    assert one("UniProtKB:P04637", accession) == one("P04637", accession) != one("UniProtKB:P04638", accession)
     box = "west,south,east,north: four numbers separated by commas (spaces allowed)"
     assert one("13.080, 52.330,-0.50,+52.670", box) == one("13.08,52.33,-0.5,52.67", box) == "13.08,52.33,-0.5,52.67"
     assert one("013.08,0052.33,1,2", box) == "13.08,52.33,1,2"

@@ -233,6 +233,11 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("github-ref", "pallets/flask#5012", "pallets/click#5012", False),
         ("country", "USA", "us", True), ("country", "276", "DE", True), ("country", "36", "AUS", True),
         ("country", "US", "UM", False), ("country", "UK", "GB", False),  # UK is not assigned: kept
+        ("country", "Côte d'Ivoire", "CI", True), ("country", "ivory coast", "CIV", True),
+        ("country", "Bolivia", "BO", True), ("country", "Korea", "KR", False),  # two Koreas: kept as written
+        ("country", "Niger", "Nigeria", False), ("country", "Guinea", "GQ", False),
+        ("us-state", "Iowa", "IA", True), ("us-state", "new york", "NY", True), ("us-state", "ia", "IA", True),
+        ("us-state", "Iowa", "ID", False), ("us-state", "US", "us", True), ("us-state", "Virginia", "WV", False),
         ("time", "7:30 PM", "19:30", True), ("time", "12 a.m.", "00:00", True), ("time", "12:15pm", "12:15", True),
         ("time", "7:30 AM", "19:30", False), ("time", "13 pm", "13:00", False),
         ("duration", "1m", "60s", True), ("duration", "PT1M30S", "1.5m", True), ("duration", "1500ms", "1.5s", True),
@@ -281,10 +286,34 @@ def test_standard_identifiers(fmt: str, a: str, b: str, equal: bool) -> None:
         ("5-digit county FIPS code", "geoid"), ("the tract's GEOID", "geoid"), ("FIPS 140-2 mode", None),
         ("docket number, e.g. '3:22-cv-01187'", "court-case"), ("PACER case number", "court-case"),
         ("case number, e.g. '00012345'", None),  # a support case: no court's shape
+        ("ISO 3166-1 alpha-2 code or English country name", "country"), ("country name or code", "country"),
+        ("country name", None), ("ZIP code or city name", None),
     ],
 )
 def test_format_from_a_description_that_names_the_value(description: str, fmt: str | None) -> None:
     assert infer_format("number", prop(description=description)) == fmt
+
+
+@pytest.mark.parametrize(
+    ("name", "description", "fmt"),
+    [
+        ("state", "USPS state code, state name, or 'US' for the national total", "us-state"),
+        ("state", "two-letter state code", "us-state"), ("state", "issue state: open or closed", None),
+        ("path_prefix", "only symbols in files under this directory", "path"),
+        ("path_prefix", "S3 key prefix", None), ("prefix", "only files under this directory", None),
+    ],
+)
+def test_format_from_a_name_and_its_description(name: str, description: str, fmt: str | None) -> None:
+    assert infer_format(name, prop(description=description)) == fmt
+
+
+def test_a_directory_prefix_is_a_path_and_a_key_prefix_is_not() -> None:
+    schema = {"type": "object", "properties": {
+        "path_prefix": prop(description="only symbols in files under this directory, relative to the root"),
+        "key_prefix": prop(description="only keys that start with this prefix")}}
+    same = [canonicalize_args({"path_prefix": p}, schema) for p in ("./src/web", "src/web/", "src//web")]
+    assert same[0] == same[1] == same[2] != canonicalize_args({"path_prefix": "src/we"}, schema)
+    assert canonicalize_args({"key_prefix": "logs/"}, schema) != canonicalize_args({"key_prefix": "logs"}, schema)
 
 
 def test_date_times_without_offset_are_utc_where_the_description_says_so() -> None:

@@ -274,6 +274,11 @@ def test_code_in_a_query_language_keeps_its_names_case() -> None:
                            schema).accepted
     assert verify_call({"jql": "status = Open AND project = PAY"}, {"jql": "project = PAY AND status = Open"},
                        schema).accepted  # operand order is still free
+    markers = {"type": "object", "properties": {"markers": {"type": "string", "description": "-m expression"}}}
+    assert not verify_call({"markers": "Smoke"}, {"markers": "smoke"}, markers).accepted
+    assert verify_call({"markers": "smoke or slow"}, {"markers": "slow or smoke"}, markers).accepted
+    search = {"type": "object", "properties": {"q": {"type": "string", "description": "search expression"}}}
+    assert verify_call({"q": "Kafka tuning"}, {"q": "kafka tuning"}, search).accepted
 
 
 def test_a_pattern_of_names_with_separators_keeps_their_case() -> None:
