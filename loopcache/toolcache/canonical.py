@@ -16,7 +16,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   unit: 1.5 km = 1500 m (quantities.py). A phone number written without its country code is read in the
   region a sibling names (`default_region: "GB"`) and written in E.164 (phone_regions.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
-  as `include_domains`, the conditions of a filter's `and` / `$or`): sorted, repeats dropped.
+  as `include_domains`, the conditions of a filter's `and` / `$or`; or an array the object's description
+  names as one, `arrays_named_as_sets`: "has one of the values"): sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space (not inside quotes); an `enum`
   value matching case-insensitively takes the enum's own spelling.
 - a literal is kept as written before anything else, Unicode normalisation included (`é` as one code point is
@@ -58,9 +59,9 @@ from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        naive_is_utc, seconds_when_bare)
-from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, compile_pattern, container_flags,
-                                              description, is_set_valued, is_written_exactly, omitted_array,
-                                              sibling_flags, text_traits)
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
+                                              compile_pattern, container_flags, description, is_set_valued,
+                                              is_written_exactly, omitted_array, sibling_flags, text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
                                          name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
@@ -142,9 +143,11 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
     properties = schema.get("properties")
     properties = properties if isinstance(properties, Mapping) else {}
     flags = sibling_flags(value, properties, inherited)
+    as_sets = arrays_named_as_sets(schema)
     out: dict[str, Any] = {}
     for name, prop in properties.items():
         prop = prop if isinstance(prop, Mapping) else {}
+        prop = {**prop, "uniqueItems": True} if name in as_sets else prop  # the object's description says so
         present = name in value and not (value[name] is None and not _allows_null(prop))
         if present:
             out[name] = _canonical_value(value[name], prop, name, about, flags.get(name, inherited))

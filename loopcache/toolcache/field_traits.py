@@ -82,6 +82,8 @@ class Flags:
         (case, '-', '_', '.')", with `registry` "pypi").
     exact_words: a match mode beside it says the match is exact (`match: "exact"`, `exact_match: true`): the
         words count as written ("Blue Fin" is not "Bluefin"), not only what they mean.
+    enum_values: the values enum arguments of the objects around it have in this call (`ecosystem` "PyPI" for
+        the `name` of each item of `packages`): a clause of its description may name one (`value_case`).
     """
 
     case_sensitive: bool | None = None
@@ -89,6 +91,7 @@ class Flags:
     value_case: bool | None = None
     value_separators: bool = False
     exact_words: bool = False
+    enum_values: tuple[str, ...] = ()
 
 
 NO_FLAGS = Flags()
@@ -189,15 +192,19 @@ def container_flags(schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> Flags
     """The flags for the strings inside an object or array: a statement of letter case in the container's own
     description ("names and values are case-sensitive") covers its contents, else they keep `flags`."""
     case = _stated_case(description(schema))
-    return flags if case is None else Flags(case, flags.regex, exact_words=flags.exact_words)  # value_case: its own
+    if case is None:
+        return flags
+    return Flags(case, flags.regex, exact_words=flags.exact_words, enum_values=flags.enum_values)  # value_case: its own
 
 
 def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
                   inherited: Flags = NO_FLAGS) -> dict[str, Flags]:
     """The flags that apply to each argument of one object (its keys and its schema's properties), over the
-    `inherited` ones of the object itself. Arguments without any of their own: absent (use `inherited`)."""
+    `inherited` ones of the object itself. Arguments without any of their own: absent (use `inherited`), unless
+    enum values are in scope (`Flags.enum_values`, which every argument then carries down)."""
     names = set(properties) | {str(key) for key in args}
-    by_value = _case_by_sibling_value(args, properties)
+    enum_values = tuple(dict.fromkeys(inherited.enum_values + _enum_values(args, properties)))
+    by_value = _case_by_sibling_value(properties, enum_values)
     found = []
     for key in names:
         prop = properties.get(key)
@@ -209,8 +216,10 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
         elif squeezed in _MATCH_MODE_NAMES and isinstance(value, str):
             found.append(("exact", key, re.sub(r"[^a-z]", "", value.lower()) in ("exact", "exactmatch")))
     if not found:
-        return {key: Flags(inherited.case_sensitive, inherited.regex, *said, exact_words=inherited.exact_words)
-                for key, said in by_value.items()}
+        said = (inherited.value_case, inherited.value_separators)
+        return {key: Flags(inherited.case_sensitive, inherited.regex, *by_value.get(key, said),
+                           exact_words=inherited.exact_words, enum_values=enum_values)
+                for key in (names if enum_values else by_value)}
     described = {key: description(prop) for key, prop in properties.items() if isinstance(prop, Mapping)}
     # the siblings a flag's own description names ("false matches the pattern ignoring letter case")
     named = {flag: {name for name in names if name != flag and _names_value(described.get(flag, ""), name)}
@@ -233,7 +242,7 @@ def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
                 case = value if kind == "case" else not value
                 if key in named[flag] and value_case is None:  # named by the flag: outweighs its own description
                     value_case = case
-        result[key] = Flags(case, regex, value_case, separators, exact)
+        result[key] = Flags(case, regex, value_case, separators, exact, enum_values)
     return result
 
 
@@ -246,27 +255,34 @@ _NORMALISED = re.compile(r"\bnormali[sz]ed\s*\(\s*(?:letter\s+)?case\b|\bPEP ?50
 _FOLDS_SEPARATORS = re.compile(r"^[^)]*['\"‘“]-['\"’”][^)]*['\"‘“]_['\"’”]")
 
 
-def _case_by_sibling_value(args: Mapping[str, Any], properties: Mapping[str, Any]) -> dict[str, tuple[bool, bool]]:
-    """For each string property whose description has a clause of letter case that names the value an enum
-    sibling has in this call: what that clause says (two clauses that disagree: case-sensitive). A clause
-    ends at ";", ".", or a comma outside parentheses; "X names are normalised (case, ...)" says case is free,
-    and separators too where its parentheses list "-" and "_". Returns {name: (case-sensitive, separators)}."""
-    values = {}
+def _enum_values(args: Mapping[str, Any], properties: Mapping[str, Any]) -> tuple[str, ...]:
+    """The values the enum arguments of one object have in this call (a default where one is omitted)."""
+    values = []
     for key, prop in properties.items():
         if isinstance(prop, Mapping) and isinstance(prop.get("enum"), list):
             value = args.get(key, prop.get("default"))
             if isinstance(value, str) and value:
-                values[key] = value
+                values.append(value)
+    return tuple(values)
+
+
+def _case_by_sibling_value(properties: Mapping[str, Any], values: tuple[str, ...]) -> dict[str, tuple[bool, bool]]:
+    """For each string property whose description has a clause of letter case that names a value an enum
+    argument of this object or of one around it has in this call: what that clause says (two clauses that
+    disagree: case-sensitive). A clause ends at ";", ".", or a comma outside parentheses; "X names are
+    normalised (case, ...)" says case is free, and separators too where its parentheses list "-" and "_".
+    Returns {name: (case-sensitive, separators)}."""
     result: dict[str, tuple[bool, bool]] = {}
     if not values:
         return result
     for key, prop in properties.items():
-        text = description(prop) if isinstance(prop, Mapping) and key not in values else ""
+        is_enum = isinstance(prop, Mapping) and isinstance(prop.get("enum"), list)
+        text = description(prop) if isinstance(prop, Mapping) and not is_enum else ""
         if not _may_state_case(text):
             continue
         said, separators = set(), set()
         for clause in _CLAUSE.split(text):
-            if not any(_names_value(clause, v) for v in values.values()):
+            if not any(_names_value(clause, v) for v in values):
                 continue
             normalised = _NORMALISED.search(clause)
             case = False if normalised else _stated_case(clause)
@@ -392,6 +408,20 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
     if name is not None and name.casefold() in _CONNECTIVES:
         return True
     return bool(_FILTER_WORDS.intersection(name_words(name)))
+
+
+def arrays_named_as_sets(schema: Mapping[str, Any]) -> frozenset[str]:
+    """The array properties an object's own description names in a clause that speaks of a set ("keep only
+    costs whose dimension has one of the values": `values`); `is_set_valued` reads only their own schema."""
+    text = description(schema)
+    properties = schema.get("properties")
+    if not text or not isinstance(properties, Mapping):
+        return frozenset()
+    clauses = [clause for clause in re.split(r";|\.\s+|\.$", text) if _SET_WORDS.search(clause)]
+    return frozenset(key for key, prop in properties.items()
+                     if isinstance(prop, Mapping) and prop.get("type") == "array" and name_words(key)
+                     and any(re.search(r"\b" + r"[ _-]?".join(map(re.escape, name_words(key))) + r"\b", clause, re.I)
+                             for clause in clauses))
 
 
 def _code_case(words: list[str], text: str) -> CodeCase | None:

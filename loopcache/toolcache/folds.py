@@ -93,7 +93,8 @@ def described_folds(description: str) -> Folds:
                  width=int(fill[1]) if fill else 0,
                  underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
-                 prefix=next(filter(None, prefix.groups()), "") if prefix else "", numbers=bool(_NUMBER_LIST.search(description)))
+                 prefix=next(filter(None, prefix.groups()), "") if prefix else "",
+                 numbers=bool(_NUMBER_LIST.search(description)))
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

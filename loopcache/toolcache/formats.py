@@ -54,8 +54,8 @@ time; "YYYY-MM" (no "DD") -> period; "duration", or a `pattern` of a number and 
 statement", "SQL to run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev;
 "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
 MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3",
-"country code or name" -> country; "FIPS code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or rgb() -> color
-(colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
+"country code or name" -> country; "FIPS code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or
+rgb() -> color (colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
 `value_format` from the value itself (a whole value that is an absolute URL is a uri).
 """
 

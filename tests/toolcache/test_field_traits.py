@@ -269,6 +269,33 @@ def test_a_clause_that_a_value_is_normalised_as_in_pep_503_or_case_and_separator
     assert not same({"index": "tarball_hub", "name": "a-b"}, {"index": "tarball_hub", "name": "a_b"}, schema)
 
 
+def test_a_clause_may_name_the_value_of_an_enum_in_an_object_around_it() -> None:
+    item = {"type": "object", "properties": {"name": text("Wheelhouse names are compared after PEP 503 normalisation"),
+                                             "version": text()}}
+    schema = {"type": "object", "properties": {
+        "index": {"type": "string", "enum": ["wheelhouse", "tarball_hub"]},
+        "packages": {"type": "array", "items": item}}}
+
+    def call(index: str, name: str) -> dict:
+        return {"index": index, "packages": [{"name": name, "version": "1.0"}]}
+
+    assert same(call("wheelhouse", "Zope_Interface"), call("wheelhouse", "zope-interface"), schema)
+    assert not same(call("tarball_hub", "Zope_Interface"), call("tarball_hub", "zope-interface"), schema)
+    assert not same(call("wheelhouse", "zope-interface"), call("wheelhouse", "zope-interfaces"), schema)
+
+
+def test_an_array_the_object_around_it_names_as_a_set() -> None:
+    values = {"type": "array", "items": {"type": "string"}}
+    schema = {"type": "object", "properties": {
+        "filter": {"type": "object", "description": "keep only rows whose field has one of the values",
+                   "properties": {"field": text(), "values": values}},
+        "sort": {"type": "object", "description": "rows sorted by these keys, in order",
+                 "properties": {"keys": values}}}}
+    assert same({"filter": {"field": "r", "values": ["b", "a"]}}, {"filter": {"field": "r", "values": ["a", "b"]}},
+                schema)
+    assert not same({"sort": {"keys": ["b", "a"]}}, {"sort": {"keys": ["a", "b"]}}, schema)
+
+
 def test_a_case_flag_that_names_a_sibling_outweighs_its_description() -> None:
     schema = {"type": "object", "properties": {
         "glob": text("paths to match; the tree is case-sensitive"), "root": text("directory; case-sensitive"),
