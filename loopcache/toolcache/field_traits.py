@@ -27,9 +27,9 @@ its `kind`:
                elsewhere a word with digits is read as a code
     folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
                zero padding, spaces or underscores its examples show are optional
-    words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL", "-m expression"): verify
-               compares it as free text (operand order, quotes, spacing free) but a word in another case is
-               another name
+    words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL", "-m expression",
+               "selection syntax"): verify compares it as free text (operand order, quotes, spacing free) but a
+               word in another case is another name, and its operators and separators are counted ("a b" / "a,b")
 
 A flag applies to the siblings whose description names it ("... unless regex is true") or that its own
 description names (`case_sensitive`: "false matches the pattern ignoring letter case": it then outweighs the
@@ -40,11 +40,12 @@ a clause of it that names the value an enum sibling has in the call ("crates.io 
 separators free) wins over the rest of it.
 Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 `uniqueItems`, the description says so ("a set", "any order", "keyed by", "must carry all these", "must speak
-all", "has one of the values", "limit the diff to these paths", "any of
-these": an AND or an OR of items; "checked against each other", "pairwise": a symmetric relation; "values to
-keep"), the name is a filter (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`): a
-filter's order never changes the answer, or the name is a logical connective of a filter object (`and`,
-`or`, `$and`, `$or`, `$nor`: Notion, MongoDB), whose conditions commute.
+all", "has one of the values", "limit the diff to these paths", "only these people", "any of these": an AND
+or an OR of items; "checked against each other", "pairwise": a symmetric relation; "values to keep", rule
+codes "to enable"), the name is a filter (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`):
+a filter's order never changes the answer, or a list of record ids (`user_ids`, `schedule_ids`), or the name
+is a logical connective of a filter object (`and`, `or`, `$and`, `$or`, `$nor`: Notion, MongoDB), whose
+conditions commute.
 """
 
 from __future__ import annotations
@@ -134,8 +135,9 @@ _OPAQUE_NAMES = frozenset({"token", "secret", "password", "passwd", "pwd", "curs
 # the description speaks of searching by it ("title to search for", "title words")
 _TITLE_NAMES = frozenset({"title", "page"})
 _SEARCHED = re.compile(r"\bsearch|\bquery\b|\bwords\b|\bkeywords?\b|\bmatch", re.I)
+# a filter by name, or a list of record ids (`user_ids`: the records, whatever the order they are named in)
 _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowed", "allow", "blocked", "block",
-                           "deny", "denied", "ignore", "ignored", "skip"})
+                           "deny", "denied", "ignore", "ignored", "skip", "ids"})
 # a filter's logical connectives (Notion's "and", MongoDB's "$or"): their conditions commute
 _CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
 
@@ -145,10 +147,11 @@ _PART_WORDS = {"uri": re.compile(r"\b(?:path|query|fragment|code|rest)\b", re.I)
                "email": re.compile(r"\blocal part\b", re.I)}
 _EXACTLY_AS = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b", re.I)
 # code in a query language: its words keep their case (GraphQL field names, PromQL metric names, the names in
-# pytest's "-m expression"); a search, arithmetic or regular expression is not such code
+# pytest's "-m expression", dbt's "node selection syntax"); a search, arithmetic or regular expression is not
+# such code, nor a search syntax
 _CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b"
                         r"|(?i:(?<!search )(?<!arithmetic )(?<!math )(?<!mathematical )(?<!regular )"
-                        r"\bexpression\b)")
+                        r"\bexpression\b)|(?i:(?<!search )(?<!query )\bsyntax\b)")
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
@@ -173,7 +176,9 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         # "limit the diff to these paths"
                         r"|\bmust \w+ (?:all|every one)\b"
                         r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of the (?:values|given|listed)\b"
-                        r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b",
+                        r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b"
+                        # "only these people", rule codes "to enable" / "to disable"
+                        r"|\bonly (?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b",
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
                                r"|\ball by default\b", re.I)

@@ -2,7 +2,7 @@
 and `{"radius": 1500, "radius_unit": "m"}` ask the same (canonical: `{"radius": 1500, "radius_unit": "m"}`).
 
 A unit field belongs to the number whose name it extends: `radius_unit` / `radius_units` / `radiusUnit` to
-`radius`; a lone `unit` or `units` belongs to a lone `quantity`, `amount` or `value` (`{"quantity": 1, "unit":
+`radius`, or where there is none to its bounds (`distance_unit` to `min_distance` and `max_distance`); a lone `unit` or `units` belongs to a lone `quantity`, `amount` or `value` (`{"quantity": 1, "unit":
 "l"}` = `{"quantity": 1000, "unit": "ml"}`), or to every number of an object whose two or more numbers are all
 measures (`{"length": 12, "width": 10, "height": 8, "unit": "in"}`), and is otherwise left alone (it often
 chooses the units of the answer: "metric" weather; `{"distance": 2, "unit": "km"}` and `{"limit": 10, "radius":
@@ -49,6 +49,7 @@ _UNIT_WORDS = ("unit", "units")
 _CALENDAR_UNITS = frozenset({"d", "wk"})
 _BUCKET_WORDS = frozenset({"interval", "granularity", "bucket", "period", "step", "resolution", "frequency"})
 _MEASURED = ("quantity", "amount", "value")  # the number a lone `unit` measures
+_BOUNDS = frozenset({"min", "max", "minimum", "maximum", "from", "to", "lower", "upper"})
 # numbers a lone `unit` measures together when an object has no other number (a box's dimensions, a weight)
 _MEASURES = frozenset({"length", "width", "height", "depth", "diameter", "thickness", "distance", "radius", "weight",
                        "mass", "volume", "duration"})
@@ -72,8 +73,12 @@ def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
             targets = measured if len(measured) == 1 else []
             if not targets and len(numbers) > 1 and all(len(key) == 1 and key[0] in _MEASURES for key in numbers):
                 targets = list(numbers.values())
-        else:
-            targets = [numbers[words[:-1]]] if words[:-1] in numbers else []
+        elif words[:-1] in numbers:
+            targets = [numbers[words[:-1]]]
+        else:  # `distance_unit` with no `distance`: the bounds `min_distance`, `max_distance`
+            measure = words[:-1]
+            targets = [number for key, number in numbers.items()
+                       if len(key) == len(measure) + 1 and key[1:] == measure and key[0] in _BOUNDS]
         symbol = unit if unit in _FACTORS else canonical_unit(unit)
         if symbol in _CALENDAR_UNITS:
             targets = [t for t in targets if not _BUCKET_WORDS.intersection(name_words(t))]

@@ -15,8 +15,8 @@ Both calls are canonical argument dicts of the same tool (same schema). Field by
                                                      (".../browse/OPS-4412" = "OPS-4412")
     prose (text to translate, a message, ...)     -> the same words in the same order, punctuation included
                                                      (case and spacing may differ)
-    a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; "CO" / "Co";
-                                                     irregular case, "dQw4w9WgXcQ")
+    a lone token whose case may mean something    -> the same case ("1m" minute / "1M" month; "v" / "V";
+                                                     "CO" / "Co"; irregular case, "dQw4w9WgXcQ")
     two lone tokens, one with digits or symbols   -> the same parts in the same order, symbols in the same
       (an identifier, a path, a selector)            places ("BRK-B" = "BRK.B"; "4700::1111" != "4700:1111::",
                                                      "!canary" != "canary"); paths, selectors and names in
@@ -136,6 +136,9 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
         traits = text_traits(name, schema, flags)
         if traits.words_keep_case and _recased(query, candidate):
             return Verdict(False, f"{where}: a name in another case (code in a query language)")
+        graphql = "graphql" in str(schema.get("description", "")).lower()
+        if traits.words_keep_case and _code_separators(query, graphql) != _code_separators(candidate, graphql):
+            return Verdict(False, f"{where}: other operators or separators (code in a query language)")
         return _compare_free_text(query, candidate, traits.kind, name, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
 
@@ -160,6 +163,15 @@ def _recased(query: str, candidate: str) -> bool:
         spellings.setdefault(word.casefold(), set()).add(word)
     return any(word.casefold() in spellings and word not in spellings[word.casefold()]
                for word in re.findall(r"\w+", candidate))
+
+
+def _code_separators(code: str, commas_are_space: bool = False) -> tuple[list[str], int]:
+    """The operators and separators of code, in any order, and its number of whitespace-separated parts once
+    spaces around them are dropped: dbt's "a b" (a union) / "a,b" (an intersection) differ, "a = 1" = "a=1".
+    Quotes are one kind ('x' = "x"); in GraphQL a comma is whitespace."""
+    code = re.sub(r"['`]", '"', code.replace(",", " ") if commas_are_space else code)
+    tight = re.sub(r"\s*([^\w\s])\s*", r"\1", code.strip())
+    return sorted(re.findall(r"[^\w\s]", tight)), len(tight.split())
 
 
 def _one_fails_pattern(query: str, candidate: str, schema: Mapping[str, Any]) -> bool:
@@ -235,7 +247,7 @@ def _parts(value: str) -> tuple[str, ...]:
 def _case_matters(value: str, other: str) -> bool:
     """Whether `value`, a lone token, may mean another thing than `other`, the same letters in another case:
     a path, a selector or a name in code ("app/2024/", "app=web", "http_requests_total": keys, label values
-    and identifiers keep their case), a number with one letter ("1m" minute / "1M" month), a short
+    and identifiers keep their case), a number with one letter ("1m" minute / "1M" month), a letter alone, a short
     all-capitals token against a capitalised word (a symbol or an acronym: "CO" carbon monoxide / "Co"
     cobalt), or a token in irregular case ("dQw4w9WgXcQ", "JSONStream": names and ids mixing cases inside a
     word are spelled exactly)."""
@@ -244,8 +256,8 @@ def _case_matters(value: str, other: str) -> bool:
     if not _TOKEN.match(value):
         return False
     letters = sum(c.isalpha() for c in value)
-    if letters == 1 and any(c.isdigit() for c in value):
-        return True
+    if letters == 1 and (len(value) == 1 or any(c.isdigit() for c in value)):
+        return True  # "1m" minute / "1M" month; a one-letter code ("v" video / "V" video but not cover art)
     if 2 <= letters <= 3 and value.isupper() and other[:1].isupper():
         return True
     return bool(re.search(r"[a-z][A-Z]|[A-Z]{2}[a-z]", value))

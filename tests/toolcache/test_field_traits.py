@@ -153,9 +153,12 @@ def test_sets_sorted_lists_kept() -> None:
         "skills": {"type": "array", "items": {"type": "string"}, "description": "the candidate must have all"},
         "zones": {"type": "array", "items": {"type": "string"}, "description": "the host is in one of the given"},
         "dirs": {"type": "array", "items": {"type": "string"}, "description": "restrict the search to these dirs"},
+        "people": {"type": "array", "items": {"type": "string"}, "description": "only these people"},
+        "rules": {"type": "array", "items": {"type": "string"}, "description": "rule codes to enable"},
+        "user_ids": {"type": "array", "items": {"type": "string"}},
         "stops": {"type": "array", "items": {"type": "string"}}}}
     for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes", "skills", "zones",
-                  "dirs"):
+                  "dirs", "people", "rules", "user_ids"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)

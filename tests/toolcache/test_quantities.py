@@ -80,3 +80,13 @@ def test_days_and_weeks_as_lengths_of_time_but_not_as_buckets_of_a_series() -> N
         assert in_base_units(bucket) == bucket  # weekly buckets start on a Monday, 7-day ones anywhere
     assert in_base_units({"interval": 2, "interval_unit": "h"}) == {"interval": 7200, "interval_unit": "sec"}
     assert in_base_units({"value": 1, "unit": "month"}) == {"value": 1, "unit": "month"}  # 28 to 31 days
+
+
+def test_a_unit_named_for_a_measure_converts_its_bounds() -> None:
+    assert in_base_units({"min_distance": 10, "distance_unit": "km"}) == {"min_distance": 10000, "distance_unit": "m"}
+    five_miles = in_base_units({"min_distance": 5, "max_distance": 6, "distance_unit": "mi"})
+    assert five_miles == in_base_units({"min_distance": 8.04672, "max_distance": 9.656064, "distance_unit": "km"})
+    assert in_base_units({"min_distance": 5, "distance_unit": "mi"}) != in_base_units(
+        {"min_distance": 8.05, "distance_unit": "km"})
+    # a number that is not a bound of the measure is left alone
+    assert in_base_units({"limit": 10, "distance_unit": "km"}) == {"limit": 10, "distance_unit": "km"}

@@ -281,6 +281,23 @@ def test_code_in_a_query_language_keeps_its_names_case() -> None:
     assert verify_call({"q": "Kafka tuning"}, {"q": "kafka tuning"}, search).accepted
 
 
+def test_code_in_a_query_language_keeps_its_operators_and_separators() -> None:
+    schema = {"type": "object", "properties": {"select": {"type": "string", "description": "node selection syntax"},
+                                               "jql": {"type": "string", "description": "JQL query"}}}
+    assert not verify_call({"select": "orders customers"}, {"select": "orders,customers"}, schema).accepted
+    assert not verify_call({"jql": "status = Open"}, {"jql": "status != Open"}, schema).accepted
+    assert verify_call({"jql": "status=Open AND project = PAY"}, {"jql": "project = PAY AND status = Open"},
+                       schema).accepted  # spaces around an operator are not a separator
+    assert verify_call({"jql": "status = 'In Review'"}, {"jql": 'status = "In Review"'}, schema).accepted
+    graphql = {"type": "object", "properties": {"query": {"type": "string", "description": "GraphQL document"}}}
+    assert verify_call({"query": "{ user { id, name } }"}, {"query": "{ user { id name } }"}, graphql).accepted
+
+
+def test_a_letter_alone_keeps_its_case() -> None:
+    assert not accepted("v", "V")
+    assert accepted("vienna", "Vienna")
+
+
 def test_a_pattern_of_names_with_separators_keeps_their_case() -> None:
     topic = {"type": "object", "properties": {"topic": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,249}$"}}}
     mic = {"type": "object", "properties": {"mic": {"type": "string", "pattern": "^[A-Za-z0-9]{4}$"}}}
