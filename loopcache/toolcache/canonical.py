@@ -60,8 +60,9 @@ from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
-                                              compile_pattern, container_flags, description, is_set_valued,
-                                              is_written_exactly, omitted_array, sibling_flags, text_traits)
+                                              compile_pattern, container_flags, description, is_empty_exclusion,
+                                              is_key_ordered, is_set_valued, is_written_exactly, omitted_array,
+                                              sibling_flags, text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
                                          name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
@@ -117,6 +118,9 @@ def string_format(name: str | None, schema: Mapping[str, Any], value: str) -> st
 
 def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, about: _About,
                      flags: Flags = NO_FLAGS) -> Any:
+    if isinstance(value, Mapping) and is_key_ordered(name, schema):  # a sort specification: [[key, value], ...]
+        inner = container_flags(schema, flags)
+        return [[str(key), _canonical_value(item, {}, str(key), about, inner)] for key, item in value.items()]
     if isinstance(value, Mapping):
         return _canonical_object(value, schema, about, container_flags(schema, flags))
     if isinstance(value, (list, tuple)):
@@ -148,7 +152,8 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
     for name, prop in properties.items():
         prop = prop if isinstance(prop, Mapping) else {}
         prop = {**prop, "uniqueItems": True} if name in as_sets else prop  # the object's description says so
-        present = name in value and not (value[name] is None and not _allows_null(prop))
+        present = name in value and not (value[name] is None and not _allows_null(prop)) \
+            and not is_empty_exclusion(name, value[name])
         if present:
             out[name] = _canonical_value(value[name], prop, name, about, flags.get(name, inherited))
         elif "default" in prop:

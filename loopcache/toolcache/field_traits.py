@@ -137,7 +137,13 @@ _TITLE_NAMES = frozenset({"title", "page"})
 _SEARCHED = re.compile(r"\bsearch|\bquery\b|\bwords\b|\bkeywords?\b|\bmatch", re.I)
 # a filter by name, or a list of record ids (`user_ids`: the records, whatever the order they are named in)
 _FILTER_WORDS = frozenset({"include", "included", "exclude", "excluded", "allowed", "allow", "blocked", "block",
-                           "deny", "denied", "ignore", "ignored", "skip", "ids"})
+                           "deny", "denied", "ignore", "ignored", "skip", "enabled", "disabled", "ids"})
+# what a filter leaves out: an empty one is no filter at all (`disabled_rules: []` = omitted)
+_EXCLUDING_WORDS = frozenset({"exclude", "excluded", "blocked", "block", "deny", "denied", "ignore", "ignored", "skip",
+                              "disabled"})
+# the fields of each record returned, which come back keyed by name (`fields`, `properties`), not sort keys
+_RETURNED_NAMES = frozenset({"fields", "properties", "attributes"})
+_ORDERING_WORDS = frozenset({"sort", "order", "orderby", "sortby", "group", "groupby", "rank"})
 # a filter's logical connectives (Notion's "and", MongoDB's "$or"): their conditions commute
 _CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
 
@@ -178,11 +184,13 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of the (?:values|given|listed)\b"
                         r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b"
                         # "only these people", rule codes "to enable" / "to disable"
-                        r"|\bonly (?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b",
+                        r"|\bonly (?:\w+ )?(?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b",
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
                                r"|\ball by default\b", re.I)
 _NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b", re.I)
+_KEY_ORDER = re.compile(r"\bin the order (?:given|written|listed)\b|\border of (?:the |its )?keys\b|\bkeys? order\b",
+                        re.I)
 _ANY_ORDER = re.compile(r"\bany order\b|\border (?:does not|doesn't) matter\b", re.I)
 # a clause about quoted phrases ('"quoted phrases" match exactly') speaks of them, not of the field's letter case
 _PHRASE_CLAUSE = re.compile(r"[^;,.()]*\bphrases?\b[^;,.()]*", re.I)
@@ -412,7 +420,25 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
         return True
     if name is not None and name.casefold() in _CONNECTIVES:
         return True
-    return bool(_FILTER_WORDS.intersection(name_words(name)))
+    words = name_words(name)
+    if words[-1:] and words[-1] in _RETURNED_NAMES and not _ORDERING_WORDS.intersection(words):
+        return True
+    return bool(_FILTER_WORDS.intersection(words))
+
+
+def is_empty_exclusion(name: str | None, value: Any) -> bool:
+    """Whether `value` is an empty list of what a filter leaves out (`exclude`, `disabled_rules`): no filter."""
+    return value == [] and bool(_EXCLUDING_WORDS.intersection(name_words(name)))
+
+
+def is_key_ordered(name: str | None, schema: Mapping[str, Any]) -> bool:
+    """Whether an object of free-form keys is ordered by its keys: a sort specification (`sort`, `order_by`,
+    MongoDB's `{"last_name": 1, "first_name": 1}`) or one described so ("keys are applied in the order given")."""
+    if isinstance(schema.get("properties"), Mapping) and schema["properties"]:
+        return False
+    words = name_words(name)
+    return bool(_KEY_ORDER.search(description(schema))) or (words[-1:] in (["sort"], ["sorting"], ["orderby"])
+                                                            or words[-2:] in (["order", "by"], ["sort", "by"]))
 
 
 def arrays_named_as_sets(schema: Mapping[str, Any]) -> frozenset[str]:

@@ -15,8 +15,9 @@ of identifiers are set aside (identifiers.py), and the rest is tokenised and spe
 - anchors: numbers, dates, codes (words with digits: "h100", "#W2378156" == "W2378156", "q3", "5th"),
   each with its type (date, period, year, number, code). The same anchors must appear, and within each type
   in the same order: "Q3 2024" == "2024 Q3", but "from 2020 to 2024" != "from 2024 to 2020".
-- operators: arithmetic and comparison signs, parentheses, search operators AND / OR; when there are
-  any, anchors and operators must appear in the same order ("(2 + 3) * 4" != "2 + 3 * 4").
+- operators: arithmetic and comparison signs, parentheses, search operators AND / OR / `|`; when there are
+  any, anchors and operators must appear in the same order ("(2 + 3) * 4" != "2 + 3 * 4"); parentheses
+  around the whole text are dropped.
 - currencies: $ € £ ¥ and their names ("dollars", "USD"), in order ("USD to EUR" != "EUR to USD").
 - negations: not, no, never, without, none, nor, neither, cannot, "n't".
 - content: words that are not stop words, plural "s" stripped; relational words (to, from, before, after,
@@ -30,7 +31,7 @@ of identifiers are set aside (identifiers.py), and the rest is tokenised and spe
   the other side must spell the same, whatever its case ("PAY" != "PAYS", though "pays" is a plural;
   "INSTALL POSTGRES" = "install postgres"); an acronym's plural with a small "s" is the acronym
   ("LLMs" = "LLM").
-- sequence: every token in order, compared only when the text has an `OR`: "python OR rust tutorial" is
+- sequence: every token in order, compared only when the text has an `OR` or `|`: "python OR rust tutorial" is
   (python OR rust) tutorial, "rust tutorial OR python" is rust (tutorial OR python).
 - schemes: identifier schemes named ("arXiv:"): one side naming none agrees with any.
 - modifiers: search modifiers, a word, a colon and a value in one token ("in:#ops", "from:@ann",
@@ -97,7 +98,7 @@ class TextSignature:
 
 def text_signature(text: str) -> TextSignature:
     """Pure: the signature of one free-text value."""
-    text = unicodedata.normalize("NFKC", text)
+    text = _unwrapped(unicodedata.normalize("NFKC", text))
     quoted = tuple(next(g for g in m.groups() if g is not None) for m in _QUOTED.finditer(text))
     bare, schemes = strip_schemes(rewrite(text))  # accents kept: "Serie A" (Italy) is not "Série A" (Brazil)
     tokens = tokenize(bare)
@@ -145,6 +146,19 @@ def text_signature(text: str) -> TextSignature:
         modifiers=frozenset(m.group().rstrip(".,;!?)").casefold() for m in _MODIFIER.finditer(bare)),
         sequence=tuple(stem(t.text) if t.kind == "word" else t.text for t in tokens),
     )
+
+
+def _unwrapped(text: str) -> str:
+    """`text` without parentheses around all of it: "(overdue & !#Errands)" is "overdue & !#Errands"."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")"):
+        depth = 0
+        for i, char in enumerate(text):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0 and i < len(text) - 1:
+                return text  # "(a) | (b)": the first group closes before the end
+        text = text[1:-1].strip()
+    return text
 
 
 def _is_month(tokens: list[Token], i: int) -> bool:

@@ -299,7 +299,7 @@ def _signature_difference(q: TextSignature, c: TextSignature) -> str:
     if q.operators or c.operators:
         if q.expression != c.expression:
             return f"numbers/operators differ {q.expression} vs {c.expression}"
-        if "OR" in q.operators and q.sequence != c.sequence:
+        if {"OR", "|", "||"}.intersection(q.operators) and q.sequence != c.sequence:
             return "the operands of OR differ"
     elif sorted(q.anchors) != sorted(c.anchors):
         return f"numbers/dates/codes differ {[v for _, v in q.anchors]} vs {[v for _, v in c.anchors]}"

@@ -299,6 +299,29 @@ def test_an_array_the_object_around_it_names_as_a_set() -> None:
     assert not same({"sort": {"keys": ["b", "a"]}}, {"sort": {"keys": ["a", "b"]}}, schema)
 
 
+def test_a_sort_specification_keeps_the_order_of_its_keys() -> None:
+    schema = {"type": "object", "properties": {
+        "sort": {"type": "object", "description": "sort specification, e.g. {\"created_at\": -1}"},
+        "rank": {"type": "object", "description": "weights; keys are applied in the order given"},
+        "labels": {"type": "object"}}}
+    assert not same({"sort": {"last": 1, "first": 1}}, {"sort": {"first": 1, "last": 1}}, schema)
+    assert same({"sort": {"last": 1.0, "first": -1}}, {"sort": {"last": 1, "first": -1}}, schema)
+    assert not same({"rank": {"a": 2, "b": 1}}, {"rank": {"b": 1, "a": 2}}, schema)
+    assert same({"labels": {"a": "x", "b": "y"}}, {"labels": {"b": "y", "a": "x"}}, schema)  # a plain mapping
+
+
+def test_returned_fields_and_rule_switches_are_sets_and_an_empty_exclusion_is_no_filter() -> None:
+    strings = {"type": "array", "items": {"type": "string"}}
+    schema = {"type": "object", "properties": {
+        "fields": strings, "sort_fields": strings, "disabled_rules": strings, "enabled_rules": strings,
+        "include": strings}}
+    for field in ("fields", "disabled_rules", "enabled_rules"):
+        assert same({field: ["b", "a"]}, {field: ["a", "b"]}, schema)
+    assert not same({"sort_fields": ["b", "a"]}, {"sort_fields": ["a", "b"]}, schema)
+    assert same({"disabled_rules": []}, {}, schema)
+    assert not same({"include": []}, {}, schema)  # an empty inclusion may mean nothing at all
+
+
 def test_a_case_flag_that_names_a_sibling_outweighs_its_description() -> None:
     schema = {"type": "object", "properties": {
         "glob": text("paths to match; the tree is case-sensitive"), "root": text("directory; case-sensitive"),

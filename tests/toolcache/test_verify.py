@@ -53,6 +53,8 @@ def accepted(a: str, b: str, policy: VerifyPolicy = VerifyPolicy()) -> bool:
         ("arXiv:2501.00001 citations", "doi:2501.00001 citations", "identifier schemes"),
         ("kafka OR pulsar benchmark", "pulsar benchmark OR kafka", "the operands of OR"),
         ("kafka OR pulsar benchmark", "kafka pulsar OR benchmark", "the operands of OR"),
+        ("(today | overdue) & #Work", "today | (overdue & #Work)", "the grouping of a filter's |"),
+        ("today | overdue work", "today overdue | work", "the operands of |"),
         ("Salem, Oregon", "Salem, Maine", "states that are stop words elsewhere ('or', 'me')"),
         ("Lafayette, IN", "Lafayette, LA", "states in address position"),
         ('"Malmö" hotels', '"Malmo" hotels', "quoted strings keep their accents"),
@@ -291,6 +293,12 @@ def test_code_in_a_query_language_keeps_its_operators_and_separators() -> None:
     assert verify_call({"jql": "status = 'In Review'"}, {"jql": 'status = "In Review"'}, schema).accepted
     graphql = {"type": "object", "properties": {"query": {"type": "string", "description": "GraphQL document"}}}
     assert verify_call({"query": "{ user { id, name } }"}, {"query": "{ user { id name } }"}, graphql).accepted
+
+
+def test_parentheses_around_the_whole_text_are_not_a_grouping() -> None:
+    assert accepted("(overdue & !#Errands)", "overdue & !#Errands")
+    assert accepted("((kafka OR pulsar))", "kafka OR pulsar")
+    assert not accepted("(kafka) OR (pulsar benchmark)", "kafka OR pulsar benchmark")
 
 
 def test_a_letter_alone_keeps_its_case() -> None:
