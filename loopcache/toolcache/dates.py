@@ -108,8 +108,13 @@ def _is_date(year: int, month: int, day: int) -> bool:
 
 def canonical_datetime(value: str, naive_utc: bool = False) -> str:
     """ISO 8601 date-times to `datetime.isoformat()`, in UTC when they carry an offset (or when `naive_utc`:
-    the tool reads one without an offset as UTC); else as written. A date alone is its midnight."""
+    the tool reads one without an offset as UTC); else as written. A date alone is its midnight; an interval
+    "start/end" is each end so ("2025-03-01T10:00+02:00/.." = "2025-03-01T08:00:00+00:00/..")."""
     text = value.strip()
+    if text.count("/") == 1:  # an interval "start/end" (RFC 3339, STAC), ".." an open end
+        parts = [part.strip() for part in text.split("/")]
+        if all(part == ".." or _parses(part) for part in parts) and any(part != ".." for part in parts):
+            return "/".join(part if part == ".." else canonical_datetime(part, naive_utc) for part in parts)
     try:
         parsed = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
@@ -117,6 +122,14 @@ def canonical_datetime(value: str, naive_utc: bool = False) -> str:
     if parsed.tzinfo is None and naive_utc:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return (parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else parsed).isoformat()
+
+
+def _parses(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        return False
+    return True
 
 
 def canonical_duration(value: str, bare_seconds: bool = False) -> str:

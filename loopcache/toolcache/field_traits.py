@@ -143,7 +143,10 @@ _EXCLUDING_WORDS = frozenset({"exclude", "excluded", "blocked", "block", "deny",
                               "disabled"})
 # the fields of each record returned, which come back keyed by name (`fields`, `properties`), not sort keys
 _RETURNED_NAMES = frozenset({"fields", "properties", "attributes"})
-_ORDERING_WORDS = frozenset({"sort", "order", "orderby", "sortby", "group", "groupby", "rank"})
+_ORDERING_WORDS = frozenset({"sort", "order", "orderby", "sortby", "group", "groupby", "rank", "ranking", "priority",
+                             "sequence", "steps", "route", "path"})
+_ORDERED = re.compile(r"\b(?:in (?:this |that |the given )?order|order(?:ed)? (?:matters|counts)|sorted|sequence|"
+                      r"priority|first|then)\b", re.I)
 # a filter's logical connectives (Notion's "and", MongoDB's "$or"): their conditions commute
 _CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
 
@@ -184,11 +187,13 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of the (?:values|given|listed)\b"
                         r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b"
                         # "only these people", rule codes "to enable" / "to disable"
-                        r"|\bonly (?:\w+ )?(?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b",
+                        r"|\bonly (?:\w+ )?(?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b"
+                        r"|\b(?:OR|AND)-?ed\b",  # "array filters are OR-ed within a filter"
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
                                r"|\ball by default\b", re.I)
 _NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b", re.I)
+_ARRAYS = re.compile(r"\barray (?:filters|values|arguments)\b|\b(?:arrays|lists)\b", re.I)
 _KEY_ORDER = re.compile(r"\bin the order (?:given|written|listed)\b|\border of (?:the |its )?keys\b|\bkeys? order\b",
                         re.I)
 _ANY_ORDER = re.compile(r"\bany order\b|\border (?:does not|doesn't) matter\b", re.I)
@@ -423,6 +428,10 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
     words = name_words(name)
     if words[-1:] and words[-1] in _RETURNED_NAMES and not _ORDERING_WORDS.intersection(words):
         return True
+    items = schema.get("items")
+    if isinstance(items, Mapping) and isinstance(items.get("enum"), list) and not _ORDERING_WORDS.intersection(words) \
+            and not _ORDERED.search(description(schema)):
+        return True  # categories picked from a list (severities, sections, maturities): which, not in what order
     return bool(_FILTER_WORDS.intersection(words))
 
 
@@ -443,16 +452,18 @@ def is_key_ordered(name: str | None, schema: Mapping[str, Any]) -> bool:
 
 def arrays_named_as_sets(schema: Mapping[str, Any]) -> frozenset[str]:
     """The array properties an object's own description names in a clause that speaks of a set ("keep only
-    costs whose dimension has one of the values": `values`); `is_set_valued` reads only their own schema."""
+    costs whose dimension has one of the values": `values`), or all of them where that clause speaks of its
+    arrays ("array filters are OR-ed within a filter"); `is_set_valued` reads only their own schema."""
     text = description(schema)
     properties = schema.get("properties")
     if not text or not isinstance(properties, Mapping):
         return frozenset()
     clauses = [clause for clause in re.split(r";|\.\s+|\.$", text) if _SET_WORDS.search(clause)]
+    every = any(_ARRAYS.search(clause) for clause in clauses)  # "array filters are OR-ed within a filter"
     return frozenset(key for key, prop in properties.items()
                      if isinstance(prop, Mapping) and prop.get("type") == "array" and name_words(key)
-                     and any(re.search(r"\b" + r"[ _-]?".join(map(re.escape, name_words(key))) + r"\b", clause, re.I)
-                             for clause in clauses))
+                     and (every or any(re.search(r"\b" + r"[ _-]?".join(map(re.escape, name_words(key))) + r"\b",
+                                                 clause, re.I) for clause in clauses)))
 
 
 def _code_case(words: list[str], text: str) -> CodeCase | None:

@@ -273,7 +273,9 @@ _NAME_PAIRS: dict[tuple[str, str], str] = {
     ("bic", "code"): "bic", ("swift", "code"): "bic", ("pubmed", "id"): "pmid", ("orcid", "id"): "orcid",
     ("ip", "address"): "ip", ("mac", "address"): "mac",
 }
-_DESCRIBED = ((re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
+_DESCRIBED = ((re.compile(r"\bRFC ?3339\b|\bW3C date-?time\b|\bISO[ -]?8601 (?:date-?time|instant|timestamp)\b"
+                          r"|\bISO[ -]?8601,? with (?:an? |its )?(?:UTC )?offset\b", re.IGNORECASE), "date-time"),
+              (re.compile(r"^(?!.*(?:YYYY|date)).*\bHH:MM\b", re.IGNORECASE), "time"),
               (re.compile(r"^(?!.*\bDD\b).*\bYYYY-MM\b"), "period"),  # a month, not a date
               (re.compile(r"\bduration\b", re.IGNORECASE), "duration"),
               (re.compile(r"^(?!.*\bmessage)(?:.*\b(?:branch|tag|ref)(?:e?s)?\b.*\bcommit\b"

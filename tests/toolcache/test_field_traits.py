@@ -299,6 +299,25 @@ def test_an_array_the_object_around_it_names_as_a_set() -> None:
     assert not same({"sort": {"keys": ["b", "a"]}}, {"sort": {"keys": ["a", "b"]}}, schema)
 
 
+def test_an_array_of_enum_values_is_a_set_unless_it_is_an_order() -> None:
+    def picked(description: str = "") -> dict:
+        return {"type": "array", "items": {"type": "string", "enum": ["low", "high", "mid"]}, "description": description}
+    for name, schema in (("severities", picked()), ("sections", picked("extra sections to return"))):
+        assert is_set_valued(name, schema)
+    for name, schema in (("sort", picked()), ("priority", picked()), ("levels", picked("checked in order, first wins")),
+                         ("steps", picked())):
+        assert not is_set_valued(name, schema)
+
+
+def test_an_object_that_says_its_array_filters_are_or_ed_makes_them_sets() -> None:
+    strings = {"type": "array", "items": {"type": "string"}}
+    schema = {"type": "object", "description": "Search issues. Array filters are OR-ed within a filter and AND-ed "
+                                               "across filters.", "properties": {"rules": strings, "tags": strings}}
+    assert same({"rules": ["b", "a"], "tags": ["y", "x"]}, {"rules": ["a", "b"], "tags": ["x", "y"]}, schema)
+    plain = {"type": "object", "description": "Search issues.", "properties": {"rules": strings}}
+    assert not same({"rules": ["b", "a"]}, {"rules": ["a", "b"]}, plain)
+
+
 def test_a_sort_specification_keeps_the_order_of_its_keys() -> None:
     schema = {"type": "object", "properties": {
         "sort": {"type": "object", "description": "sort specification, e.g. {\"created_at\": -1}"},

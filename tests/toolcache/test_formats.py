@@ -316,6 +316,26 @@ def test_a_directory_prefix_is_a_path_and_a_key_prefix_is_not() -> None:
     assert canonicalize_args({"key_prefix": "logs/"}, schema) != canonicalize_args({"key_prefix": "logs"}, schema)
 
 
+@pytest.mark.parametrize(("description", "fmt"), [
+    ("RFC 3339 instant or interval 'start/end'", "date-time"), ("W3C datetime; earliest requested", "date-time"),
+    ("ISO 8601 with offset; used for pricing", "date-time"), ("ISO 8601 timestamp", "date-time"),
+    ("ISO 8601 duration", "duration"), ("ISO 8601", None),
+])
+def test_date_time_from_a_description(description: str, fmt: str | None) -> None:
+    assert infer_format("when", prop(description=description)) == fmt
+
+
+def test_a_date_time_interval_is_each_end_as_an_instant() -> None:
+    schema = {"type": "object", "properties": {"t": prop(format="date-time")}}
+
+    def one(value: str) -> str:
+        return canonicalize_args({"t": value}, schema)["t"]
+
+    assert one("2025-03-01T10:00:00+02:00/..") == one("2025-03-01T08:00:00Z/..") == "2025-03-01T08:00:00+00:00/.."
+    assert one("2025-03-01T10:00:00+02:00/2025-03-02T00:00:00Z") != one("2025-03-01T10:00:00Z/2025-03-02T00:00:00Z")
+    assert one("../..") == "../.." and one("a/b") == "a/b"
+
+
 def test_date_times_without_offset_are_utc_where_the_description_says_so() -> None:
     utc = {"type": "object", "properties": {"t": prop(format="date-time", description=(
         "ISO 8601; UTC when no offset is given; a date alone means 00:00"))}}
