@@ -179,7 +179,8 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\bkeyed by\b|\b(?:against|with) (?:each other|one another)\b|\bpairwise\b"
                         r"|\bvalues to (?:keep|include|exclude)\b"
                         r"|\b(?:all|any|each|every) (?:one )?of (?:these|them|the (?:given|listed))\b"
-                        r"|\b(?:carry|have|has|match|include|contain)e?s? (?:all|any) (?:of )?"
+                        r"|\b(?:carry|carries|carrying|have|having|has|match|matches|matching|include|includes|"
+                        r"including|contain|contains|containing) (?:all|any) (?:of )?"
                         r"(?:these|the (?:given|listed))\b"
                         # an AND, an OR or a filter of the items: "must speak all", "has one of the values",
                         # "limit the diff to these paths"

@@ -2,8 +2,9 @@
 and `{"radius": 1500, "radius_unit": "m"}` ask the same (canonical: `{"radius": 1500, "radius_unit": "m"}`).
 
 A unit field belongs to the number whose name it extends: `radius_unit` / `radius_units` / `radiusUnit` to
-`radius`, or where there is none to its bounds (`distance_unit` to `min_distance` and `max_distance`); a lone `unit` or `units` belongs to a lone `quantity`, `amount` or `value` (`{"quantity": 1, "unit":
-"l"}` = `{"quantity": 1000, "unit": "ml"}`), or to every number of an object whose two or more numbers are all
+`radius`, or where there is none to its bounds (`distance_unit` to `min_distance` and `max_distance`); a lone
+`unit` or `units` belongs to a lone `quantity`, `amount` or `value` (`{"quantity": 1, "unit": "l"}` =
+`{"quantity": 1000, "unit": "ml"}`), or to every number of an object whose two or more numbers are all
 measures (`{"length": 12, "width": 10, "height": 8, "unit": "in"}`), and is otherwise left alone (it often
 chooses the units of the answer: "metric" weather; `{"distance": 2, "unit": "km"}` and `{"limit": 10, "radius":
 5, "unit": "km"}` are not converted).

@@ -154,11 +154,12 @@ def test_sets_sorted_lists_kept() -> None:
         "zones": {"type": "array", "items": {"type": "string"}, "description": "the host is in one of the given"},
         "dirs": {"type": "array", "items": {"type": "string"}, "description": "restrict the search to these dirs"},
         "people": {"type": "array", "items": {"type": "string"}, "description": "only these people"},
+        "elements": {"type": "array", "items": {"type": "string"}, "description": "materials containing all of these"},
         "rules": {"type": "array", "items": {"type": "string"}, "description": "rule codes to enable"},
         "user_ids": {"type": "array", "items": {"type": "string"}},
         "stops": {"type": "array", "items": {"type": "string"}}}}
     for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes", "skills", "zones",
-                  "dirs", "people", "rules", "user_ids"):
+                  "dirs", "people", "elements", "rules", "user_ids"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
@@ -301,7 +302,8 @@ def test_an_array_the_object_around_it_names_as_a_set() -> None:
 
 def test_an_array_of_enum_values_is_a_set_unless_it_is_an_order() -> None:
     def picked(description: str = "") -> dict:
-        return {"type": "array", "items": {"type": "string", "enum": ["low", "high", "mid"]}, "description": description}
+        return {"type": "array", "items": {"type": "string", "enum": ["low", "high", "mid"]},
+                "description": description}
     for name, schema in (("severities", picked()), ("sections", picked("extra sections to return"))):
         assert is_set_valued(name, schema)
     for name, schema in (("sort", picked()), ("priority", picked()), ("levels", picked("checked in order, first wins")),
