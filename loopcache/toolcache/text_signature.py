@@ -154,7 +154,7 @@ def _unwrapped(text: str) -> str:
     while text.startswith("(") and text.endswith(")"):
         depth = 0
         for i, char in enumerate(text):
-            depth += {"(": 1, ")": -1}.get(char, 0)
+            depth += (char == "(") - (char == ")")
             if depth == 0 and i < len(text) - 1:
                 return text  # "(a) | (b)": the first group closes before the end
         text = text[1:-1].strip()
