@@ -43,6 +43,8 @@ Sets of labelled pairs:
   fresh14-heldout  likewise
   fresh15-dev  a sixteenth (bench/data/toolcalls/fresh15), written blind after fresh14-dev's rules; split
   fresh15-heldout  likewise
+  fresh16-dev  a seventeenth (bench/data/toolcalls/fresh16), written blind after fresh15-dev's rules; split
+  fresh16-heldout  likewise
 
 Errors are listed for every set but the held-out pairs of a split set (whichever way the set is loaded).
 
@@ -109,7 +111,7 @@ def sample_args(schema: dict) -> dict:
 
 # blind sets split after their first run by the seeded hash of the pair id: each loads whole, -dev or -heldout
 SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10",
-                    "fresh11", "fresh12", "fresh13", "fresh14", "fresh15")
+                    "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16")
 
 
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
@@ -290,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                         "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout,"
                         "fresh7-dev,fresh7-heldout,fresh8-dev,fresh8-heldout,fresh9-dev,fresh9-heldout,"
                         "fresh10-dev,fresh10-heldout,fresh11-dev,fresh11-heldout,fresh12-dev,fresh12-heldout,"
-                        "fresh13-dev,fresh13-heldout,fresh14-dev,fresh14-heldout,fresh15-dev,fresh15-heldout")
+                        "fresh13-dev,fresh13-heldout,fresh14-dev,fresh14-heldout,fresh15-dev,fresh15-heldout,"
+                        "fresh16-dev,fresh16-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
