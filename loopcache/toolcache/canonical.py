@@ -58,7 +58,7 @@ from typing import Any
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
-                                       naive_is_utc, seconds_when_bare)
+                                       epoch_scale, in_epoch, naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
                                               compile_pattern, container_flags, description, is_empty_exclusion,
                                               is_key_ordered, is_set_valued, is_written_exactly, omitted_array,
@@ -217,8 +217,9 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
         return canonical_sql(value.strip(), folds_identifiers(description(schema), about.description, about.name))
-    if fmt == "date-time" and naive_is_utc(description(schema)):
-        return canonical_datetime(value.strip(), naive_utc=True)
+    if fmt == "date-time":  # "UTC when no offset is given"; "or milliseconds since the epoch"
+        text = in_epoch(value, epoch_scale(description(schema)))
+        return canonical_datetime(text.strip(), naive_utc=naive_is_utc(description(schema)))
     if FORMATS.get(fmt or "") is canonical_uri:
         return canonical_uri(with_assumed_scheme(value.strip(), description(schema)))
     if fmt == "duration":

@@ -15,7 +15,7 @@ offset is given": `naive_is_utc`). Times of day: "9:00" -> "09:00", "09:00:00" -
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from fractions import Fraction
 
 _WHITESPACE = re.compile(r"\s+")
@@ -46,6 +46,9 @@ _ISO_DURATION = re.compile(r"PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+
 _BARE_SECONDS = re.compile(r"\b(?:a |the )?number of seconds\b|\bin seconds\b|\bbare numbers? (?:are|is) seconds\b",
                            re.I)
 _TWELVE_HOUR = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))? ?([ap])\.? ?m\.?$", re.I)
+_EPOCH_MS = re.compile(r"\bmilliseconds since (?:the )?(?:Unix )?epoch\b|\b(?:Unix|epoch) (?:time )?in milliseconds\b"
+                       r"|\bepoch millis(?:econds)?\b", re.I)
+_EPOCH_S = re.compile(r"\bseconds since (?:the )?(?:Unix )?epoch\b|\bUnix (?:time|timestamp|seconds)\b", re.I)
 _NAIVE_UTC = re.compile(r"\bUTC (?:when|if|where) (?:no|without an?) (?:offset|time ?zone)"
                         r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) "
                         r"(?:read as |taken as |assumed (?:to be )?|interpreted as )?(?:in )?UTC\b"
@@ -154,6 +157,23 @@ def canonical_duration(value: str, bare_seconds: bool = False) -> str:
 def seconds_when_bare(description: str) -> bool:
     """Whether a duration argument's description says a bare number counts seconds."""
     return bool(_BARE_SECONDS.search(description))
+
+
+def epoch_scale(description: str) -> int:
+    """What a bare integer counts where a date-time's description says it may be one: 1000 for "milliseconds
+    since the epoch", 1 for "seconds since the epoch" / "Unix time", 0 where it says neither."""
+    if _EPOCH_MS.search(description):
+        return 1000
+    return 1 if _EPOCH_S.search(description) else 0
+
+
+def in_epoch(value: str, scale: int) -> str:
+    """A bare integer of `scale` per second since the epoch as the UTC instant it names; else `value`."""
+    text = value.strip()
+    if not scale or not re.fullmatch(r"\d{1,16}", text):
+        return value
+    since = timedelta(milliseconds=int(text)) if scale == 1000 else timedelta(seconds=int(text))
+    return (datetime(1970, 1, 1, tzinfo=timezone.utc) + since).isoformat()
 
 
 def naive_is_utc(description: str) -> bool:

@@ -185,7 +185,8 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         # an AND, an OR or a filter of the items: "must speak all", "has one of the values",
                         # "limit the diff to these paths"
                         r"|\bmust \w+ (?:all|every one)\b"
-                        r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of the (?:values|given|listed)\b"
+                        r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of (?:these|the (?:values|given|listed))\b"
+                        r"|\ball (?:must|have to) (?:hold|match|apply)\b|\bmust all (?:hold|match|apply)\b"
                         r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b"
                         # "only these people", rule codes "to enable" / "to disable"
                         r"|\bonly (?:\w+ )?(?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b"

@@ -10,6 +10,8 @@
     "optionally prefixed 'UniProtKB:'"                    -> the prefix dropped where the rest follows it as in
                                                              the example: a letter prefix before a digit
     "four numbers separated by commas"                    -> each number in its shortest spelling ("13.080" = "13.08")
+    examples "e.g. 'a.b.c' or '///a.b.c'"                 -> the punctuation before the other example is optional
+    "a comma-separated list of these (OR)"                -> its items sorted, repeats dropped ("b,a" = "a,b")
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -38,6 +40,8 @@ _PREFIX = re.compile(rf"\b(?:an?|the) {_TICKED} prefix (?:is )?"
                      rf"|\boptionally prefixed (?:with |by )?{_TICKED}", re.I)
 _NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by commas\b"
                           r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
+# "a comma-separated list of these (OR)", "comma-separated; any of them matches"
+_OR_LIST = re.compile(r"\bcomma[- ]separated\b[^.;]*(?:\(OR\)|\bOR\b|\bany of\b|\bone of\b)", re.I)
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
 
 
@@ -50,10 +54,11 @@ class Folds:
     brackets: str = ""  # an enclosing pair of these brackets dropped ("<>")
     prefix: str = ""  # an optional prefix dropped (compared in any case)
     numbers: bool = False  # a comma-separated list of numbers: each in its shortest spelling
+    or_list: bool = False  # a comma-separated list of alternatives: its items in any order, repeats free
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
-                    or self.brackets or self.prefix or self.numbers)
+                    or self.brackets or self.prefix or self.numbers or self.or_list)
 
     def apply(self, value: str) -> str:
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
@@ -62,6 +67,8 @@ class Folds:
             value = value[len(self.prefix):]
         if self.numbers and _NUMBERS.fullmatch(value):
             value = ",".join(_shortest_number(number.strip()) for number in value.split(","))
+        if self.or_list and "," in value:
+            value = ",".join(sorted({item.strip() for item in value.split(",") if item.strip()}))
         if self.underscores_are_spaces:
             value = " ".join(value.replace("_", " ").split())
         if self.ignored:
@@ -89,12 +96,18 @@ def described_folds(description: str) -> Folds:
     fill = _ZERO_FILL.search(description)
     brackets = _BRACKETS.search(description)
     prefix = _PREFIX.search(description)
+    if prefix is None:  # examples "'filled.count.soap' or '///filled.count.soap'": the "///" is optional
+        shown = next((long[:-len(short)] for long in examples for short in examples
+                      if long.endswith(short) and 1 <= len(long) - len(short) <= 4 and short[:1].isalnum()
+                      and not any(c.isalnum() or c.isspace() for c in long[:-len(short)])), "")
+    else:
+        shown = next(filter(None, prefix.groups()), "")
     return Folds(ignored="".join(sorted(ignored)), leading_zeros=bool(_LEADING_ZEROS.search(description)),
                  width=int(fill[1]) if fill else 0,
                  underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
-                 prefix=next(filter(None, prefix.groups()), "") if prefix else "",
-                 numbers=bool(_NUMBER_LIST.search(description)))
+                 prefix=shown, numbers=bool(_NUMBER_LIST.search(description)),
+                 or_list=bool(_OR_LIST.search(description)))
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

@@ -155,11 +155,13 @@ def test_sets_sorted_lists_kept() -> None:
         "dirs": {"type": "array", "items": {"type": "string"}, "description": "restrict the search to these dirs"},
         "people": {"type": "array", "items": {"type": "string"}, "description": "only these people"},
         "elements": {"type": "array", "items": {"type": "string"}, "description": "materials containing all of these"},
+        "countries": {"type": "array", "items": {"type": "string"}, "description": "rows whose country is one of these"},
+        "dates": {"type": "array", "items": {"type": "string"}, "description": "one per date bound, all must hold"},
         "rules": {"type": "array", "items": {"type": "string"}, "description": "rule codes to enable"},
         "user_ids": {"type": "array", "items": {"type": "string"}},
         "stops": {"type": "array", "items": {"type": "string"}}}}
     for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes", "skills", "zones",
-                  "dirs", "people", "elements", "rules", "user_ids"):
+                  "dirs", "people", "elements", "countries", "dates", "rules", "user_ids"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)

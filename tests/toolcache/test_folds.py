@@ -55,6 +55,10 @@ def test_applied_by_the_exact_stage() -> None:
         ("west,south,east,north: four numbers separated by commas", Folds(numbers=True)),
         ("a comma-separated list of numbers", Folds(numbers=True)),
         ("ids separated by commas", NO_FOLDS),
+        ("e.g. 'filled.count.soap' or '///filled.count.soap'", Folds(prefix="///")),
+        ("e.g. 'ab' or 'xab'", NO_FOLDS),  # a letter is not a sigil
+        ("'system|code' or a comma-separated list of these (OR)", Folds(or_list=True)),
+        ("comma-separated, in priority order", NO_FOLDS),
     ],
 )
 def test_brackets_prefixes_and_number_lists_read_from_the_description(description: str, folds: Folds) -> None:
@@ -70,6 +74,10 @@ def test_brackets_prefixes_and_number_lists_applied() -> None:
     assert one("cat55012", cat) == one("CAT55012", cat) == one("55012", cat) == "55012"
     assert one("catalog7", cat) != one("alog7", cat)  # a letter after it: not the prefix
     assert one("cat55013", cat) != one("55012", cat)
+    words = "e.g. 'filled.count.soap' or '///filled.count.soap'"
+    assert one("///index.home.raft", words) == one("index.home.raft", words) != one("///index.home.rafts", words)
+    codes = "a code or a comma-separated list of codes (OR)"
+    assert one("b2, a1,b2", codes) == one("a1,b2", codes) != one("a1,b3", codes)
     accession = "UniProtKB accession (e.g. 'P69905', optionally prefixed 'UniProtKB:')"
     assert one("UniProtKB:P04637", accession) == one("P04637", accession) != one("UniProtKB:P04638", accession)
     box = "west,south,east,north: four numbers separated by commas (spaces allowed)"

@@ -336,6 +336,19 @@ def test_a_date_time_interval_is_each_end_as_an_instant() -> None:
     assert one("../..") == "../.." and one("a/b") == "a/b"
 
 
+def test_a_date_time_that_may_be_written_in_epoch_milliseconds_or_seconds() -> None:
+    def one(value: str, description: str) -> str:
+        schema = {"type": "object", "properties": {"since": prop(description=description)}}
+        return canonicalize_args({"since": value}, schema)["since"]
+
+    ms = "created at or after: ISO 8601 date-time or milliseconds since the epoch"
+    assert one("1767225600000", ms) == one("2026-01-01T00:00:00Z", ms) == one("2026-01-01T01:00:00+01:00", ms)
+    assert one("1767225600001", ms) != one("2026-01-01T00:00:00Z", ms)
+    seconds = "ISO 8601 date-time or Unix time"
+    assert one("1767225600", seconds) == one("2026-01-01T00:00:00Z", seconds)
+    assert one("1767225600", "ISO 8601 date-time") == "1767225600"  # a bare number it does not speak of
+
+
 def test_date_times_without_offset_are_utc_where_the_description_says_so() -> None:
     utc = {"type": "object", "properties": {"t": prop(format="date-time", description=(
         "ISO 8601; UTC when no offset is given; a date alone means 00:00"))}}
