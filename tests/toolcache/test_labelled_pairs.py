@@ -83,7 +83,8 @@ def test_the_set_resolves_against_the_real_traces() -> None:
                          [("fresh", 20), ("fresh2", 20), ("fresh3", 20), ("fresh4", 16), ("fresh5", 14), ("fresh6", 0),
                           ("fresh7", 0), ("fresh8", 0), ("fresh9", 0), ("fresh10", 0), ("fresh11", 0),
                           ("fresh12", 0), ("fresh13", 0),
-                          ("fresh14", 0), ("fresh15", 0), ("fresh16", 0)])
+                          ("fresh14", 0), ("fresh15", 0), ("fresh16", 0),
+                          ("fresh17", 0)])
 def test_the_blind_sets_resolve_against_the_real_traces(folder: str, real_calls: int) -> None:
     shared = shared_path("traces").parent
     tools = load_tools(DATA / folder / "tools.json")
