@@ -40,7 +40,7 @@
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
-address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address` -> mac; `uuid`,
+address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address`, `dev_eui` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
 `email` -> email; `sql` -> sql; `rev` -> git-rev; `fips`, `geoid` -> geoid; a `state` described as a
 USPS / postal / two-letter code or a code or name -> us-state; a `path_prefix` described as a directory -> path;
@@ -264,7 +264,8 @@ _NAME_HINTS: dict[str, str] = {
     "isbn": "isbn", "phone": "phone", "telephone": "phone", "mobile": "phone", "msisdn": "phone", "fax": "phone",
     "repo": "repo", "repository": "repo", "zip": "postal", "zipcode": "postal", "postcode": "postal",
     "postalcode": "postal", "bic": "bic", "swift": "bic", "pmid": "pmid", "orcid": "orcid", "image": "image",
-    "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac", "uuid": "uuid", "guid": "uuid",
+    "platform": "platform", "ip": "ip", "ipv4": "ip", "ipv6": "ip", "mac": "mac", "eui": "mac", "uuid": "uuid",
+    "guid": "uuid",
     "sql": "sql", "rev": "git-rev", "fips": "geoid", "geoid": "geoid",
 }
 # two-word names whose last word ("code", "id") says nothing by itself

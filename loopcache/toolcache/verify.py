@@ -296,6 +296,8 @@ def _compare_text(query: str, candidate: str, where: str, policy: VerifyPolicy) 
 def _signature_difference(q: TextSignature, c: TextSignature) -> str:
     if q.quoted != c.quoted:
         return f"quoted strings differ {q.quoted} vs {c.quoted}"
+    if q.word_sequence.count("or") != c.word_sequence.count("or"):  # `a eq "x" and b` / `a eq "x" or b`
+        return "an `or` on one side only"
     if q.operators or c.operators:
         if q.expression != c.expression:
             return f"numbers/operators differ {q.expression} vs {c.expression}"

@@ -233,6 +233,7 @@ def test_rewrites(text: str, rewritten: str) -> None:
         ("github-ref", "pallets/flask#5012", "pallets/click#5012", False),
         ("country", "USA", "us", True), ("country", "276", "DE", True), ("country", "36", "AUS", True),
         ("country", "US", "UM", False), ("country", "UK", "GB", False),  # UK is not assigned: kept
+        ("mac", "70B3D57ED0041A2C", "70-B3-D5-7E-D0-04-1A-2C", True),  # an EUI-64
         ("country", "Côte d'Ivoire", "CI", True), ("country", "ivory coast", "CIV", True),
         ("country", "Bolivia", "BO", True), ("country", "Korea", "KR", False),  # two Koreas: kept as written
         ("country", "Niger", "Nigeria", False), ("country", "Guinea", "GQ", False),

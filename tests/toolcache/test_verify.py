@@ -55,6 +55,8 @@ def accepted(a: str, b: str, policy: VerifyPolicy = VerifyPolicy()) -> bool:
         ("kafka OR pulsar benchmark", "kafka pulsar OR benchmark", "the operands of OR"),
         ("(today | overdue) & #Work", "today | (overdue & #Work)", "the grouping of a filter's |"),
         ("today | overdue work", "today overdue | work", "the operands of |"),
+        ('dept eq "Finance" and status eq "ACTIVE"', 'dept eq "Finance" or status eq "ACTIVE"', "and / or"),
+        ("pizza or pasta near me", "pizza pasta near me", "an or on one side"),
         ("Salem, Oregon", "Salem, Maine", "states that are stop words elsewhere ('or', 'me')"),
         ("Lafayette, IN", "Lafayette, LA", "states in address position"),
         ('"Malmö" hotels', '"Malmo" hotels', "quoted strings keep their accents"),
