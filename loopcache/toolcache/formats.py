@@ -49,7 +49,8 @@ USPS / postal / two-letter code or a code or name -> us-state; a `path_prefix` d
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
 -> icd10; `bic`, `swift_code` -> bic; `pmid`; `orcid`; `image`, `platform` -> image, platform when the
 description speaks of a registry, Docker, OCI, a container or a tag) or from its description ("HH:MM" ->
-time; "YYYY-MM" (no "DD") -> period; "duration", or a `pattern` of a number and a unit letter
+time; "RFC 3339", "W3C datetime", "ISO 8601 timestamp" or "ISO 8601 with offset" -> date-time; "YYYY-MM" (no
+"DD") -> period; "duration", or a `pattern` of a number and a unit letter
 ("^[0-9]+(m|h|d)$", not where the description speaks of months) -> duration; "SQL query", "SELECT
 statement", "SQL to run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev;
 "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
