@@ -190,12 +190,15 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b"
                         # "only these people", rule codes "to enable" / "to disable"
                         r"|\bonly (?:\w+ )?(?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b"
-                        r"|\b(?:OR|AND)-?ed\b",  # "array filters are OR-ed within a filter"
+                        r"|\b(?:OR|AND)-?ed\b"  # "array filters are OR-ed within a filter"
+                        r"|\b(?:names|ids|keys) (?:\w+ )?to (?:retrieve|fetch|look up)\b",  # a batch lookup of records
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
                                r"|\ball by default\b", re.I)
 _NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b", re.I)
 _ARRAYS = re.compile(r"\barray (?:filters|values|arguments)\b|\b(?:arrays|lists)\b", re.I)
+_HEX = re.compile(r"^\W*(?:\w+\s+){0,3}?(?:hex|hexadecimal)\b|\b(?:in|as) hex(?:adecimal)?\b|,\s*hex(?:adecimal)?\b",
+                  re.I)
 _KEY_ORDER = re.compile(r"\bin the order (?:given|written|listed)\b|\border of (?:the |its )?keys\b|\bkeys? order\b",
                         re.I)
 _ANY_ORDER = re.compile(r"\bany order\b|\border (?:does not|doesn't) matter\b", re.I)
@@ -332,6 +335,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
         case_sensitive = _stated_case(text)
     if case_sensitive is None:
         case_sensitive = flags.case_sensitive
+    if case_sensitive is None and _HEX.search(text):
+        case_sensitive = False  # hexadecimal digits have no case ("0xAbC..." = "0xabc...")
     insensitive = case_sensitive is False
     if flags.value_case is False and flags.value_separators and not literal:
         return TextTraits(TextKind.FREE, lower_all=True, fold_separators=True)

@@ -40,7 +40,8 @@
 
 Where the schema gives no `format`, `infer_format` reads one from the property's name (its last word:
 `file_path`, `dir` -> path; `url`, `href` -> uri; `date`, `start_date` -> date; `shipping_address` ->
-address, `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address`, `dev_eui` -> mac; `uuid`,
+address (where a description, if any, speaks of a street, a postal or US address, a city ...),
+`email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address`, `dev_eui` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
 `email` -> email; `sql` -> sql; `rev` -> git-rev; `fips`, `geoid` -> geoid; a `state` described as a
 USPS / postal / two-letter code or a code or name -> us-state; a `path_prefix` described as a directory -> path;
@@ -312,6 +313,8 @@ _CSS_COLOR = re.compile(r"\bhex\b|#rgb|#rrggbb|\bCSS\b|\brgba?\(", re.I)
 _GITHUB_REPO = re.compile(r"\bgithub\b|\bowner/(?:name|repo)\b", re.I)
 _IMAGE_REF = re.compile(r"\bdocker\b|\boci\b|\bregistry\b|\bcontainer\b|\btag\b", re.I)
 _ICD10 = re.compile(r"\bICD-?10\b", re.I)
+_POSTAL = re.compile(r"\b(?:street|postal|mailing|shipping|billing|delivery|home|US|UK|geocod\w*|city|zip|"
+                     r"post ?code|house)\b", re.I)
 _NOT_POSTAL = frozenset({"email", "mail", "ip", "mac", "wallet", "memory", "server", "host", "bind", "listen",
                          "remote", "local", "web", "contract", "network", "broadcast"})
 
@@ -354,8 +357,8 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
         return "path"  # a directory, not a string prefix: "./src/" = "src"
     if hint == "address" and {"email", "mail"}.intersection(words):
         return "email"
-    if hint == "address" and _NOT_POSTAL.intersection(words):
-        return None
+    if hint == "address" and (_NOT_POSTAL.intersection(words) or (text.strip() and not _POSTAL.search(text))):
+        return None  # a described address that is not said to be a street's: a Terraform or a wallet address
     return hint
 
 

@@ -2,7 +2,8 @@
 and `{"radius": 1500, "radius_unit": "m"}` ask the same (canonical: `{"radius": 1500, "radius_unit": "m"}`).
 
 A unit field belongs to the number whose name it extends: `radius_unit` / `radius_units` / `radiusUnit` to
-`radius`, or where there is none to its bounds (`distance_unit` to `min_distance` and `max_distance`); a lone
+`radius`, or where there is none to its bounds (`distance_unit` to `min_distance` and `max_distance`), and a
+`dimension_unit` / `size_unit` to the lengths, widths and heights beside it; a lone
 `unit` or `units` belongs to a lone `quantity`, `amount` or `value` (`{"quantity": 1, "unit": "l"}` =
 `{"quantity": 1000, "unit": "ml"}`), or to every number of an object whose two or more numbers are all
 measures (`{"length": 12, "width": 10, "height": 8, "unit": "in"}`), and is otherwise left alone (it often
@@ -54,6 +55,8 @@ _BOUNDS = frozenset({"min", "max", "minimum", "maximum", "from", "to", "lower", 
 # numbers a lone `unit` measures together when an object has no other number (a box's dimensions, a weight)
 _MEASURES = frozenset({"length", "width", "height", "depth", "diameter", "thickness", "distance", "radius", "weight",
                        "mass", "volume", "duration"})
+# what a `dimension_unit` measures
+_LENGTHS = frozenset({"length", "width", "height", "depth", "diameter", "thickness"})
 
 
 def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
@@ -76,6 +79,8 @@ def in_base_units(args: dict[str, Any]) -> dict[str, Any]:
                 targets = list(numbers.values())
         elif words[:-1] in numbers:
             targets = [numbers[words[:-1]]]
+        elif words[:-1] in (("dimension",), ("dimensions",), ("size",)):  # a box's `dimension_unit`
+            targets = [number for key, number in numbers.items() if len(key) == 1 and key[0] in _LENGTHS]
         else:  # `distance_unit` with no `distance`: the bounds `min_distance`, `max_distance`
             measure = words[:-1]
             targets = [number for key, number in numbers.items()

@@ -157,11 +157,12 @@ def test_sets_sorted_lists_kept() -> None:
         "elements": {"type": "array", "items": {"type": "string"}, "description": "materials containing all of these"},
         "countries": {"type": "array", "items": {"type": "string"}, "description": "rows whose country is one of these"},
         "dates": {"type": "array", "items": {"type": "string"}, "description": "one per date bound, all must hold"},
+        "names": {"type": "array", "items": {"type": "string"}, "description": "entity names to retrieve"},
         "rules": {"type": "array", "items": {"type": "string"}, "description": "rule codes to enable"},
         "user_ids": {"type": "array", "items": {"type": "string"}},
         "stops": {"type": "array", "items": {"type": "string"}}}}
     for field in ("exclude_sites", "sections", "members", "tags", "kinds", "drugs", "routes", "skills", "zones",
-                  "dirs", "people", "elements", "countries", "dates", "rules", "user_ids"):
+                  "dirs", "people", "elements", "countries", "dates", "names", "rules", "user_ids"):
         assert is_set_valued(field, schema["properties"][field])
         assert same({field: ["b", "a", "b"]}, {field: ["a", "b"]}, schema)
         assert not same({field: ["a"]}, {field: ["a", "b"]}, schema)
@@ -254,6 +255,15 @@ def test_a_clause_that_says_names_are_normalised_frees_case_and_separators_for_t
                                                   "name": text("alpha names are normalised (case)")}}
     assert same({"name": "FooBar"}, {"name": "foobar"}, only_case)
     assert not same({"name": "foo-bar"}, {"name": "foo_bar"}, only_case)
+
+
+def test_hexadecimal_digits_have_no_case() -> None:
+    schema = {"type": "object", "properties": {"address": text("account address, hex, optionally checksummed"),
+                                               "digest": text("SHA-256 of the file, in hex"), "memo": text()}}
+    assert same({"address": "0xAbC123"}, {"address": "0xabc123"}, schema)
+    assert same({"digest": "DEADBEEF"}, {"digest": "deadbeef"}, schema)
+    assert not same({"address": "0xabc123"}, {"address": "0xabc124"}, schema)
+    assert not same({"memo": "Ab"}, {"memo": "ab"}, schema)
 
 
 def test_matched_case_insensitively_and_case_does_not_matter() -> None:

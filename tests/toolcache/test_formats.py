@@ -302,6 +302,10 @@ def test_format_from_a_description_that_names_the_value(description: str, fmt: s
         ("state", "two-letter state code", "us-state"), ("state", "issue state: open or closed", None),
         ("path_prefix", "only symbols in files under this directory", "path"),
         ("path_prefix", "S3 key prefix", None), ("prefix", "only files under this directory", None),
+        ("address", "", "address"), ("address", "street address; standardised before matching", "address"),
+        ("shipping_address", "single-line US address", "address"),
+        ("address", "resource instance address, e.g. module.net.aws_subnet.private[0]", None),
+        ("address", "account address, hex", None),
     ],
 )
 def test_format_from_a_name_and_its_description(name: str, description: str, fmt: str | None) -> None:

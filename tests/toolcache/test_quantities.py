@@ -90,3 +90,11 @@ def test_a_unit_named_for_a_measure_converts_its_bounds() -> None:
         {"min_distance": 8.05, "distance_unit": "km"})
     # a number that is not a bound of the measure is left alone
     assert in_base_units({"limit": 10, "distance_unit": "km"}) == {"limit": 10, "distance_unit": "km"}
+
+
+def test_a_dimension_unit_measures_the_lengths_beside_it() -> None:
+    inches = in_base_units({"length": 48, "width": 40, "height": 48, "weight": 500, "dimension_unit": "in"})
+    cm = in_base_units({"length": 121.92, "width": 101.6, "height": 121.92, "weight": 500, "dimension_unit": "cm"})
+    assert inches == cm and inches["weight"] == 500  # the weight is not a dimension
+    assert in_base_units({"length": 48, "dimension_unit": "in"}) != in_base_units(
+        {"length": 48, "dimension_unit": "cm"})
