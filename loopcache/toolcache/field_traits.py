@@ -22,7 +22,7 @@ its `kind`:
     TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description
                                                                 "IANA", "time zone"
 
-    lower_all  the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive")
+    lower_all  the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive", "hex")
     code       the field holds codes (codes.py): a standard's codes, "X code", or an example code ("e.g. 'ABC123'");
                elsewhere a word with digits is read as a code
     folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
@@ -43,9 +43,12 @@ Arrays are sets (`is_set_valued`: order and repeats free) when the schema says
 all", "has one of the values", "limit the diff to these paths", "only these people", "any of these": an AND
 or an OR of items; "checked against each other", "pairwise": a symmetric relation; "values to keep", rule
 codes "to enable"), the name is a filter (`include_domains`, `allowed_domains`, `blocked_domains`, `exclude`):
-a filter's order never changes the answer, or a list of record ids (`user_ids`, `schedule_ids`), or the name
-is a logical connective of a filter object (`and`, `or`, `$and`, `$or`, `$nor`: Notion, MongoDB), whose
-conditions commute.
+a filter's order never changes the answer, or a list of record ids (`user_ids`, `schedule_ids`), the fields
+of each record returned (`fields`, `properties`), an array of enum values not named or described as an order
+(`severities`, not `sort` or "in order"), or the name is a logical connective of a filter object (`and`, `or`,
+`$and`, `$or`, `$nor`: Notion, MongoDB), whose conditions commute. An array the description of the object
+around it names in such a clause is a set too (`arrays_named_as_sets`), and a sort specification keeps the
+order of its keys (`is_key_ordered`).
 """
 
 from __future__ import annotations
