@@ -30,6 +30,8 @@
     doi         the DOI itself, lower case (DOIs are case-insensitive): "doi:", "https://doi.org/" dropped
     arxiv       the arXiv id itself: "arXiv:", "arxiv.org/abs/", "/pdf/" dropped; a version suffix kept
     color       a CSS colour as lower-case `#rrggbb[aa]` (colors.py): "#F80" = "rgb(255, 136, 0)", "Red" = "#ff0000"
+    exact       the value as written, only trimmed: no format, case, word or set rule reads it (for a field the
+                inferred rules read wrongly: `formats = { address = "exact" }` in a tool's proxy config)
     isbn, phone (also `e164`, `tel`), repo, github-ref, postal, icd10, bic, pmid, orcid, image, platform, ip
                 (also `ipv4`, `ipv6`), mac, country, us-state, uuid, court-case, geoid: standard_ids.py (ISBN-10 = its
                 ISBN-13, E.164 phone numbers, GitHub repositories as lower-case `owner/name` and their issues as
@@ -252,6 +254,7 @@ FORMATS: dict[str, Callable[[str], str]] = {
     "court-case": canonical_court_case,
     "geoid": canonical_geoid,
     "color": canonical_color, "colour": canonical_color,
+    "exact": str.strip,
 }
 
 # property-name word -> format (the name's last word; see the module doc)

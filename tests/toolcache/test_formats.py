@@ -312,6 +312,19 @@ def test_format_from_a_name_and_its_description(name: str, description: str, fmt
     assert infer_format(name, prop(description=description)) == fmt
 
 
+def test_the_exact_format_turns_every_inferred_rule_off() -> None:
+    from loopcache.toolcache.spec import with_formats
+    from loopcache.toolcache.verify import verify_call
+
+    schema = {"type": "object", "properties": {"address": prop(description="street address")}}
+    exact = with_formats(schema, {"address": "exact"})
+    a, b = {"address": 'u["Alice"] St'}, {"address": 'u["alice"] Street'}
+    assert canonicalize_args(a, schema) == canonicalize_args(b, schema)  # read as a postal address
+    assert canonicalize_args(a, exact) != canonicalize_args(b, exact)
+    assert canonicalize_args({"address": " x "}, exact)["address"] == "x"  # only trimmed
+    assert not verify_call(canonicalize_args(a, exact), canonicalize_args(b, exact), exact).accepted
+
+
 def test_a_directory_prefix_is_a_path_and_a_key_prefix_is_not() -> None:
     schema = {"type": "object", "properties": {
         "path_prefix": prop(description="only symbols in files under this directory, relative to the root"),
