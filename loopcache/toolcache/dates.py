@@ -116,23 +116,21 @@ def canonical_datetime(value: str, naive_utc: bool = False) -> str:
     text = value.strip()
     if text.count("/") == 1:  # an interval "start/end" (RFC 3339, STAC), ".." an open end
         parts = [part.strip() for part in text.split("/")]
-        if all(part == ".." or _parses(part) for part in parts) and any(part != ".." for part in parts):
+        if all(part == ".." or _parsed(part) for part in parts) and any(part != ".." for part in parts):
             return "/".join(part if part == ".." else canonical_datetime(part, naive_utc) for part in parts)
-    try:
-        parsed = datetime.fromisoformat(text.replace("z", "Z"))
-    except ValueError:
+    parsed = _parsed(text)
+    if parsed is None:
         return _WHITESPACE.sub(" ", text)
     if parsed.tzinfo is None and naive_utc:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return (parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else parsed).isoformat()
 
 
-def _parses(text: str) -> bool:
+def _parsed(text: str) -> datetime | None:
     try:
-        datetime.fromisoformat(text.replace("z", "Z"))
+        return datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def canonical_duration(value: str, bare_seconds: bool = False) -> str:

@@ -112,6 +112,7 @@ class TextTraits:
     fold_separators: bool = False  # "-", "_", "." and their runs are one separator (PyPI's name normalisation)
     folds: Folds = NO_FOLDS  # what the description says does not count (folds.py: "dots are ignored")
     words_keep_case: bool = False  # code in a query language ("JQL", "GraphQL"): verify compares words' case
+    commas_are_space: bool = False  # GraphQL: a comma between names is whitespace, not a separator
 
     @property
     def exact(self) -> bool:
@@ -164,6 +165,7 @@ _EXACTLY_AS = re.compile(r"\bexactly as (?:written|given|listed|stored|published
 _CODE_TEXT = re.compile(r"(?i:\bquery language\b)|\bDSL\b|\b[A-Z][A-Za-z]*QL\b"
                         r"|(?i:(?<!search )(?<!arithmetic )(?<!math )(?<!mathematical )(?<!regular )"
                         r"\bexpression\b)|(?i:(?<!search )(?<!query )\bsyntax\b)")
+_GRAPHQL = re.compile(r"\bGraphQL\b", re.I)
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
@@ -363,7 +365,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
         return TextTraits(TextKind.PROSE, lower_all=insensitive)
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
                       folds=described_folds(text),
-                      words_keep_case=bool(_CODE_TEXT.search(text)) and not insensitive)
+                      words_keep_case=bool(_CODE_TEXT.search(text)) and not insensitive,
+                      commas_are_space=bool(_GRAPHQL.search(text)))
 
 
 def _stated_case(text: str) -> bool | None:

@@ -136,8 +136,8 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
         traits = text_traits(name, schema, flags)
         if traits.words_keep_case and _recased(query, candidate):
             return Verdict(False, f"{where}: a name in another case (code in a query language)")
-        graphql = "graphql" in str(schema.get("description", "")).lower()
-        if traits.words_keep_case and _code_separators(query, graphql) != _code_separators(candidate, graphql):
+        commas = traits.commas_are_space
+        if traits.words_keep_case and _code_separators(query, commas) != _code_separators(candidate, commas):
             return Verdict(False, f"{where}: other operators or separators (code in a query language)")
         return _compare_free_text(query, candidate, traits.kind, name, where, policy)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
