@@ -55,6 +55,7 @@ Errors are listed for every set but the held-out pairs of a split set (whichever
 Quality: for every pair a fresh scope stores call `a`, then looks up call `b`. Over pairs of read-only tools
 a hit on an equivalent pair is a true hit, a hit on any other a false hit; over pairs of tools that are not
 read-only any hit is a side-effect hit. Systems:
+  loopcache exact, infer off  every tool registered with infer=False: only what its schema declares (canonical.py)
   loopcache exact            canonicalise + key only (semantic stage off)
   loopcache default          what register_tool() does when not told (the exact stage only)
   semantic, no verify        exact + nearest neighbour above the threshold, verify skipped (ablation)
@@ -152,6 +153,15 @@ def run_loopcache(labelled: LabelledSet, embedder: Embedder, semantic: bool | No
                                     threshold=threshold)
         else:
             register_tools(cache, tools, semantic)
+        return replay_pairs(cache, pairs, tools)
+
+
+def run_declared(labelled: LabelledSet) -> list[PairResult]:
+    """Every tool registered with `infer=False`: only what its schema declares makes two calls one."""
+    pairs, tools = labelled
+    with ToolCache(":memory:") as cache:
+        for info in tools.values():
+            cache.register_tool(info.name, info.parameters, read_only=info.read_only, infer=False)
         return replay_pairs(cache, pairs, tools)
 
 
@@ -325,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         model = prepared(labelled, embedder)
         full = run_loopcache(labelled, model, True, args.threshold)
-        scores = [score("loopcache exact", run_loopcache(labelled, model, False, args.threshold)),
+        scores = [score("loopcache exact, infer off", run_declared(labelled)),
+                  score("loopcache exact", run_loopcache(labelled, model, False, args.threshold)),
                   score("loopcache default", run_loopcache(labelled, model, None, args.threshold)),
                   run_threshold_only(labelled, model, args.threshold),
                   score("loopcache semantic+verify", full)]

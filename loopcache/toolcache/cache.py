@@ -31,7 +31,8 @@ from loopcache.toolcache.key import ToolKey, make_key
 from loopcache.toolcache.lookup import CachedToolError, Lookup, Stage
 from loopcache.toolcache.semantic import SemanticIndex
 from loopcache.toolcache.spec import (DEFAULT_SEMANTIC, DEFAULT_SEMANTIC_THRESHOLD, Invalidation, Scope,
-                                      SemanticPolicy, ToolSpec, parse_definition, with_formats)
+                                      SemanticPolicy, ToolSpec, parse_definition, with_formats,
+                                      with_inference)
 from loopcache.toolcache.sqlite_store import SQLiteStore
 from loopcache.toolcache.stats import CacheStats, StatsCounter
 from loopcache.toolcache.store import Entry, IntegrityReport, MemoryStore, Store
@@ -89,7 +90,7 @@ class ToolCache:
                       semantic: bool | SemanticPolicy | None = DEFAULT_SEMANTIC, threshold: float | None = None,
                       scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
                       cache_errors: bool = False, formats: Mapping[str, str] | None = None,
-                      aliases: Mapping[str, Mapping[str, str]] | None = None) -> ToolSpec:
+                      aliases: Mapping[str, Mapping[str, str]] | None = None, infer: bool = True) -> ToolSpec:
         """Register a tool by name + parameters schema, or from an OpenAI / MCP tool definition.
 
         `read_only` defaults to the definition's MCP `readOnlyHint`, else False (never cached).
@@ -98,7 +99,10 @@ class ToolCache:
         `threshold` is its cosine similarity threshold (higher = stricter, default 0.8). Pass a `SemanticPolicy` for full
         control. `formats` says what arguments are where the schema does not (`{"address": "address"}`;
         formats.py lists them). `aliases` names an argument's values the tool answers alike
-        (`{"competition": {"EPL": "English Premier League"}}`; aliases.py).
+        (`{"competition": {"EPL": "English Premier League"}}`; aliases.py). `infer=False` turns off every rule
+        read from names, descriptions and values, for a tool they read wrongly: only what the schema and these
+        arguments declare makes two calls one (canonical.py); the semantic stage, whose verify reads those rules,
+        is then off (asking for it raises ValueError).
         """
         hint = None
         if isinstance(tool, str):
@@ -107,12 +111,14 @@ class ToolCache:
             definition = parse_definition(tool)
             name, schema, hint = definition.name, dict(parameters_schema or definition.parameters), \
                 definition.read_only_hint
-        schema = with_aliases(with_formats(schema, formats), aliases)
+        schema = with_inference(with_aliases(with_formats(schema, formats), aliases), infer)
         read_only = read_only if read_only is not None else bool(hint)
+        if not infer and (semantic is True or (isinstance(semantic, SemanticPolicy) and semantic.enabled)):
+            raise ValueError(f"tool {name!r}: the semantic stage needs the inferred rules (infer=False turns them off)")
         if isinstance(semantic, SemanticPolicy):
             policy = semantic
         else:
-            enabled = semantic if semantic is not None else read_only
+            enabled = (semantic if semantic is not None else read_only) and infer
             policy = SemanticPolicy(enabled=enabled,
                                     threshold=threshold if threshold is not None else DEFAULT_SEMANTIC_THRESHOLD)
         spec = ToolSpec(name=name, parameters=schema, read_only=read_only,
@@ -251,7 +257,7 @@ class ToolCache:
              threshold: float | None = None,
              scope: Scope | str = Scope.SESSION, invalidates: Iterable[Invalidation] | None = None,
              cache_errors: bool = False, session: str | None = None, formats: Mapping[str, str] | None = None,
-             aliases: Mapping[str, Mapping[str, str]] | None = None) -> Any:
+             aliases: Mapping[str, Mapping[str, str]] | None = None, infer: bool = True) -> Any:
         """Decorator for sync and async functions: `@cache.tool(read_only=True, ttl=60, semantic=True)`.
 
         The schema comes from the signature (annotations -> types, defaults -> defaults); the tool name
@@ -262,7 +268,8 @@ class ToolCache:
         def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
             return wrap_tool(self, function, name=name, read_only=read_only, ttl=ttl, semantic=semantic,
                              threshold=threshold, scope=scope, invalidates=invalidates,
-                             cache_errors=cache_errors, session=session, formats=formats, aliases=aliases)
+                             cache_errors=cache_errors, session=session, formats=formats, aliases=aliases,
+                             infer=infer)
 
         return decorate(fn) if fn is not None else decorate
 

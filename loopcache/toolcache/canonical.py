@@ -42,6 +42,14 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   one no repair fixes is kept as written.
 
 Other free text is not case-folded here: the key stays exact, and the semantic stage decides on meaning.
+
+A tool whose user turned inference off (`infer = false` in the proxy config, `infer=False` in
+`ToolCache.register_tool`; the schema then carries `INFER_KEY: false`) gets only what its schema and that user
+declare, for a tool the rules above read wrongly: argument names in any order, a declared `default` equal to
+the argument omitted (`null` too, where the schema does not allow null), numbers by value (a numeric string too
+where the `type` is integer / number), an array in order unless `uniqueItems`, a string spelled by its declared
+`format` (the config's `formats` included; else kept as written, spaces too) and its declared aliases. Nothing is
+read from names, descriptions or values, and a nested object keeps its keys' order (`[[key, value], ...]`).
 The audit's tool-repeat diagnostic uses these functions, so audit and cache agree on what repeats.
 """
 
@@ -76,6 +84,9 @@ _SEPARATORS = re.compile(r"[-_.]+")
 _QUOTED_PART = re.compile(r"((?<!\w)'[^']*'(?!\w)|\"[^\"]*\")")  # an apostrophe ("it's") does not open one
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 
+# The schema key that turns the inferred rules off for a whole tool (module doc; spec.with_inference sets it).
+INFER_KEY = "x-loopcache-infer"
+
 
 @dataclass(frozen=True, slots=True)
 class _About:
@@ -105,8 +116,10 @@ def canonicalize_args(args: Mapping[str, Any], schema: Mapping[str, Any] | None 
     if not isinstance(args, Mapping):
         raise TypeError(f"tool arguments must be an object, got {type(args).__name__}")
     schema = dict(schema) if schema else {"type": "object"}
-    about = _About(description(schema), " ".join(name_words(tool)))
-    result = _canonical_value(dict(args), schema, None, about)
+    if schema.get(INFER_KEY) is False:
+        result = _declared_object(args, schema, ordered=False)
+    else:
+        result = _canonical_value(dict(args), schema, None, _About(description(schema), " ".join(name_words(tool))))
     assert isinstance(result, dict)
     return result
 
@@ -272,6 +285,49 @@ def _repaired(value: str, pattern: str) -> str:
         if compiled.search(candidate):  # a value in a case the pattern refuses is an invalid call, not this one
             return candidate
     return value
+
+
+def _declared_value(value: Any, schema: Mapping[str, Any]) -> Any:
+    """The canonical form of a value under what its schema declares only (a tool with inference off)."""
+    if isinstance(value, Mapping):
+        return _declared_object(value, schema, ordered=True)
+    if isinstance(value, (list, tuple)):
+        items = schema.get("items")
+        result = [_declared_value(item, items if isinstance(items, Mapping) else {}) for item in value]
+        if schema.get("uniqueItems") is True:
+            unique = {canonical_json(item): item for item in result}
+            result = [unique[key] for key in sorted(unique)]
+        return result
+    if isinstance(value, bool) or value is None:
+        return value
+    types = schema.get("type")
+    types = set(types) if isinstance(types, list) else {types}
+    if isinstance(value, (int, float)):
+        return str(value) if isinstance(value, int) and types == {"string"} else _canonical_number(value)
+    if not isinstance(value, str):
+        return value
+    aliases = schema.get(ALIASES_KEY)
+    text = apply_aliases(value, aliases) if isinstance(aliases, Mapping) and aliases else value
+    if types & {"integer", "number"} and "string" not in types and (number := _parse_number(text.strip())) is not None:
+        return number
+    fmt = schema.get("format")
+    return FORMATS[fmt](text.strip()) if isinstance(fmt, str) and fmt in FORMATS else text  # " é" is not "é"
+
+
+def _declared_object(value: Mapping[str, Any], schema: Mapping[str, Any], ordered: bool) -> Any:
+    """An object's declared canonical form: sorted keys (`ordered`: its key order kept, as `[[key, value], ...]`)."""
+    properties = schema.get("properties")
+    properties = properties if isinstance(properties, Mapping) else {}
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        prop = properties.get(name)
+        prop = prop if isinstance(prop, Mapping) else {}
+        if not (item is None and name in properties and not _allows_null(prop)):
+            out[str(name)] = _declared_value(item, prop)
+    for name, prop in properties.items():
+        if name not in out and isinstance(prop, Mapping) and "default" in prop:
+            out[name] = _declared_value(prop["default"], prop)
+    return [[name, item] for name, item in out.items()] if ordered else {name: out[name] for name in sorted(out)}
 
 
 def _parse_number(text: str) -> int | float | None:

@@ -17,7 +17,7 @@ def wrap_tool(cache: ToolCache, fn: Callable[..., Any], *, name: str | None, rea
               semantic: bool | SemanticPolicy, threshold: float | None, scope: Scope | str,
               invalidates: Iterable[Invalidation] | None, cache_errors: bool,
               session: str | None, formats: Mapping[str, str] | None = None,
-              aliases: Mapping[str, Mapping[str, str]] | None = None) -> Callable[..., Any]:
+              aliases: Mapping[str, Mapping[str, str]] | None = None, infer: bool = True) -> Callable[..., Any]:
     """Register `fn` as a tool (schema from its signature) and return the caching wrapper.
 
     The wrapper binds positional and keyword arguments to parameter names, so `f(1)` and `f(x=1)` are the
@@ -29,7 +29,7 @@ def wrap_tool(cache: ToolCache, fn: Callable[..., Any], *, name: str | None, rea
     spec = cache.register_tool(name or f"{fn.__module__}.{fn.__qualname__}", schema_from_signature(fn),
                                read_only=read_only, ttl=ttl, semantic=semantic, threshold=threshold, scope=scope,
                                invalidates=invalidates, cache_errors=cache_errors, formats=formats,
-                               aliases=aliases)
+                               aliases=aliases, infer=infer)
 
     def arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], inspect.BoundArguments]:
         bound = signature.bind(*args, **kwargs)

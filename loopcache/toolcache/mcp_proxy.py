@@ -103,11 +103,12 @@ class McpCachingProxy:
                 _schema_with_overrides(tool, override),
                 read_only=override.read_only,
                 ttl=(override.ttl or None) if override.ttl is not None else config.ttl,
-                semantic=override.semantic if override.semantic is not None else config.semantic,  # None: auto
+                semantic=override.semantic if override.semantic is not None else config.semantic and override.infer,
                 threshold=override.threshold if override.threshold is not None else config.threshold,
                 scope=Scope.NAMESPACE if config.namespace else Scope.SESSION,
                 invalidates=override.invalidates,
                 cache_errors=config.cache_errors,
+                infer=override.infer,
             )
         self._tools_known = True
 

@@ -17,6 +17,9 @@
     [tools.fetch_paper]        # doi, arxiv, isbn, phone, repo, postal, icd10, bic, pmid, orcid, image, ...
                                # (any key of formats.FORMATS); the config wins over the schema
     formats = { paper_id = "arxiv" }
+    [tools.odoo_search_read]   # no rule read from names, descriptions or values: only the schema's declared
+    infer = false              # defaults, types, formats, uniqueItems and this config's formats / aliases make
+                               # two calls one (canonical.py); the semantic stage is then off for the tool
     [tools.sports_results.aliases]   # values the tool answers alike, per argument (aliases.py)
     competition = { EPL = "English Premier League", "Premier League" = "English Premier League" }
 """
@@ -50,6 +53,7 @@ class ToolOverride:
     invalidates: tuple[Invalidation, ...] | None = None
     formats: Mapping[str, str] = field(default_factory=dict, hash=False)  # argument -> format
     aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)  # argument -> alias -> value
+    infer: bool = True  # False: only declared rules (canonical.py, INFER_KEY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,7 @@ class ProxyConfig:
 
 
 _TOP_KEYS = {"semantic", "threshold", "ttl", "namespace", "cache_errors", "tools"}
-_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates", "formats", "aliases"}
+_TOOL_KEYS = {"read_only", "ttl", "semantic", "threshold", "invalidates", "formats", "aliases", "infer"}
 
 
 def load_proxy_config(path: str | Path | None) -> ProxyConfig:
@@ -94,6 +98,10 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
         if not isinstance(settings, Mapping) or set(settings) - _TOOL_KEYS:
             raise ValueError(f"{where}: tools.{name} must be a table with keys from {sorted(_TOOL_KEYS)}")
         rules = settings.get("invalidates")
+        infer = _optional(settings, "infer", bool, f"{where}: tools.{name}")
+        if infer is False and settings.get("semantic") is True:
+            raise ValueError(f"{where}: tools.{name}: semantic = true needs the inferred rules that infer = false "
+                             "turns off")
         tools[name] = ToolOverride(
             read_only=_optional(settings, "read_only", bool, f"{where}: tools.{name}"),
             ttl=_optional(settings, "ttl", (int, float), f"{where}: tools.{name}"),  # 0: no expiry
@@ -102,6 +110,7 @@ def parse_proxy_config(raw: Mapping[str, Any], where: str = "config") -> ProxyCo
             invalidates=None if rules is None else tuple(_rule(rule, f"{where}: tools.{name}") for rule in rules),
             formats=_formats(settings.get("formats"), f"{where}: tools.{name}.formats"),
             aliases=validate_aliases(settings.get("aliases"), f"{where}: tools.{name}.aliases"),
+            infer=infer is not False,
         )
     return ProxyConfig(
         semantic=_optional(raw, "semantic", bool, where) if "semantic" in raw else DEFAULT_SEMANTIC,

@@ -109,6 +109,17 @@ def with_formats(schema: Mapping[str, Any], formats: Mapping[str, str] | None) -
     return out
 
 
+def with_inference(schema: Mapping[str, Any], infer: bool) -> dict[str, Any]:
+    """A copy of a parameters schema; with `infer` False it is marked so that the canonicaliser reads only what
+    the schema and the user declare (canonical.py, INFER_KEY), so the fingerprint and every key change too."""
+    from loopcache.toolcache.canonical import INFER_KEY
+
+    out = copy.deepcopy(dict(schema))
+    if not infer:
+        out[INFER_KEY] = False
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class ToolDefinition:
     """A tool definition read from an OpenAI or MCP description: name, schema, declared read-only hint."""

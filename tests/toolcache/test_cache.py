@@ -302,3 +302,21 @@ def test_semantic_stage_is_off_unless_turned_on(embedder, semantic, stage) -> No
         cache.call("search", {"query": "population of France"}, Tool())
         assert cache.lookup("search", {"query": "France population"}).stage is stage
         assert not cache.register_tool("send", SEARCH, semantic=None).semantic.enabled  # not read-only: never
+
+
+def test_a_tool_with_inference_off_hits_only_on_declared_rules(cache: ToolCache) -> None:
+    schema = {"type": "object", "properties": {
+        "account_ids": {"type": "array", "items": {"type": "string"}, "description": "accounts, in any order"},
+        "page": {"type": "integer", "default": 1}}}
+    tool = Tool()
+    cache.register_tool("inferred", schema, read_only=True)
+    cache.register_tool("declared", schema, read_only=True, infer=False)
+    for name in ("inferred", "declared"):
+        cache.call(name, {"account_ids": ["b", "a"]}, tool)
+        assert cache.lookup(name, {"account_ids": ["b", "a"], "page": 1}).stage is Stage.EXACT
+    assert cache.lookup("inferred", {"account_ids": ["a", "b"]}).stage is Stage.EXACT  # "in any order": a set
+    assert cache.lookup("declared", {"account_ids": ["a", "b"]}).stage is Stage.MISS
+    assert cache.spec("declared").semantic.enabled is False
+    assert cache.register_tool("auto", schema, read_only=True, semantic=None, infer=False).semantic.enabled is False
+    with pytest.raises(ValueError, match="semantic stage needs the inferred rules"):
+        cache.register_tool("both", schema, read_only=True, semantic=True, infer=False)

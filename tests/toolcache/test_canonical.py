@@ -286,3 +286,31 @@ def test_a_literal_is_not_even_unicode_normalised() -> None:
     assert canonicalize_args({"text": kelvin}, literal) != canonicalize_args({"text": "K"}, literal)
     assert canonicalize_args({"text": composed}, literal) != canonicalize_args({"text": decomposed}, literal)
     assert canonicalize_args({"text": composed}, plain) == canonicalize_args({"text": decomposed}, plain)
+
+
+def test_with_inference_off_only_what_the_schema_declares_makes_two_calls_one() -> None:
+    from loopcache.toolcache.spec import with_inference
+
+    schema = obj(q={"type": "string", "description": "case-insensitive search terms"},
+                 limit={"type": "integer", "default": 10}, since={"type": "string", "format": "date"},
+                 tags={"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                 user_ids={"type": "array", "items": {"type": "string"}}, sort={"type": "object"},
+                 state={"type": "string", "enum": ["open", "closed"]})
+    declared = with_inference(schema, infer=False)
+    inferred = with_inference(schema, infer=True)
+    assert inferred == schema and declared is not schema and "x-loopcache-infer" not in schema
+    call = {"q": "Red Shoes", "limit": 10, "since": "March 5, 2024", "tags": ["b", "a"], "user_ids": ["2", "1"]}
+    # declared: key order, a default written out, numeric strings of integers, declared formats and sets
+    assert canonicalize_args(call, declared) == canonicalize_args(
+        {"user_ids": ["2", "1"], "tags": ["a", "b", "a"], "since": " 2024-03-05", "limit": "10", "q": "Red Shoes"},
+        declared)
+    assert canonicalize_args({"q": "x", "limit": None}, declared) == canonicalize_args({"q": "x"}, declared)
+    # inferred only: the description's case rule, an id list as a set, an enum's case, a nested object's key order
+    for other in ({"q": "red shoes"}, {"user_ids": ["1", "2"]}, {"state": "OPEN"}):
+        a, b = {**call, "state": "open"}, {**call, "state": "open", **other}
+        assert canonicalize_args(a, inferred) == canonicalize_args(b, inferred)
+        assert canonicalize_args(a, declared) != canonicalize_args(b, declared)
+    assert canonicalize_args({"sort": {"b": 1, "a": 1}}, declared) != canonicalize_args({"sort": {"a": 1, "b": 1}},
+                                                                                         declared)
+    for spaced in ("Red  Shoes", " Red Shoes"):  # free text as written, spaces too
+        assert canonicalize_args({"q": spaced}, declared) != canonicalize_args({"q": "Red Shoes"}, declared)

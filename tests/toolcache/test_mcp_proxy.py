@@ -265,5 +265,26 @@ def test_proxy_config_parsing(tmp_path: Path) -> None:
     assert aliases.override("results").aliases == {"league": {"EPL": "English Premier League"}}
     with pytest.raises(ValueError, match=r"tools.results.aliases.league must be a non-empty table"):
         parse_proxy_config({"tools": {"results": {"aliases": {"league": []}}}})
+    declared = parse_proxy_config({"tools": {"odoo": {"infer": False}}})
+    assert declared.override("odoo").infer is False and declared.override("other").infer is True
+    with pytest.raises(ValueError, match=r"tools.odoo: semantic = true needs the inferred rules"):
+        parse_proxy_config({"tools": {"odoo": {"infer": False, "semantic": True}}})
+    with pytest.raises(ValueError, match="wrong type"):
+        parse_proxy_config({"tools": {"odoo": {"infer": "no"}}})
     with pytest.raises(ValueError, match="wrong type"):
         parse_proxy_config({"ttl": "soon"})
+
+
+def test_proxy_registers_a_tool_with_inference_off_without_its_semantic_stage() -> None:
+    from loopcache.toolcache.cache import ToolCache
+    from loopcache.toolcache.mcp_proxy import McpCachingProxy
+
+    schema = {"type": "object", "properties": {"ids": {"type": "array", "items": {"type": "string"}}}}
+    tools = [mcp.types.Tool(name=name, inputSchema=schema, annotations=mcp.types.ToolAnnotations(readOnlyHint=True))
+             for name in ("search_read", "lookup")]
+    config = parse_proxy_config({"semantic": True, "tools": {"search_read": {"infer": False}}})
+    with ToolCache(":memory:") as cache:
+        McpCachingProxy(None, cache, config, "s1")._register(tools)
+        declared, inferred = cache.spec("search_read"), cache.spec("lookup")
+        assert declared.parameters["x-loopcache-infer"] is False and not declared.semantic.enabled
+        assert "x-loopcache-infer" not in inferred.parameters and inferred.semantic.enabled
