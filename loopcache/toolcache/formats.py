@@ -98,6 +98,9 @@ _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _LABEL = r"[^\W_](?:[\w-]*[^\W_])?"  # one DNS label: letters, digits, inner hyphens
 _HOST_LABEL = re.compile(rf"^{_LABEL}$")
 _HOST_FIRST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})+(?::\d+)?(?:[/?#]\S*)?$")  # a URL without its scheme
+# what a URL's authority may be to be read as one: [userinfo@](host name | [IP literal])[:port]; anything else (a
+# FHIR token list "http://loinc.org|8480-6,http://loinc.org|8462-4" splits at its second "//") is not a URL's
+_AUTHORITY = re.compile(r"^(?:[^@/?#\s]*@)?(?:\[[0-9A-Fa-f:.]+\]|[\w.~%-]+)(?::\d+)?$")
 # one-letter unit symbols, case-sensitive: "B" is a byte and "b" a bit, "m" a metre and "M" mega (kept)
 _ONE_LETTER_UNITS = {"m": "m", "g": "g", "l": "l", "L": "l", "h": "h", "B": "b", "b": "bit", "W": "w", "w": "w"}
 
@@ -124,7 +127,7 @@ def canonical_uri(value: str) -> str:
         port = parts.port
     except ValueError:
         return value
-    if not parts.scheme or not parts.netloc:
+    if not parts.scheme or not parts.netloc or not _AUTHORITY.match(parts.netloc):
         return value
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
@@ -366,7 +369,11 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
 
 
 def value_format(value: str) -> str | None:
-    """A format the value shows by itself: an absolute URL is a uri."""
-    return "uri" if _URL.match(value.strip()) else None
+    """A format the value shows by itself: an absolute URL is a uri (not where its authority is no URL's)."""
+    text = value.strip()
+    if not _URL.match(text):
+        return None
+    authority = text.partition("://")[2].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return "uri" if not authority or _AUTHORITY.match(authority) else None
 
 

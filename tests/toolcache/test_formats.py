@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from loopcache.toolcache.canonical import canonicalize_args
-from loopcache.toolcache.formats import canonical_address, canonical_period, canonical_unit, infer_format
+from loopcache.toolcache.formats import (canonical_address, canonical_period, canonical_unit, canonical_uri,
+                                         infer_format, value_format)
 from loopcache.toolcache.identifiers import parse_identifier, same_identifier, strip_schemes
 from loopcache.toolcache.rewrites import rewrite
 
@@ -162,6 +163,15 @@ def test_urls_in_plain_strings_and_numbers_in_integer_fields() -> None:
     schema = {"type": "object", "properties": {"target": prop(), "n": {"type": "integer"}}}
     out = canonicalize_args({"target": "HTTPS://Example.ORG:443/A", "n": "#1,204"}, schema)
     assert out == {"n": 1204, "target": "https://example.org/A"}
+
+
+def test_a_url_whose_authority_is_no_urls_is_kept_as_written() -> None:
+    tokens = "http://loinc.org|8480-6,http://loinc.org|8462-4"  # a FHIR token list splits at its second "//"
+    assert canonical_uri(tokens) == tokens and canonical_uri("http://loinc.org|4548-4") == "http://loinc.org|4548-4"
+    assert value_format(tokens) is None and value_format("HTTPS://user@Example.org:8443/x?q") == "uri"
+    assert canonical_uri("HTTPS://user@Example.ORG:8443") == "https://user@example.org:8443/"
+    assert canonical_uri("http://[2001:DB8::1]:80/a") == "http://[2001:db8::1]/a"
+    assert value_format("file:///etc/hosts") == "uri"
 
 
 def test_identifiers() -> None:
