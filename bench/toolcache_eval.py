@@ -49,6 +49,10 @@ Sets of labelled pairs:
   fresh17-heldout  likewise
   fresh18-dev  a nineteenth (bench/data/toolcalls/fresh18), written blind after fresh17's first run; split
   fresh18-heldout  likewise
+  fresh19-dev  a twentieth and a twenty-first (bench/data/toolcalls/fresh19, fresh20), written blind at once
+  fresh19-heldout  after fresh18-dev's rules, by two labellers who did not see each other's; split likewise
+  fresh20-dev
+  fresh20-heldout
 
 Errors are listed for every set but the held-out pairs of a split set (whichever way the set is loaded).
 
@@ -117,7 +121,7 @@ def sample_args(schema: dict) -> dict:
 # blind sets split after their first run by the seeded hash of the pair id: each loads whole, -dev or -heldout
 SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10",
                     "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17",
-                    "fresh18")
+                    "fresh18", "fresh19", "fresh20")
 
 
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
@@ -308,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
                         "fresh7-dev,fresh7-heldout,fresh8-dev,fresh8-heldout,fresh9-dev,fresh9-heldout,"
                         "fresh10-dev,fresh10-heldout,fresh11-dev,fresh11-heldout,fresh12-dev,fresh12-heldout,"
                         "fresh13-dev,fresh13-heldout,fresh14-dev,fresh14-heldout,fresh15-dev,fresh15-heldout,"
-                        "fresh16-dev,fresh16-heldout,fresh17-dev,fresh17-heldout,fresh18-dev,fresh18-heldout")
+                        "fresh16-dev,fresh16-heldout,fresh17-dev,fresh17-heldout,fresh18-dev,fresh18-heldout,"
+                        "fresh19-dev,fresh19-heldout,fresh20-dev,fresh20-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
