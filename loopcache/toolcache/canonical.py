@@ -5,7 +5,8 @@
 
 Rules (driven by the tool's JSON schema; with no schema only the generic rules and name hints apply):
 
-- object keys sorted; a property's `default` is filled in, so an explicit default equals an omitted one;
+- object keys sorted; a property's `default` is filled in, so an explicit default equals an omitted one (also
+  one its description states: "USD by default", "defaults to ['uk']"; described_defaults.py);
   `null` for an optional property with no default (and no "null" type) counts as omitted; an array its
   description says means every item ("all when omitted": an enum, a small integer range) or none ("none when
   omitted") when omitted is that list written out (field_traits.omitted_array).
@@ -65,6 +66,7 @@ from typing import Any
 
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
+from loopcache.toolcache.described_defaults import described_default
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        epoch_scale, in_epoch, naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
@@ -171,6 +173,8 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
             out[name] = _canonical_value(value[name], prop, name, about, flags.get(name, inherited))
         elif "default" in prop:
             out[name] = _canonical_value(prop["default"], prop, name, about, flags.get(name, inherited))
+        elif (stated := described_default(prop, description(prop))) is not None:  # "USD by default"
+            out[name] = _canonical_value(stated[0], prop, name, about, flags.get(name, inherited))
         elif (meaning := omitted_array(name, prop)) is not None:  # "all when omitted": the full set written out
             out[name] = _canonical_value(meaning, prop, name, about, flags.get(name, inherited))
     for name, item in value.items():

@@ -149,7 +149,7 @@ _EXCLUDING_WORDS = frozenset({"exclude", "excluded", "blocked", "block", "deny",
 _RETURNED_NAMES = frozenset({"fields", "properties", "attributes"})
 _ORDERING_WORDS = frozenset({"sort", "order", "orderby", "sortby", "group", "groupby", "rank", "ranking", "priority",
                              "sequence", "steps", "route", "path"})
-_ORDERED = re.compile(r"\b(?:in (?:this |that |the given )?order|order(?:ed)? (?:matters|counts)|sorted|sequence|"
+_ORDERED = re.compile(r"\b(?:in (?:this |that |the (?:given )?)?order|order(?:ed)? (?:matters|counts)|sorted|sequence|"
                       r"priority|first|then)\b", re.I)
 # a filter's logical connectives (Notion's "and", MongoDB's "$or"): their conditions commute
 _CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
@@ -171,7 +171,10 @@ _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbas
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
 _CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|\bexact(?:ly)?\b", re.I)  # outweighs "case-insensitive" beside it
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
-                          r"|\bregardless of (?:letter )?case\b|\b(?:letter )?case (?:does not|doesn't) matter\b", re.I)
+                          r"|\bregardless of (?:letter )?case\b|\b(?:letter )?case (?:does not|doesn't) matter\b"
+                          # "(any case)", "case ignored", "case and a leading '#' are ignored"
+                          r"|(?<!\bin )\bany (?:letter )?case\b|\bcase (?:and [^.;]{1,30}? )?(?:is |are )?ignored\b",
+                          re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
 _LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|code)s?\b", re.I)
@@ -191,12 +194,13 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         # "limit the diff to these paths"
                         r"|\bmust \w+ (?:all|every one)\b"
                         r"|\b(?:has|have|is|are|match(?:es)?)(?: in)? one of (?:these|the (?:values|given|listed))\b"
-                        r"|\ball (?:must|have to) (?:hold|match|apply)\b|\bmust all (?:hold|match|apply)\b"
+                        r"|\ball (?:must|have to) (?:hold|match|apply)\b"
+                        r"|\bmust (?:all|not) (?:hold|match|apply|carry|have|contain|include)\b"
                         r"|\b(?:limit|restrict)(?:s|ed)?\b[^.;]*\bto (?:these|the (?:given|listed))\b"
                         # "only these people", rule codes "to enable" / "to disable"
                         r"|\bonly (?:\w+ )?(?:these|the (?:given|listed))\b|\bto (?:enable|disable|turn on|turn off)\b"
                         r"|\b(?:OR|AND)-?ed\b"  # "array filters are OR-ed within a filter"
-                        r"|\b(?:names|ids|keys) (?:\w+ )?to (?:retrieve|fetch|look up)\b",  # a batch lookup of records
+                        r"|\b(?:names|ids|keys|codes) (?:\w+ )?to (?:retrieve|fetch|look up|return)\b",  # a batch
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
                                r"|\ball by default\b", re.I)
@@ -442,9 +446,12 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
     if words[-1:] and words[-1] in _RETURNED_NAMES and not _ORDERING_WORDS.intersection(words):
         return True
     items = schema.get("items")
-    if isinstance(items, Mapping) and isinstance(items.get("enum"), list) and not _ORDERING_WORDS.intersection(words) \
-            and not _ORDERED.search(description(schema)):
-        return True  # categories picked from a list (severities, sections, maturities): which, not in what order
+    scalar_filter = isinstance(items, Mapping) and items.get("type") in ("string", "integer") \
+        and bool(_ALL_WHEN_OMITTED.search(description(schema)))
+    if isinstance(items, Mapping) and (isinstance(items.get("enum"), list) or scalar_filter) \
+            and not _ORDERING_WORDS.intersection(words) and not _ORDERED.search(description(schema)):
+        return True  # categories picked from a list (severities, sections, maturities), a filter that is all of them
+        # when omitted ("country codes; all countries when omitted"): which, not in what order
     return bool(_FILTER_WORDS.intersection(words))
 
 

@@ -12,6 +12,8 @@
     "four numbers separated by commas"                    -> each number in its shortest spelling ("13.080" = "13.08")
     examples "e.g. 'a.b.c' or '///a.b.c'"                 -> the punctuation before the other example is optional
     "a comma-separated list of these (OR)"                -> its items sorted, repeats dropped ("b,a" = "a,b")
+    "words of the title, any order"                       -> its words sorted, where no quote, operator or
+                                                             bracket makes their order count ("b a" = "a b")
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -42,6 +44,11 @@ _NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by comm
                           r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
 # "a comma-separated list of these (OR)", "comma-separated; any of them matches"
 _OR_LIST = re.compile(r"\bcomma[- ]separated\b[^.;]*(?:\(OR\)|\bOR\b|\bany of\b|\bone of\b)", re.I)
+# a clause that says the words match in any order ("every word must occur in the title, in any order")
+_WORD_BAG = re.compile(r"(?:^|[.;])[^.;]*?(?:\b(?:key)?(?:words?|terms?)\b[^.;]*\bany order\b"
+                       r"|\bany order\b[^.;]*\b(?:key)?(?:words?|terms?)\b)[^.;]*", re.I)
+_NEGATED = re.compile(r"\bnot\b|n't\b", re.I)
+_WORD_SYNTAX = re.compile(r"[\"'`()\[\]{}|:*!<>=~^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|NEAR)\b")
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
 
 
@@ -55,10 +62,11 @@ class Folds:
     prefix: str = ""  # an optional prefix dropped (compared in any case)
     numbers: bool = False  # a comma-separated list of numbers: each in its shortest spelling
     or_list: bool = False  # a comma-separated list of alternatives: its items in any order, repeats free
+    word_bag: bool = False  # words that match in any order: sorted, unless the value has query syntax
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
-                    or self.brackets or self.prefix or self.numbers or self.or_list)
+                    or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag)
 
     def apply(self, value: str) -> str:
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
@@ -71,6 +79,8 @@ class Folds:
             value = ",".join(sorted({item.strip() for item in value.split(",") if item.strip()}))
         if self.underscores_are_spaces:
             value = " ".join(value.replace("_", " ").split())
+        if self.word_bag and not _WORD_SYNTAX.search(value):
+            value = " ".join(sorted(value.split(), key=lambda word: (word.casefold(), word)))
         if self.ignored:
             value = value.translate({ord(c): None for c in self.ignored})
         if value.isdigit() and self.leading_zeros:
@@ -107,7 +117,8 @@ def described_folds(description: str) -> Folds:
                  underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
                  prefix=shown, numbers=bool(_NUMBER_LIST.search(description)),
-                 or_list=bool(_OR_LIST.search(description)))
+                 or_list=bool(_OR_LIST.search(description)),
+                 word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)))
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

@@ -216,6 +216,7 @@ def stem(word: str) -> str:
     return word
 
 
+_LONGEST_WORD = 20
 _DERIVATIONS = ("ations", "ation", "itions", "ition", "ions", "ion", "ings", "ing", "ments", "ment", "ed", "e")
 
 
@@ -236,7 +237,10 @@ def are_variants(a: str, b: str) -> bool:
     """Two forms of one word: roots that share at least 5 letters and differ by at most 2 at the end
     ("stream" / "streaming", "paginate" / "pagination", "convert" / "conversion", but also "train" /
     "training": so a match through variants needs more semantic similarity, see verify.py). Not variants:
-    "wired" / "wireless", "log" / "logging" (too short a root), "upload" / "download"."""
+    "wired" / "wireless", "log" / "logging" (too short a root), "upload" / "download", and no token longer than
+    any word ("internationalization" has 20 letters): a DNA sequence one base shorter is another sequence."""
+    if max(len(a), len(b)) > _LONGEST_WORD:
+        return False
     ra, rb = root(a), root(b)
     if ra == rb:
         return len(ra) >= 5

@@ -379,3 +379,22 @@ def test_an_array_that_means_every_item_or_none_when_omitted() -> None:
     assert same({}, {"stars": [3, 1, 2]}, schema) and not same({}, {"stars": [1, 2]}, schema)
     assert same({}, {"extras": []}, schema) and not same({}, {"extras": ["x"]}, schema)
     assert not same({}, {"tags": []}, schema)  # no list of every tag: "all" cannot be written out
+
+
+@pytest.mark.parametrize("said", ["(any case)", "case ignored", "letters, case and a leading '#' are ignored",
+                                  "the case is ignored"])
+def test_case_said_to_be_ignored_frees_it(said: str) -> None:
+    schema = {"type": "object", "properties": {"lot": text(f"lot code, e.g. 'QX-100'; {said}")}}
+    assert same({"lot": "qx-100"}, {"lot": "QX-100"}, schema)
+    assert not same({"lot": "QX-100"}, {"lot": "QX-101"}, schema)
+    in_any_case = {"type": "object", "properties": {"lot": text("the lot as printed, in any case never reused")}}
+    assert text_traits("lot", in_any_case["properties"]["lot"]).lower_all is False
+
+
+def test_arrays_whose_items_must_all_or_must_not_occur_and_codes_to_return_are_sets() -> None:
+    for said in ("labels the issue must all carry", "labels the issue must not carry", "unit codes to return",
+                 "country codes to compare; all countries when omitted"):
+        assert is_set_valued("picks", {"type": "array", "items": {"type": "string"}, "description": said}), said
+    for said in ("stops to visit, all when omitted, in the order given", "stops the route must pass"):
+        assert not is_set_valued("picks", {"type": "array", "items": {"type": "string"}, "description": said}), said
+    assert not is_set_valued("stops", {"type": "array", "items": {"type": "object"}, "description": "all when omitted"})

@@ -59,6 +59,9 @@ def test_applied_by_the_exact_stage() -> None:
         ("e.g. 'ab' or 'xab'", NO_FOLDS),  # a letter is not a sigil
         ("'system|code' or a comma-separated list of these (OR)", Folds(or_list=True)),
         ("comma-separated, in priority order", NO_FOLDS),
+        ("keywords of the listing's title, any order; case ignored", Folds(word_bag=True)),
+        ("every word must occur in the body, in any order", Folds(word_bag=True)),
+        ("words are not matched in any order", NO_FOLDS),
     ],
 )
 def test_brackets_prefixes_and_number_lists_read_from_the_description(description: str, folds: Folds) -> None:
@@ -86,3 +89,12 @@ def test_brackets_prefixes_and_number_lists_applied() -> None:
     assert one("13,08,52,33", box) != one("13.08,52.33", box)  # decimal commas: other numbers, not these
     assert one("13.08,52.33", "version list separated by commas") == "13.08,52.33"  # "1.10" is not "1.1"
     assert one("1.10,2.0", "release versions, comma-separated") != one("1.1,2", "release versions, comma-separated")
+
+
+def test_words_in_any_order_are_sorted_unless_the_value_has_query_syntax() -> None:
+    bag = "words of the listing's title, any order; case is ignored"
+    assert one("Blue  Vase ming", bag) == one("ming blue vase", bag) == "blue ming vase"
+    assert one("blue vase", bag) != one("blue vases", bag) and one("a a b", bag) != one("a b", bag)
+    for syntax in ('"blue vase" ming', "blue -vase", "blue OR vase", "title:vase blue", "(blue vase)"):
+        assert one(syntax, bag) != one(" ".join(reversed(syntax.split())), bag)  # order may count: kept
+    assert one("b a", "title words in the order shown") == "b a"

@@ -1,0 +1,77 @@
+"""The default an argument's description states in words, where its schema has no `default`.
+
+    "USD by default"                       -> "USD" (a bare word only where the enum or the pattern takes it)
+    "0.5 by default", "defaults to 10"     -> a number, for an `integer` / `number` argument
+    "defaults to ['uk']"                   -> a list, for an `array` argument
+    "(default: 'desc')", "default is true" -> the quoted string, the boolean
+
+So an omitted argument equals the same call with that value written out (canonical.py fills it in like a
+schema `default`). Only a literal counts, and only one the sentence states without a condition: "defaults to
+the account's currency", "defaults to 20 for free plans" and "if `full` is set, defaults to 50" state none.
+Pure; None where the description states no such default.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_LITERAL = r"('[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]|[-+]?\d+(?:\.\d+)?|[A-Za-z][\w.-]*)"
+_END = r"\s*(?=[).,;]|$)"
+_STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITERAL}{_END}", re.I),
+           re.compile(rf"(?:^\s*|[;(,]\s*|\.\s+){_LITERAL} (?:by default|is the default|if omitted|when omitted)"
+                      rf"{_END}", re.I))
+_CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending|only)\b", re.I)
+_TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
+_SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
+
+
+def described_default(schema: Mapping[str, Any], text: str) -> tuple[Any] | None:
+    """`(value,)` for the default description `text` states for an argument with schema `schema`; else None."""
+    if "default" in schema or not text or "default" not in text.lower() and "omitted" not in text.lower():
+        return None
+    for sentence in _SENTENCE.findall(text):
+        if _CONDITION.search(_TRIGGER.sub("", sentence)):
+            continue
+        for pattern in _STATED:
+            for match in pattern.finditer(sentence):
+                value = _typed(match[1], schema)
+                if value is not None:
+                    return value
+    return None
+
+
+def _typed(literal: str, schema: Mapping[str, Any]) -> tuple[Any] | None:
+    """The literal as a value of the argument's type, or None where it is not one (or no type is declared)."""
+    kind = schema.get("type")
+    if literal[:1] in "'\"`":
+        return _checked(literal[1:-1], schema) if kind == "string" else None
+    if literal.startswith("["):
+        try:
+            items = ast.literal_eval(literal)
+        except (ValueError, SyntaxError):
+            return None
+        ok = isinstance(items, list) and all(isinstance(item, (str, int, float)) for item in items)
+        return (items,) if kind == "array" and ok else None
+    if literal.lower() in ("true", "false"):
+        return (literal.lower() == "true",) if kind == "boolean" else None
+    if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", literal):
+        number = float(literal) if "." in literal else int(literal)
+        return (number,) if kind == "number" or (kind == "integer" and isinstance(number, int)) else None
+    return _checked(literal, schema, bare=True) if kind == "string" else None
+
+
+def _checked(value: str, schema: Mapping[str, Any], bare: bool = False) -> tuple[Any] | None:
+    """A string default, where the schema's enum or pattern takes it (a bare word needs one of them to)."""
+    enum = schema.get("enum")
+    if isinstance(enum, list):
+        return (value,) if any(isinstance(e, str) and e.casefold() == value.casefold() for e in enum) else None
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            return (value,) if re.search(pattern, value) else None
+        except re.error:
+            return None
+    return None if bare else (value,)

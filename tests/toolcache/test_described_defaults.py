@@ -1,0 +1,50 @@
+"""Defaults a description states in words (described_defaults.py), and the exact stage filling them in."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopcache.toolcache.canonical import canonicalize_args
+from loopcache.toolcache.described_defaults import described_default
+
+CURRENCY = {"type": "string", "pattern": "^[A-Za-z]{3}$"}
+DIRECTION = {"type": "string", "enum": ["asc", "desc"]}
+
+
+@pytest.mark.parametrize(("schema", "text", "value"), [
+    (CURRENCY, "ISO 4217 currency of the totals; EUR by default", ("EUR",)),
+    ({"type": "number"}, "bucket width in points; 0.25 by default", (0.25,)),
+    ({"type": "integer"}, "results per page, defaults to 40", (40,)),
+    ({"type": "array", "items": {"type": "string"}}, "regions to poll; defaults to ['eu', 'us']. Ignored with `ids`",
+     (["eu", "us"],)),
+    ({"type": "string"}, "sort direction (default: 'desc')", ("desc",)),
+    (DIRECTION, "sort direction, default desc", ("desc",)),
+    ({"type": "boolean"}, "add archived rows; default is false", (False,)),
+    ({"type": "integer"}, "page size, 25 when omitted", (25,)),
+])
+def test_a_stated_literal_default(schema: dict, text: str, value: tuple) -> None:
+    assert described_default(schema, text) == value
+
+
+@pytest.mark.parametrize(("schema", "text"), [
+    ({"type": "integer"}, "max results; defaults to 20 for free plans"),  # a condition after it
+    ({"type": "integer"}, "If `full` is set, defaults to 50"),  # a condition before it
+    ({"type": "string"}, "defaults to the account's currency"),  # no literal
+    ({"type": "string"}, "EUR by default"),  # a bare word no enum or pattern takes
+    (DIRECTION, "sort direction, default newest"),  # not one of the enum's
+    ({"type": "string", "format": "date"}, "the day; today when omitted"),
+    ({"type": "string"}, "a count; defaults to 10"),  # a number for a string argument
+    ({"type": "integer", "default": 5}, "defaults to 10"),  # the schema's own default wins
+    ({"type": "integer"}, "default page size is 50"),
+])
+def test_no_default_stated(schema: dict, text: str) -> None:
+    assert described_default(schema, text) is None
+
+
+def test_the_exact_stage_fills_a_stated_default_in() -> None:
+    schema = {"type": "object", "properties": {
+        "currency": {**CURRENCY, "description": "currency of the totals; EUR by default"},
+        "regions": {"type": "array", "items": {"type": "string"}, "description": "regions; defaults to ['eu']"}}}
+    assert canonicalize_args({}, schema) == canonicalize_args({"currency": "EUR", "regions": ["eu"]}, schema)
+    assert canonicalize_args({}, schema) != canonicalize_args({"currency": "USD"}, schema)
+    assert canonicalize_args({}, schema) != canonicalize_args({"regions": ["eu", "us"]}, schema)
