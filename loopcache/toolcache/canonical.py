@@ -18,7 +18,9 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   region a sibling names (`default_region: "GB"`) and written in E.164 (phone_regions.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
   as `include_domains`, the conditions of a filter's `and` / `$or`; or an array the object's description
-  names as one, `arrays_named_as_sets`: "has one of the values"): sorted, repeats dropped.
+  names as one, `arrays_named_as_sets`: "has one of the values"; or, in this call, plain strings that are
+  each one token, `is_token_set`: codes, ids, logins, unless named or described as read by position):
+  sorted, repeats dropped.
 - strings: Unicode NFC, trimmed, internal whitespace runs folded to one space (not inside quotes); an `enum`
   value matching case-insensitively takes the enum's own spelling.
 - a literal is kept as written before anything else, Unicode normalisation included (`é` as one code point is
@@ -71,8 +73,8 @@ from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canon
                                        epoch_scale, in_epoch, naive_is_utc, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
                                               compile_pattern, container_flags, description, is_empty_exclusion,
-                                              is_key_ordered, is_set_valued, is_written_exactly, omitted_array,
-                                              sibling_flags, text_traits)
+                                              is_key_ordered, is_set_valued, is_token_set, is_written_exactly,
+                                              omitted_array, sibling_flags, text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
                                          name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
@@ -142,7 +144,7 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, ab
         items = schema.get("items")
         item_schema = items if isinstance(items, Mapping) else {}
         result = [_canonical_value(item, item_schema, name, about, container_flags(schema, flags)) for item in value]
-        if is_set_valued(name, schema):
+        if is_set_valued(name, schema) or is_token_set(name, schema, result):
             unique = {canonical_json(item): item for item in result}
             result = [unique[key] for key in sorted(unique)]
         return result

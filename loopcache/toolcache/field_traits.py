@@ -47,8 +47,10 @@ a filter's order never changes the answer, or a list of record ids (`user_ids`, 
 of each record returned (`fields`, `properties`), an array of enum values not named or described as an order
 (`severities`, not `sort` or "in order"), or the name is a logical connective of a filter object (`and`, `or`,
 `$and`, `$or`, `$nor`: Notion, MongoDB), whose conditions commute. An array the description of the object
-around it names in such a clause is a set too (`arrays_named_as_sets`), and a sort specification keeps the
-order of its keys (`is_key_ordered`).
+around it names in such a clause is a set too (`arrays_named_as_sets`), and so is, in a call, an array of plain
+strings each of one token (`is_token_set`: `["KJFK", "KLGA"]`) unless named or described as read by position (an
+order, `args`, `columns`, `coordinates`, `texts`, `keys`, "respectively"). A sort specification keeps the order
+of its keys (`is_key_ordered`).
 """
 
 from __future__ import annotations
@@ -151,6 +153,16 @@ _ORDERING_WORDS = frozenset({"sort", "order", "orderby", "sortby", "group", "gro
                              "sequence", "steps", "route", "path"})
 _ORDERED = re.compile(r"\b(?:in (?:this |that |the (?:given )?)?order|order(?:ed)? (?:matters|counts)|sorted|sequence|"
                       r"priority|first|then)\b", re.I)
+# arrays whose items are read by position: a command's arguments, a table's columns, a point's coordinates, the
+# inputs of a batch answered in their order (texts, keys, queries, documents, messages)
+_POSITIONAL_NAMES = frozenset({"args", "argv", "arguments", "command", "cmd", "columns", "cols", "dimensions",
+                               "headers", "header", "coordinates", "coords", "bbox", "point", "points", "waypoints",
+                               "stops", "lines", "texts", "text", "inputs", "input", "messages", "sentences",
+                               "documents", "docs", "queries", "prompts", "keys", "values", "segments", "parts",
+                               "pair", "range", "stack", "history", "chain", "hops", "layers", "levels"})
+_POSITIONAL = re.compile(r"\b(?:respectively|positional|by position|same order|corresponding|one (?:result )?per|"
+                         r"index(?:es|ed)?)\b", re.I)
+_TOKEN = re.compile(r"[^\s,]{1,64}")
 # a filter's logical connectives (Notion's "and", MongoDB's "$or"): their conditions commute
 _CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
 
@@ -453,6 +465,22 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
         return True  # categories picked from a list (severities, sections, maturities), a filter that is all of them
         # when omitted ("country codes; all countries when omitted"): which, not in what order
     return bool(_FILTER_WORDS.intersection(words))
+
+
+def is_token_set(name: str | None, schema: Mapping[str, Any], value: list[Any]) -> bool:
+    """Whether an array of plain strings is a set in this call because every item is one token (codes, ids,
+    keys, logins, paths: `["KJFK", "KLGA"]`): which ones, not in what order, unless the name or description
+    says the position counts (an order, a command's arguments, columns, coordinates, texts or keys whose
+    answers come back by position: `mget(keys)`, a batch of `texts`)."""
+    items = schema.get("items", {"type": "string"})
+    if not isinstance(items, Mapping) or items.get("type", "string") != "string" or set(items) & {"enum", "format"}:
+        return False
+    if not value or not all(isinstance(item, str) and _TOKEN.fullmatch(item) for item in value):
+        return False
+    words = name_words(name)
+    text = description(schema)
+    return not (_ORDERING_WORDS | _POSITIONAL_NAMES).intersection(words) and not _ORDERED.search(text) \
+        and not _POSITIONAL.search(text)
 
 
 def is_empty_exclusion(name: str | None, value: Any) -> bool:

@@ -7,8 +7,8 @@ import pytest
 
 from loopcache.toolcache.canonical import canonical_json, canonicalize_args
 from loopcache.toolcache.codes import CodeCase, canonical_code, word_code
-from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, container_flags, is_set_valued, sibling_flags,
-                                              text_traits)
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, container_flags, is_set_valued, is_token_set,
+                                              sibling_flags, text_traits)
 from loopcache.toolcache.verify import verify_call
 
 
@@ -327,9 +327,9 @@ def test_an_object_that_says_its_array_filters_are_or_ed_makes_them_sets() -> No
     strings = {"type": "array", "items": {"type": "string"}}
     schema = {"type": "object", "description": "Search issues. Array filters are OR-ed within a filter and AND-ed "
                                                "across filters.", "properties": {"rules": strings, "tags": strings}}
-    assert same({"rules": ["b", "a"], "tags": ["y", "x"]}, {"rules": ["a", "b"], "tags": ["x", "y"]}, schema)
+    assert same({"rules": ["b c", "a"], "tags": ["y", "x"]}, {"rules": ["a", "b c"], "tags": ["x", "y"]}, schema)
     plain = {"type": "object", "description": "Search issues.", "properties": {"rules": strings}}
-    assert not same({"rules": ["b", "a"]}, {"rules": ["a", "b"]}, plain)
+    assert not same({"rules": ["b c", "a"]}, {"rules": ["a", "b c"]}, plain)  # texts (not one token each)
 
 
 def test_a_sort_specification_keeps_the_order_of_its_keys() -> None:
@@ -398,3 +398,22 @@ def test_arrays_whose_items_must_all_or_must_not_occur_and_codes_to_return_are_s
     for said in ("stops to visit, all when omitted, in the order given", "stops the route must pass"):
         assert not is_set_valued("picks", {"type": "array", "items": {"type": "string"}, "description": said}), said
     assert not is_set_valued("stops", {"type": "array", "items": {"type": "object"}, "description": "all when omitted"})
+
+
+def test_an_array_of_one_token_strings_is_a_set_unless_read_by_position() -> None:
+    plain = {"type": "array", "items": {"type": "string"}}
+    assert is_token_set("stations", {**plain, "description": "ICAO station ids"}, ["KJFK", "KLGA"])
+    assert is_token_set("logins", {"type": "array"}, ["ana", "bo"])  # no item schema: the values say
+    for name, schema, value in [
+            ("stations", plain, ["New York", "KLGA"]),  # an item with a space: text, its position may count
+            ("args", plain, ["-l", "-a"]), ("keys", plain, ["user:1", "user:2"]),  # mget answers by position
+            ("columns", plain, ["a", "b"]), ("order_by", plain, ["a", "b"]),
+            ("targets", {**plain, "description": "hosts, pinged in the order given"}, ["a", "b"]),
+            ("targets", {**plain, "description": "one result per target, respectively"}, ["a", "b"]),
+            ("kinds", {"type": "array", "items": {"type": "string", "format": "date"}}, ["2024-01-01"]),
+            ("counts", {"type": "array", "items": {"type": "integer"}}, [1, 2])]:
+        assert not is_token_set(name, schema, value), (name, schema, value)
+    schema = {"type": "object", "properties": {"stations": plain, "args": plain}}
+    assert same({"stations": ["KLGA", "KJFK", "KLGA"]}, {"stations": ["KJFK", "KLGA"]}, schema)
+    assert not same({"stations": ["KLGA", "KJFK"]}, {"stations": ["KJFK"]}, schema)
+    assert not same({"args": ["-a", "-l"]}, {"args": ["-l", "-a"]}, schema)
