@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 _LITERAL = r"('[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]|[-+]?\d+(?:\.\d+)?|[A-Za-z][\w.-]*)"
-_END = r"\s*(?=[).,;]|$)"
+_END = r"\s*(?:\([^()]*\)\s*)?(?=[).,;]|$)"  # "default 'MWL' (Muslim World League)"
 _STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITERAL}{_END}", re.I),
            re.compile(rf"(?:^\s*|[;(,]\s*|\.\s+){_LITERAL} (?:by default|is the default|if omitted|when omitted)"
                       rf"{_END}", re.I))

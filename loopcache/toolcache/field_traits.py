@@ -189,6 +189,9 @@ _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensiti
                           re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
+# a `zone` described as another kind of zone than a time zone: "forecast zone name", "DNS zone", "availability zone"
+_OTHER_ZONE = re.compile(r"\b(?!(?:time|the|a|an|its|this|that|which|each|every|any|one|local|own)\b)[a-z]+ zones?\b",
+                         re.I)
 _LANGUAGE_CODES = re.compile(r"\bBCP[ -]?47\b|\bISO[ -]?639\b|\blanguage (?:tag|code)s?\b", re.I)
 _STANDARD_CODES = re.compile(r"\bIATA\b|\bICAO\b|\bISO[ -]?(?:4217|3166)\b"
                              r"|\b(?:currency|country|airport|region) codes?\b", re.I)
@@ -366,7 +369,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     if literal:
         return TextTraits(TextKind.LITERAL, lower_all=insensitive)
     words = name_words(name)
-    if (words and words[-1] in _TIMEZONE_NAMES) or words[-2:] == ["time", "zone"] or _TIMEZONE.search(text):
+    if (words and words[-1] in _TIMEZONE_NAMES and not (words[-1] == "zone" and _OTHER_ZONE.search(text))) \
+            or words[-2:] == ["time", "zone"] or _TIMEZONE.search(text):
         return TextTraits(TextKind.TIMEZONE)
     if words and words[-1] in _PROSE_NAMES and not _ANY_ORDER.search(text):
         if _LOOKED_UP.search(text) and not insensitive:  # a segment looked up in a memory is its key, as written

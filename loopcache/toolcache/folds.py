@@ -14,6 +14,7 @@
     "a comma-separated list of these (OR)"                -> its items sorted, repeats dropped ("b,a" = "a,b")
     "words of the title, any order"                       -> its words sorted, where no quote, operator or
                                                              bracket makes their order count ("b a" = "a b")
+    "matched ignoring case and diacritics"                -> accents dropped ("Kīlauea" = "Kilauea")
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -21,6 +22,7 @@ The schema's author states these of the tool; nothing is dropped that the descri
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 _CHARACTER_WORDS = {"spaces": " ", "space": " ", "whitespace": " ", "dots": ".", "periods": ".", "full stops": ".",
@@ -47,6 +49,9 @@ _OR_LIST = re.compile(r"\bcomma[- ]separated\b[^.;]*(?:\(OR\)|\bOR\b|\bany of\b|
 # a clause that says the words match in any order ("every word must occur in the title, in any order")
 _WORD_BAG = re.compile(r"(?:^|[.;])[^.;]*?(?:\b(?:key)?(?:words?|terms?)\b[^.;]*\bany order\b"
                        r"|\bany order\b[^.;]*\b(?:key)?(?:words?|terms?)\b)[^.;]*", re.I)
+_DIACRITICS = re.compile(r"\b(?:diacritics|accents)\b[^.;]{0,20}?\b(?:ignored|optional|insignificant|not significant)\b"
+                         r"|\bignor\w* [^.;]{0,30}?\b(?:diacritics|accents)\b|\b(?:diacritic|accent)[- ]insensitive\b",
+                         re.I)
 _NEGATED = re.compile(r"\bnot\b|n't\b", re.I)
 _WORD_SYNTAX = re.compile(r"[\"'`()\[\]{}|:*!<>=~^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|NEAR)\b")
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
@@ -63,10 +68,12 @@ class Folds:
     numbers: bool = False  # a comma-separated list of numbers: each in its shortest spelling
     or_list: bool = False  # a comma-separated list of alternatives: its items in any order, repeats free
     word_bag: bool = False  # words that match in any order: sorted, unless the value has query syntax
+    diacritics: bool = False  # accents do not count: dropped
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
-                    or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag)
+                    or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag
+                    or self.diacritics)
 
     def apply(self, value: str) -> str:
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
@@ -79,6 +86,9 @@ class Folds:
             value = ",".join(sorted({item.strip() for item in value.split(",") if item.strip()}))
         if self.underscores_are_spaces:
             value = " ".join(value.replace("_", " ").split())
+        if self.diacritics:
+            value = unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", value)
+                                                         if not unicodedata.combining(c)))
         if self.word_bag and not _WORD_SYNTAX.search(value):
             value = " ".join(sorted(value.split(), key=lambda word: (word.casefold(), word)))
         if self.ignored:
@@ -118,7 +128,8 @@ def described_folds(description: str) -> Folds:
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
                  prefix=shown, numbers=bool(_NUMBER_LIST.search(description)),
                  or_list=bool(_OR_LIST.search(description)),
-                 word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)))
+                 word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
+                 diacritics=bool(_DIACRITICS.search(description)))
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

@@ -46,7 +46,8 @@ address (where a description, if any, speaks of a street, a postal or US address
 `email_address` -> email, `ip`, `ip_address` -> ip; `mac`, `mac_address`, `dev_eui` -> mac; `uuid`,
 `guid` -> uuid; `period`, `quarter` -> period; `unit`, `to_unit` -> unit; `doi` -> doi; `arxiv_id` -> arxiv;
 `email` -> email; `sql` -> sql; `rev` -> git-rev; `fips`, `geoid` -> geoid; a `state` described as a
-USPS / postal / two-letter code or a code or name -> us-state; a `path_prefix` described as a directory -> path;
+USPS / postal / two-letter code or a code or name (also `state_province`, `state_code`) -> us-state; a
+`path_prefix` described as a directory -> path;
 `hostname`, `host`, `domains` -> hostname; `expression`, `formula` -> arithmetic; `isbn` -> isbn; `phone`,
 `phone_number`, `mobile`, `fax` -> phone; `repo`, `repository` -> repo when the description speaks of GitHub
 or `owner/name`; `postal_code`, `zip`, `postcode` -> postal; `icd10_code`, or a `code` described as ICD-10
@@ -357,8 +358,8 @@ def infer_format(name: str | None, schema: Mapping[str, Any]) -> str | None:
         return None
     if words[-1] in ("color", "colour") and _CSS_COLOR.search(text):
         return "color"
-    if words[-1] == "state" and _STATE_CODE.search(text):
-        return "us-state"
+    if "state" in words and words[-1] in ("state", "province", "code") and _STATE_CODE.search(text):
+        return "us-state"  # `state`, `state_province`, `state_code`
     if words[-1] == "prefix" and words[-2:-1] in (["path"], ["dir"], ["directory"]) and _DIRECTORY.search(text):
         return "path"  # a directory, not a string prefix: "./src/" = "src"
     if hint == "address" and {"email", "mail"}.intersection(words):

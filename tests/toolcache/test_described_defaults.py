@@ -21,6 +21,7 @@ DIRECTION = {"type": "string", "enum": ["asc", "desc"]}
     (DIRECTION, "sort direction, default desc", ("desc",)),
     ({"type": "boolean"}, "add archived rows; default is false", (False,)),
     ({"type": "integer"}, "page size, 25 when omitted", (25,)),
+    ({"type": "string"}, "calculation convention; default 'MWL' (Muslim World League)", ("MWL",)),
 ])
 def test_a_stated_literal_default(schema: dict, text: str, value: tuple) -> None:
     assert described_default(schema, text) == value

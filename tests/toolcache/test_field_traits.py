@@ -417,3 +417,10 @@ def test_an_array_of_one_token_strings_is_a_set_unless_read_by_position() -> Non
     assert same({"stations": ["KLGA", "KJFK", "KLGA"]}, {"stations": ["KJFK", "KLGA"]}, schema)
     assert not same({"stations": ["KLGA", "KJFK"]}, {"stations": ["KJFK"]}, schema)
     assert not same({"args": ["-a", "-l"]}, {"args": ["-l", "-a"]}, schema)
+
+
+def test_a_zone_described_as_another_kind_than_a_time_zone_is_text() -> None:
+    forecast = text("forecast zone name as the center publishes it, e.g. 'Salt Lake' (case-insensitive)")
+    assert text_traits("zone", forecast).kind is TextKind.FREE and text_traits("zone", forecast).lower_all
+    for said in ("", "the zone the times are given in", "IANA zone name"):
+        assert text_traits("zone", text(said)).kind is TextKind.TIMEZONE, said

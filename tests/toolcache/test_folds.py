@@ -62,6 +62,9 @@ def test_applied_by_the_exact_stage() -> None:
         ("keywords of the listing's title, any order; case ignored", Folds(word_bag=True)),
         ("every word must occur in the body, in any order", Folds(word_bag=True)),
         ("words are not matched in any order", NO_FOLDS),
+        ("town name, matched ignoring case and diacritics", Folds(diacritics=True)),
+        ("title; case and accents are ignored", Folds(diacritics=True)),
+        ("name with its diacritics, e.g. 'Zürich'", NO_FOLDS),
     ],
 )
 def test_brackets_prefixes_and_number_lists_read_from_the_description(description: str, folds: Folds) -> None:
@@ -98,3 +101,9 @@ def test_words_in_any_order_are_sorted_unless_the_value_has_query_syntax() -> No
     for syntax in ('"blue vase" ming', "blue -vase", "blue OR vase", "title:vase blue", "(blue vase)"):
         assert one(syntax, bag) != one(" ".join(reversed(syntax.split())), bag)  # order may count: kept
     assert one("b a", "title words in the order shown") == "b a"
+
+
+def test_diacritics_said_not_to_count_are_dropped() -> None:
+    town = "town name, matched ignoring diacritics"
+    assert one("Kīlauea", town) == one("Kilauea", town) != one("Kilauae", town)
+    assert one("Kīlauea", "town name") != one("Kilauea", "town name")

@@ -411,3 +411,10 @@ def test_css_colors(a: str, b: str, equal: bool) -> None:
     assert infer_format("color", schema["properties"]["color"]) == "color"
     assert infer_format("color", prop(description="the shirt's colour")) is None  # a product's colour: free text
     assert (canonicalize_args({"color": a}, schema) == canonicalize_args({"color": b}, schema)) is equal
+
+
+def test_a_state_or_province_described_as_a_postal_abbreviation_is_a_us_state() -> None:
+    said = {"type": "string", "description": "state or province, full name or postal abbreviation ('Oregon' or 'OR')"}
+    assert infer_format("state_province", said) == "us-state" and infer_format("state_code", said) == "us-state"
+    assert infer_format("state_province", {"type": "string"}) is None  # nothing says it is a US state
+    assert infer_format("state_reason", said) is None
