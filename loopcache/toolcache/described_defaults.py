@@ -4,6 +4,9 @@
     "0.5 by default", "defaults to 10"     -> a number, for an `integer` / `number` argument
     "defaults to ['uk']"                   -> a list, for an `array` argument
     "(default: 'desc')", "default is true" -> the quoted string, the boolean
+    "when false (the default) ..."         -> false
+    an object "every field defaults to ..." -> {} (each of its fields then its own default), where every field
+                                              of it has a default
 
 So an omitted argument equals the same call with that value written out (canonical.py fills it in like a
 schema `default`). Only a literal counts, and only one the sentence states without a condition: "defaults to
@@ -23,6 +26,7 @@ _END = r"\s*(?:\([^()]*\)\s*)?(?=[).,;]|$)"  # "default 'MWL' (Muslim World Leag
 _STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITERAL}{_END}", re.I),
            re.compile(rf"(?:^\s*|[;(,]\s*|\.\s+){_LITERAL} (?:by default|is the default|if omitted|when omitted)"
                       rf"{_END}", re.I))
+_MARKED = re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I)  # "when false (the default) ..."
 _CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending|only)\b", re.I)
 _TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
 _SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
@@ -32,13 +36,20 @@ def described_default(schema: Mapping[str, Any], text: str) -> tuple[Any] | None
     """`(value,)` for the default description `text` states for an argument with schema `schema`; else None."""
     if "default" in schema or not text or "default" not in text.lower() and "omitted" not in text.lower():
         return None
+    fields = schema.get("properties")
+    if schema.get("type") == "object" and isinstance(fields, Mapping) and fields and all(
+            isinstance(field, Mapping) and ("default" in field or described_default(field, field.get("description", ""))
+                                            is not None) for field in fields.values()):
+        return ({},)  # "every field defaults to the blank form": omitted, it is all its defaults
     for sentence in _SENTENCE.findall(text):
+        for match in _MARKED.finditer(sentence):  # marked as the default: whatever the rest of the sentence says
+            if (value := _typed(match[1], schema)) is not None:
+                return value
         if _CONDITION.search(_TRIGGER.sub("", sentence)):
             continue
         for pattern in _STATED:
             for match in pattern.finditer(sentence):
-                value = _typed(match[1], schema)
-                if value is not None:
+                if (value := _typed(match[1], schema)) is not None:
                     return value
     return None
 

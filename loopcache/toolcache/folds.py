@@ -15,6 +15,7 @@
     "words of the title, any order"                       -> its words sorted, where no quote, operator or
                                                              bracket makes their order count ("b a" = "a b")
     "matched ignoring case and diacritics"                -> accents dropped ("Kīlauea" = "Kilauea")
+    "a trailing '/' is ignored"                           -> one trailing "/" dropped ("/v1/orders/" = "/v1/orders")
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -52,6 +53,9 @@ _WORD_BAG = re.compile(r"(?:^|[.;])[^.;]*?(?:\b(?:key)?(?:words?|terms?)\b[^.;]*
 _DIACRITICS = re.compile(r"\b(?:diacritics|accents)\b[^.;]{0,20}?\b(?:ignored|optional|insignificant|not significant)\b"
                          r"|\bignor\w* [^.;]{0,30}?\b(?:diacritics|accents)\b|\b(?:diacritic|accent)[- ]insensitive\b",
                          re.I)
+_TRAILING = re.compile(r"\b(?:an?|the|any) trailing ['\"`‘“]?(/|\.|slash|slashes|dot|dots|period)['\"`’”]?"
+                       r" (?:is |are )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
+_TRAILING_CHARACTERS = {"/": "/", ".": ".", "slash": "/", "slashes": "/", "dot": ".", "dots": ".", "period": "."}
 _NEGATED = re.compile(r"\bnot\b|n't\b", re.I)
 _WORD_SYNTAX = re.compile(r"[\"'`()\[\]{}|:*!<>=~^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|NEAR)\b")
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
@@ -69,11 +73,12 @@ class Folds:
     or_list: bool = False  # a comma-separated list of alternatives: its items in any order, repeats free
     word_bag: bool = False  # words that match in any order: sorted, unless the value has query syntax
     diacritics: bool = False  # accents do not count: dropped
+    trailing: str = ""  # this character at the end does not count: dropped
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
                     or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag
-                    or self.diacritics)
+                    or self.diacritics or self.trailing)
 
     def apply(self, value: str) -> str:
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
@@ -86,6 +91,8 @@ class Folds:
             value = ",".join(sorted({item.strip() for item in value.split(",") if item.strip()}))
         if self.underscores_are_spaces:
             value = " ".join(value.replace("_", " ").split())
+        if self.trailing and len(value) > 1 and value.endswith(self.trailing):
+            value = value[:-1]
         if self.diacritics:
             value = unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", value)
                                                          if not unicodedata.combining(c)))
@@ -129,7 +136,8 @@ def described_folds(description: str) -> Folds:
                  prefix=shown, numbers=bool(_NUMBER_LIST.search(description)),
                  or_list=bool(_OR_LIST.search(description)),
                  word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
-                 diacritics=bool(_DIACRITICS.search(description)))
+                 diacritics=bool(_DIACRITICS.search(description)),
+                 trailing=_TRAILING_CHARACTERS[end[1].lower()] if (end := _TRAILING.search(description)) else "")
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

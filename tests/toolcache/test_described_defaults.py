@@ -22,6 +22,10 @@ DIRECTION = {"type": "string", "enum": ["asc", "desc"]}
     ({"type": "boolean"}, "add archived rows; default is false", (False,)),
     ({"type": "integer"}, "page size, 25 when omitted", (25,)),
     ({"type": "string"}, "calculation convention; default 'MWL' (Muslim World League)", ("MWL",)),
+    ({"type": "boolean"}, "let betas match; when false (the default) a beta only matches its own range", (False,)),
+    ({"type": "object", "description": "the form; every field defaults to the blank form", "properties": {
+        "boxed": {"type": "boolean", "description": "default false"}, "n": {"type": "integer", "default": 0}}},
+     "the form; every field defaults to the blank form", ({},)),
 ])
 def test_a_stated_literal_default(schema: dict, text: str, value: tuple) -> None:
     assert described_default(schema, text) == value
@@ -37,6 +41,9 @@ def test_a_stated_literal_default(schema: dict, text: str, value: tuple) -> None
     ({"type": "string"}, "a count; defaults to 10"),  # a number for a string argument
     ({"type": "integer", "default": 5}, "defaults to 10"),  # the schema's own default wins
     ({"type": "integer"}, "default page size is 50"),
+    ({"type": "object", "properties": {"boxed": {"type": "boolean"}, "n": {"type": "integer", "default": 0}}},
+     "the form; its fields default to the blank form"),  # a field without a default: omitted is not {}
+    ({"type": "object", "properties": {"n": {"type": "integer", "default": 0}}}, "display options"),  # says nothing
 ])
 def test_no_default_stated(schema: dict, text: str) -> None:
     assert described_default(schema, text) is None

@@ -65,6 +65,8 @@ def test_applied_by_the_exact_stage() -> None:
         ("town name, matched ignoring case and diacritics", Folds(diacritics=True)),
         ("title; case and accents are ignored", Folds(diacritics=True)),
         ("name with its diacritics, e.g. 'Zürich'", NO_FOLDS),
+        ("route prefix, case-sensitive; a trailing '/' is ignored", Folds(trailing="/")),
+        ("host name; any trailing dot is optional", Folds(trailing=".")),
     ],
 )
 def test_brackets_prefixes_and_number_lists_read_from_the_description(description: str, folds: Folds) -> None:
@@ -107,3 +109,9 @@ def test_diacritics_said_not_to_count_are_dropped() -> None:
     town = "town name, matched ignoring diacritics"
     assert one("Kīlauea", town) == one("Kilauea", town) != one("Kilauae", town)
     assert one("Kīlauea", "town name") != one("Kilauea", "town name")
+
+
+def test_a_trailing_character_said_not_to_count_is_dropped() -> None:
+    prefix = "route prefix, case-sensitive; a trailing '/' is ignored"
+    assert one("/v1/orders/", prefix) == one("/v1/orders", prefix) != one("/v1/Orders", prefix)
+    assert one("/", prefix) == "/" and one("/v1/orders//", prefix) != one("/v1/orders", prefix)  # one, not all
