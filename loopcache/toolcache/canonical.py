@@ -70,11 +70,12 @@ from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.described_defaults import described_default
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
-                                       epoch_scale, in_epoch, naive_is_utc, seconds_when_bare)
+                                       epoch_scale, in_epoch, naive_zone, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
-                                              compile_pattern, container_flags, description, is_empty_exclusion,
-                                              is_key_ordered, is_set_valued, is_token_set, is_written_exactly,
-                                              omitted_array, sibling_flags, text_traits)
+                                              compile_pattern, container_flags, described_like_siblings,
+                                              description, is_empty_exclusion, is_key_ordered, is_set_valued,
+                                              is_token_set, is_written_exactly, omitted_array, sibling_flags,
+                                              text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
                                          name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
@@ -162,7 +163,7 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, ab
 def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about: _About,
                       inherited: Flags) -> dict[str, Any]:
     properties = schema.get("properties")
-    properties = properties if isinstance(properties, Mapping) else {}
+    properties = described_like_siblings(properties) if isinstance(properties, Mapping) else {}
     flags = sibling_flags(value, properties, inherited)
     as_sets = arrays_named_as_sets(schema)
     out: dict[str, Any] = {}
@@ -238,7 +239,7 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         return canonical_sql(value.strip(), folds_identifiers(description(schema), about.description, about.name))
     if fmt == "date-time":  # "UTC when no offset is given"; "or milliseconds since the epoch"
         text = in_epoch(value, epoch_scale(description(schema)))
-        return canonical_datetime(text.strip(), naive_utc=naive_is_utc(description(schema)))
+        return canonical_datetime(text.strip(), naive_zone(description(schema)))
     if FORMATS.get(fmt or "") is canonical_uri:
         return canonical_uri(with_assumed_scheme(value.strip(), description(schema)))
     if fmt == "duration":

@@ -8,14 +8,15 @@
 Date-times with an offset name an instant: they are spelled in UTC ("2025-03-14T16:00:00+01:00" ->
 "2025-03-14T15:00:00+00:00"); a date-time without one is local wall-clock time and stays as written (its
 instant depends on a zone), unless the argument's description says such times are UTC ("UTC when no
-offset is given": `naive_is_utc`). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00", "9:00 pm" ->
+offset is given", or names a zone: `naive_zone`). Times of day: "9:00" -> "09:00", "09:00:00" -> "09:00", "9:00 pm" ->
 "21:00", "12 a.m." -> "00:00". Durations: "1m" = "60s" = "PT1M" -> "60s" (`canonical_duration`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+import zoneinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from fractions import Fraction
 
 _WHITESPACE = re.compile(r"\s+")
@@ -48,9 +49,11 @@ _BARE_SECONDS = re.compile(r"\b(?:a |the )?number of seconds\b|\bin seconds\b|\b
 _TWELVE_HOUR = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))? ?([ap])\.? ?m\.?$", re.I)
 _EPOCH_MS = re.compile(r"\bmilliseconds since (?:the )?(?:Unix )?epoch\b|\b(?:Unix|epoch) (?:time )?in milliseconds\b"
                        r"|\bepoch millis(?:econds)?\b", re.I)
+_NAIVE_NAMED = re.compile(r"\b(?:without|with no|lacking) (?:an? )?(?:UTC )?offset\b[^.;]*?\b(?:read|taken|interpreted)"
+                          r" (?:as|in)\b[^.;]*?\b([A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_+-]+){1,2})\b")
 _EPOCH_S = re.compile(r"\bseconds since (?:the )?(?:Unix )?epoch\b|\bUnix (?:time|timestamp|seconds)\b", re.I)
 _NAIVE_UTC = re.compile(r"\bUTC (?:when|if|where) (?:no|without an?) (?:offset|time ?zone)"
-                        r"|\b(?:without|with no|lacking) an? (?:offset|time ?zone)[^.;]*\b(?:is|are) "
+                        r"|\b(?:without|with no|lacking) (?:an? )?(?:offset|time ?zone)[^.;]*\b(?:is|are) "
                         r"(?:read as |taken as |assumed (?:to be )?|interpreted as )?(?:in )?UTC\b"
                         r"|\b(?:naive|local) (?:date-?times|times) (?:is|are) "
                         r"(?:read as |taken as |assumed (?:to be )?)?(?:in )?UTC\b", re.I)
@@ -109,20 +112,20 @@ def _is_date(year: int, month: int, day: int) -> bool:
     return True
 
 
-def canonical_datetime(value: str, naive_utc: bool = False) -> str:
-    """ISO 8601 date-times to `datetime.isoformat()`, in UTC when they carry an offset (or when `naive_utc`:
-    the tool reads one without an offset as UTC); else as written. A date alone is its midnight; an interval
-    "start/end" is each end so ("2025-03-01T10:00+02:00/.." = "2025-03-01T08:00:00+00:00/..")."""
+def canonical_datetime(value: str, naive: tzinfo | None = None) -> str:
+    """ISO 8601 date-times to `datetime.isoformat()`, in UTC when they carry an offset (or when `naive` is the
+    zone the tool reads one without an offset in: `naive_zone`); else as written. A date alone is its midnight; an
+    interval "start/end" is each end so ("2025-03-01T10:00+02:00/.." = "2025-03-01T08:00:00+00:00/..")."""
     text = value.strip()
     if text.count("/") == 1:  # an interval "start/end" (RFC 3339, STAC), ".." an open end
         parts = [part.strip() for part in text.split("/")]
         if all(part == ".." or _parsed(part) for part in parts) and any(part != ".." for part in parts):
-            return "/".join(part if part == ".." else canonical_datetime(part, naive_utc) for part in parts)
+            return "/".join(part if part == ".." else canonical_datetime(part, naive) for part in parts)
     parsed = _parsed(text)
     if parsed is None:
         return _WHITESPACE.sub(" ", text)
-    if parsed.tzinfo is None and naive_utc:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+    if parsed.tzinfo is None and naive is not None:
+        parsed = parsed.replace(tzinfo=naive)
     return (parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else parsed).isoformat()
 
 
@@ -174,9 +177,19 @@ def in_epoch(value: str, scale: int) -> str:
     return (datetime(1970, 1, 1, tzinfo=timezone.utc) + since).isoformat()
 
 
-def naive_is_utc(description: str) -> bool:
-    """Whether an argument's description says a date-time without an offset is read as UTC."""
-    return bool(_NAIVE_UTC.search(description))
+def naive_zone(description: str) -> tzinfo | None:
+    """The zone an argument's description says a date-time without an offset is read in: UTC ("UTC when no
+    offset is given"), or a zone it names ("a time without offset is read in the helpdesk's time zone,
+    Europe/Berlin"); None where it says neither (such a time stays wall-clock time, as written)."""
+    if _NAIVE_UTC.search(description):
+        return timezone.utc
+    named = _NAIVE_NAMED.search(description)
+    if named:
+        try:
+            return zoneinfo.ZoneInfo(named[1])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return None
+    return None
 
 
 def canonical_time(value: str) -> str:

@@ -27,7 +27,7 @@ _STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITER
            re.compile(rf"(?:^\s*|[;(,]\s*|\.\s+){_LITERAL} (?:by default|is the default|if omitted|when omitted)"
                       rf"{_END}", re.I))
 _MARKED = re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I)  # "when false (the default) ..."
-_CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending|only)\b", re.I)
+_CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending)\b", re.I)
 _TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
 _SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
 

@@ -181,13 +181,20 @@ _GRAPHQL = re.compile(r"\bGraphQL\b", re.I)
 _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbase )(?<!\bworst )\bcase\b"
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
-_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|\bexact(?:ly)?\b", re.I)  # outweighs "case-insensitive" beside it
+# outweighs "case-insensitive" beside it, but for "otherwise exact" (case apart)
+_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|(?<!\botherwise )\bexact(?:ly)?\b", re.I)
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
                           r"|\bregardless of (?:letter )?case\b|\b(?:letter )?case (?:does not|doesn't) matter\b"
                           # "(any case)", "case ignored", "case and a leading '#' are ignored"
-                          r"|(?<!\bin )\bany (?:letter )?case\b|\bcase (?:and [^.;]{1,30}? )?(?:is |are )?ignored\b",
+                          r"|(?<!\bin )\bany (?:letter )?case\b"
+                          r"|\bcase(?:(?:,| and) [^.;]{1,30}?)? (?:is |are )?ignored\b"
+                          # "without regard to case", "case- and accent-insensitive"
+                          r"|\bwithout regard to (?:letter )?case\b|\bcase- and [\w-]+-insensitive\b",
                           re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
+_SAME_AS = re.compile(r"\bsame (?:format|form|rules?|syntax|units?) as (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
+# "matched as a whole name": every word counts, "the" too ("The National" is not "National")
+_WHOLE_NAME = re.compile(r"\b(?:as a |the )?whole (?:name|title|phrase|value)\b", re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
 # a `zone` described as another kind of zone than a time zone: "forecast zone name", "DNS zone", "availability zone"
 _OTHER_ZONE = re.compile(r"\b(?!(?:time|the|a|an|its|this|that|which|each|every|any|one|local|own)\b)[a-z]+ zones?\b",
@@ -233,6 +240,19 @@ _PHRASE_CLAUSE = re.compile(r"[^;,.()]*\bphrases?\b[^;,.()]*", re.I)
 def description(schema: Mapping[str, Any]) -> str:
     text = schema.get("description")
     return text if isinstance(text, str) else ""
+
+
+def described_like_siblings(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties, each whose description says it is written like a sibling ("same format as start") with that
+    sibling's `format`, `pattern` and description added to its own."""
+    out = dict(properties)
+    for key, prop in properties.items():
+        same = _SAME_AS.search(description(prop)) if isinstance(prop, Mapping) else None
+        other = properties.get(same[1]) if same else None
+        if isinstance(other, Mapping) and same and same[1] != key:
+            out[key] = {**{k: v for k, v in other.items() if k in ("format", "pattern")}, **prop,
+                        "description": f"{description(prop)} {description(other)}"}
+    return out
 
 
 def container_flags(schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> Flags:
@@ -381,7 +401,7 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
         return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
     if words and words[-1] in _TITLE_NAMES and not _SEARCHED.search(text) and not insensitive:
         return TextTraits(TextKind.CASED, folds=described_folds(text))
-    if flags.exact_words and code is None:  # an exact match: word by word, not by meaning
+    if (flags.exact_words or _WHOLE_NAME.search(text)) and code is None:  # an exact match: word by word
         return TextTraits(TextKind.PROSE, lower_all=insensitive)
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
                       folds=described_folds(text),

@@ -27,7 +27,8 @@ import unicodedata
 from dataclasses import dataclass
 
 _CHARACTER_WORDS = {"spaces": " ", "space": " ", "whitespace": " ", "dots": ".", "periods": ".", "full stops": ".",
-                    "hyphens": "-", "dashes": "-", "commas": ",", "slashes": "/", "underscores": "_"}
+                    "hyphens": "-", "dashes": "-", "commas": ",", "slashes": "/", "underscores": "_", "hyphen": "-",
+                    "dash": "-", "dot": ".", "comma": ",", "slash": "/", "underscore": "_"}
 _WORD = "|".join(sorted(map(re.escape, _CHARACTER_WORDS), key=len, reverse=True))
 _IGNORED = re.compile(rf"\b((?:{_WORD})(?:\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_WORD}))*)\b[^.;]{{0,40}}?"
                       r"\b(?:are|is) (?:ignored|optional|not significant|stripped|removed)", re.I)
@@ -56,7 +57,8 @@ _DIACRITICS = re.compile(r"\b(?:diacritics|accents)\b[^.;]{0,20}?\b(?:ignored|op
 _TRAILING = re.compile(r"\b(?:an?|the|any) trailing ['\"`‘“]?(/|\.|slash|slashes|dot|dots|period)['\"`’”]?"
                        r" (?:is |are )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
 _TRAILING_CHARACTERS = {"/": "/", ".": ".", "slash": "/", "slashes": "/", "dot": ".", "dots": ".", "period": "."}
-_NEGATED = re.compile(r"\bnot\b|n't\b", re.I)
+_NEGATED = re.compile(r"\bnot\b|n't\b|\bnothing\b|\bnever\b|\bno\b", re.I)
+_END_WORD = re.compile(r"\b(?:trailing|leading|final|last|first)\s+$", re.I)
 _WORD_SYNTAX = re.compile(r"[\"'`()\[\]{}|:*!<>=~^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|NEAR)\b")
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
 
@@ -115,8 +117,10 @@ def described_folds(description: str) -> Folds:
     if not description:
         return NO_FOLDS
     ignored = {_CHARACTER_WORDS[word.lower()] for match in _IGNORED.finditer(description)
+               if not _END_WORD.search(description[:match.start()])  # "a trailing dot": that one only
                for word in re.findall(_WORD, match[1], re.I)}
-    examples = {example.strip() for example in _QUOTED.findall(description)}
+    examples = {match[1].strip() for match in _QUOTED.finditer(description)
+                if not _NEGATED.search(_clause_around(description, match.start(), match.end()))}
     spaced = [example for example in examples if " " in example]
     if any(example.replace(" ", "") in examples for example in spaced):
         ignored.add(" ")
@@ -138,6 +142,14 @@ def described_folds(description: str) -> Folds:
                  word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
                  diacritics=bool(_DIACRITICS.search(description)),
                  trailing=_TRAILING_CHARACTERS[end[1].lower()] if (end := _TRAILING.search(description)) else "")
+
+
+def _clause_around(text: str, start: int, end: int) -> str:
+    """The clause of `text` holding `text[start:end]`: from the last ";", ": " or ". " before it to the next after it
+    (an example in "'Kepler-22b' matches nothing" is a counter-example)."""
+    before = max(text.rfind(mark, 0, start) for mark in ("; ", ": ", ". "))
+    after = [found for mark in ("; ", ": ", ". ") if (found := text.find(mark, end)) >= 0]
+    return text[before + 1: min(after) if after else len(text)]
 
 
 def _has_prefix(value: str, prefix: str) -> bool:

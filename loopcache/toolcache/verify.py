@@ -231,12 +231,19 @@ def _token_shape(value: str) -> tuple[str, ...]:
     """A lone token's parts in order, case folded, and its symbols as written, but that each run of `-`, `_`,
     `.` and `:` is known by its length ("BRK-B" = "BRK.B"; "4700::1111" != "4700:1111::", "!canary" != "canary")
     and a leading "#" is dropped ("#W123" = "W123"). Comma-separated items with letters each are a set
-    ("app=web,tier=db" = "tier=db,app=web"); others keep their order ("51.5,-0.1"). The text signature
-    still compares what passes."""
-    items = [_parts(item) for item in value.removeprefix("#").split(",")]
-    if len(items) > 1 and all(any(c.isalpha() for c in item) for item in value.split(",")):
+    ("app=web,tier=db" = "tier=db,app=web"), but for a path of `key=value` steps: a key repeated, or the
+    keys of an LDAP distinguished name ("cn=x,ou=Groups,dc=corp,dc=com": its RDNs are a path); others keep
+    their order ("51.5,-0.1"). The text signature still compares what passes."""
+    raw = value.removeprefix("#").split(",")
+    items = [_parts(item) for item in raw]
+    keys = [item.partition("=")[0].strip().casefold() for item in raw if "=" in item]
+    path = len(keys) == len(raw) and (len(set(keys)) < len(keys) or bool(_DN_KEYS.intersection(keys)))
+    if len(items) > 1 and not path and all(any(c.isalpha() for c in item) for item in raw):
         items.sort()
     return tuple(part for item in items for part in (*item, ","))
+
+
+_DN_KEYS = frozenset({"cn", "ou", "dc", "uid"})  # the RDN attribute types of LDAP distinguished names (RFC 4514)
 
 
 def _parts(value: str) -> tuple[str, ...]:

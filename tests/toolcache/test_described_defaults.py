@@ -20,6 +20,7 @@ DIRECTION = {"type": "string", "enum": ["asc", "desc"]}
     ({"type": "string"}, "sort direction (default: 'desc')", ("desc",)),
     (DIRECTION, "sort direction, default desc", ("desc",)),
     ({"type": "boolean"}, "add archived rows; default is false", (False,)),
+    ({"type": "boolean"}, "expand nested groups; default false (direct members only)", (False,)),
     ({"type": "integer"}, "page size, 25 when omitted", (25,)),
     ({"type": "string"}, "calculation convention; default 'MWL' (Muslim World League)", ("MWL",)),
     ({"type": "boolean"}, "let betas match; when false (the default) a beta only matches its own range", (False,)),

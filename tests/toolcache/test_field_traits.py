@@ -382,7 +382,9 @@ def test_an_array_that_means_every_item_or_none_when_omitted() -> None:
 
 
 @pytest.mark.parametrize("said", ["(any case)", "case ignored", "letters, case and a leading '#' are ignored",
-                                  "the case is ignored"])
+                                  "the case is ignored", "letter case, spaces and hyphens are ignored",
+                                  "compared without regard to case", "case- and accent-insensitive",
+                                  "case-insensitive, otherwise exact"])
 def test_case_said_to_be_ignored_frees_it(said: str) -> None:
     schema = {"type": "object", "properties": {"lot": text(f"lot code, e.g. 'QX-100'; {said}")}}
     assert same({"lot": "qx-100"}, {"lot": "QX-100"}, schema)
@@ -424,3 +426,19 @@ def test_a_zone_described_as_another_kind_than_a_time_zone_is_text() -> None:
     assert text_traits("zone", forecast).kind is TextKind.FREE and text_traits("zone", forecast).lower_all
     for said in ("", "the zone the times are given in", "IANA zone name"):
         assert text_traits("zone", text(said)).kind is TextKind.TIMEZONE, said
+
+
+def test_a_whole_name_match_counts_every_word() -> None:
+    artist = text("artist name, matched as a whole name, case-insensitively")
+    assert text_traits("artist", artist).kind is TextKind.PROSE
+    schema = {"type": "object", "properties": {"artist": artist}}
+    assert not verify_call({"artist": "National"}, {"artist": "The National"}, schema).accepted
+    assert same({"artist": "the  NATIONAL"}, {"artist": "The National"}, schema)
+
+
+def test_a_field_written_like_a_sibling_reads_its_description() -> None:
+    schema = {"type": "object", "properties": {
+        "start": {"type": "string", "format": "date-time", "description": "a time without an offset is read as UTC"},
+        "end": {"type": "string", "description": "end of the interval, same format as start"}}}
+    assert same({"end": "2024-05-12T23:59:59"}, {"end": "2024-05-12T23:59:59Z"}, schema)
+    assert not same({"end": "2024-05-12T23:59:59"}, {"end": "2024-05-12T23:59:59+02:00"}, schema)

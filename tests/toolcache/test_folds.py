@@ -67,6 +67,9 @@ def test_applied_by_the_exact_stage() -> None:
         ("name with its diacritics, e.g. 'Zürich'", NO_FOLDS),
         ("route prefix, case-sensitive; a trailing '/' is ignored", Folds(trailing="/")),
         ("host name; any trailing dot is optional", Folds(trailing=".")),
+        ("GL account 'NNNN-NNN'; the hyphen is optional", Folds(ignored="-")),
+        ("name, then a space, then the letter, e.g. 'Kepler-22 b'; otherwise exact: 'Kepler-22b' matches nothing",
+         NO_FOLDS),  # a counter-example is no example of the same value
     ],
 )
 def test_brackets_prefixes_and_number_lists_read_from_the_description(description: str, folds: Folds) -> None:

@@ -388,6 +388,19 @@ def test_date_times_without_offset_are_utc_where_the_description_says_so() -> No
     assert canonicalize_args({"t": "2024-01-01T00:00:01"}, utc) != canonicalize_args({"t": "2024-01-01"}, utc)
 
 
+def test_date_times_without_offset_in_the_zone_the_description_names() -> None:
+    berlin = {"type": "object", "properties": {"t": prop(format="date-time", description=(
+        "a time without offset is read in the helpdesk's time zone, Europe/Berlin; now when omitted"))}}
+    winter, summer = ("2026-11-20T09:00:00", "2026-11-20T08:00:00Z"), ("2026-07-20T09:00:00", "2026-07-20T07:00:00Z")
+    for local, utc in (winter, summer):  # CET and CEST
+        assert canonicalize_args({"t": local}, berlin) == canonicalize_args({"t": utc}, berlin)
+    assert canonicalize_args({"t": "2026-11-20T09:00:00"}, berlin) != canonicalize_args({"t": "2026-11-20T09:00:00Z"},
+                                                                                        berlin)
+    nowhere = {"type": "object", "properties": {"t": prop(format="date-time", description=(
+        "a time without offset is read in Mars/Olympus"))}}  # no such zone: kept as written
+    assert canonicalize_args({"t": "2026-11-20T09:00:00"}, nowhere) == {"t": "2026-11-20T09:00:00"}
+
+
 def test_a_bare_number_is_seconds_where_the_description_says_so() -> None:
     step = {"type": "object", "properties": {"step": prop(description="a Prometheus duration ('30s', '1m') or a "
                                                                       "number of seconds")}}

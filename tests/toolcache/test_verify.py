@@ -228,6 +228,8 @@ def test_a_value_the_schema_pattern_refuses_is_another_call() -> None:
         ("12-34", "34-12", False), ("3.10", "3.1", False), ("#W2378156", "W2378156", True),
         ("!canary", "canary", False), ("app!=web", "app=web", False),  # symbols are kept
         ("app=web,tier=db", "tier=db,app=web", True), ("51.5,-0.12", "-0.12,51.5", False),  # sets of named items
+        ("cn=ops,ou=groups,o=acme", "ou=groups,cn=ops,o=acme", False),  # a DN's RDNs are a path
+        ("site=a,site=b,env=x", "site=b,site=a,env=x", False),  # a key repeated: steps, not labels
         ("app=web", "app=Web", False), ("logs/2024/", "Logs/2024/", False),  # a selector's or a path's case
     ],
 )
