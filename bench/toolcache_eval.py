@@ -61,6 +61,10 @@ Sets of labelled pairs:
   fresh23-heldout  after fresh21-dev's and fresh22-dev's rules, by two more labellers; split likewise
   fresh24-dev
   fresh24-heldout
+  fresh25-dev  a twenty-sixth and a twenty-seventh (bench/data/toolcalls/fresh25, fresh26), written blind at once
+  fresh25-heldout  after fresh23-dev's and fresh24-dev's rules, by two more labellers; split likewise
+  fresh26-dev
+  fresh26-heldout
 
 Errors are listed for every set but the held-out pairs of a split set (whichever way the set is loaded).
 
@@ -129,7 +133,8 @@ def sample_args(schema: dict) -> dict:
 # blind sets split after their first run by the seeded hash of the pair id: each loads whole, -dev or -heldout
 SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10",
                     "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17",
-                    "fresh18", "fresh19", "fresh20", "fresh21", "fresh22", "fresh23", "fresh24")
+                    "fresh18", "fresh19", "fresh20", "fresh21", "fresh22", "fresh23", "fresh24",
+                    "fresh25", "fresh26")
 
 
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
@@ -322,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
                         "fresh13-dev,fresh13-heldout,fresh14-dev,fresh14-heldout,fresh15-dev,fresh15-heldout,"
                         "fresh16-dev,fresh16-heldout,fresh17-dev,fresh17-heldout,fresh18-dev,fresh18-heldout,"
                         "fresh19-dev,fresh19-heldout,fresh20-dev,fresh20-heldout,fresh21-dev,fresh21-heldout,"
-                        "fresh22-dev,fresh22-heldout,fresh23-dev,fresh23-heldout,fresh24-dev,fresh24-heldout")
+                        "fresh22-dev,fresh22-heldout,fresh23-dev,fresh23-heldout,fresh24-dev,fresh24-heldout,"
+                        "fresh25-dev,fresh25-heldout,fresh26-dev,fresh26-heldout")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")
