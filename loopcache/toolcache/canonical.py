@@ -74,10 +74,10 @@ from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canon
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
                                               compile_pattern, container_flags, described_like_siblings,
                                               description, is_empty_exclusion, is_key_ordered, is_set_valued,
-                                              is_token_set, is_written_exactly, omitted_array, sibling_flags,
-                                              text_traits)
-from loopcache.toolcache.formats import (FORMATS, canonical_path, canonical_uri, infer_format,  # noqa: F401
-                                         name_words, value_format, with_assumed_scheme)
+                                              is_token_set, is_written_exactly, omitted_array, says_case_is_free,
+                                              sibling_flags, text_traits)
+from loopcache.toolcache.formats import (FORMATS, canonical_email, canonical_path, canonical_uri,  # noqa: F401
+                                         infer_format, name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.phone_regions import phones_in_region
 from loopcache.toolcache.quantities import in_base_units
@@ -244,6 +244,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         return canonical_uri(with_assumed_scheme(value.strip(), description(schema)))
     if fmt == "duration":
         return canonical_duration(value, seconds_when_bare(description(schema)))
+    if fmt == "email" and says_case_is_free(schema):  # "matched without regard to letter case": all of it
+        return canonical_email(value.strip()).lower()
     if fmt in FORMATS:
         return FORMATS[fmt](value.strip())
     folded = _folded_whitespace(value)

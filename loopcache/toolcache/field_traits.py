@@ -224,7 +224,8 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:OR|AND)-?ed\b"  # "array filters are OR-ed within a filter"
                         r"|\b(?:names|ids|keys|codes) (?:\w+ )?to (?:retrieve|fetch|look up|return)\b",  # a batch
                         re.I)
-_ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\b(?:defaults? to|by default) all\b"
+_ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b"
+                               r"|\b(?:defaults?(?: to| is)?:?|by default) (?:all|every)\b"
                                r"|\ball by default\b", re.I)
 _NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b", re.I)
 _ARRAYS = re.compile(r"\barray (?:filters|values|arguments)\b|\b(?:arrays|lists)\b", re.I)
@@ -407,6 +408,12 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
                       folds=described_folds(text),
                       words_keep_case=bool(_CODE_TEXT.search(text)) and not insensitive,
                       commas_are_space=bool(_GRAPHQL.search(text)))
+
+
+def says_case_is_free(schema: Mapping[str, Any]) -> bool:
+    """Whether an argument's description says its letter case does not count ("matched without regard to letter
+    case"), read the way free text's is: for a format that otherwise keeps case (an e-mail's local part)."""
+    return _stated_case(description(schema)) is False
 
 
 def _stated_case(text: str) -> bool | None:

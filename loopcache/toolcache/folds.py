@@ -31,7 +31,7 @@ _CHARACTER_WORDS = {"spaces": " ", "space": " ", "whitespace": " ", "dots": ".",
                     "dash": "-", "dot": ".", "comma": ",", "slash": "/", "underscore": "_"}
 _WORD = "|".join(sorted(map(re.escape, _CHARACTER_WORDS), key=len, reverse=True))
 _IGNORED = re.compile(rf"\b((?:{_WORD})(?:\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_WORD}))*)\b[^.;]{{0,40}}?"
-                      r"\b(?:are|is) (?:ignored|optional|not significant|stripped|removed)", re.I)
+                      r"\b(?:(?:are|is) )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
 _LEADING_ZEROS = re.compile(r"\bleading zeros?\b[^.;]{0,20}?\b(?:are |is )?(?:optional|ignored|not significant)"
                             r"|\b(?:with or without|optional) leading zeros\b", re.I)
 _ZERO_FILL = re.compile(r"\b(?:zero-filled|zero-padded|(?:left-)?padded with zeros?) to (\d{1,2}) digits\b", re.I)

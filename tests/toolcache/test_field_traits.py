@@ -378,6 +378,9 @@ def test_an_array_that_means_every_item_or_none_when_omitted() -> None:
     assert not same({}, {"parts": ["tail", "head"]}, schema)
     assert same({}, {"stars": [3, 1, 2]}, schema) and not same({}, {"stars": [1, 2]}, schema)
     assert same({}, {"extras": []}, schema) and not same({}, {"extras": ["x"]}, schema)
+    parts = {"type": "object", "properties": {"parts": {"type": "array", "uniqueItems": True, "items": {
+        "type": "string", "enum": ["a", "b", "c"]}, "description": "parts to return; default all three"}}}
+    assert same({}, {"parts": ["c", "a", "b"]}, parts) and not same({}, {"parts": ["a", "b"]}, parts)
     assert not same({}, {"tags": []}, schema)  # no list of every tag: "all" cannot be written out
 
 

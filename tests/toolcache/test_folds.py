@@ -68,6 +68,7 @@ def test_applied_by_the_exact_stage() -> None:
         ("route prefix, case-sensitive; a trailing '/' is ignored", Folds(trailing="/")),
         ("host name; any trailing dot is optional", Folds(trailing=".")),
         ("GL account 'NNNN-NNN'; the hyphen is optional", Folds(ignored="-")),
+        ("policy number as printed; hyphens and spaces optional", Folds(ignored=" -")),
         ("name, then a space, then the letter, e.g. 'Kepler-22 b'; otherwise exact: 'Kepler-22b' matches nothing",
          NO_FOLDS),  # a counter-example is no example of the same value
     ],

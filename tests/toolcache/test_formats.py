@@ -431,3 +431,11 @@ def test_a_state_or_province_described_as_a_postal_abbreviation_is_a_us_state() 
     assert infer_format("state_province", said) == "us-state" and infer_format("state_code", said) == "us-state"
     assert infer_format("state_province", {"type": "string"}) is None  # nothing says it is a US state
     assert infer_format("state_reason", said) is None
+
+
+def test_an_email_said_to_match_without_regard_to_case_is_lower_case_whole() -> None:
+    free = {"type": "object", "properties": {"host": {"type": "string", "format": "email", "description": (
+        "the host's address, matched without regard to letter case")}}}
+    kept = {"type": "object", "properties": {"host": {"type": "string", "format": "email"}}}
+    assert canonicalize_args({"host": "Priya.Nair@Acme.com"}, free) == {"host": "priya.nair@acme.com"}
+    assert canonicalize_args({"host": "Priya.Nair@Acme.com"}, kept) == {"host": "Priya.Nair@acme.com"}  # its own
