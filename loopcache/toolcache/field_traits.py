@@ -167,7 +167,9 @@ _TOKEN = re.compile(r"[^\s,]{1,64}")
 _CONNECTIVES = frozenset({"and", "or", "nor", "$and", "$or", "$nor"})
 
 _LITERAL = re.compile(r"\bliteral(?:ly)?\b|\bverbatim\b|\bwhitespace (?:included|is significant|matters|counts)\b"
-                      r"|\bno (?:unicode )?normali[sz]ation\b", re.I)
+                      r"|\bno (?:unicode )?normali[sz]ation\b"
+                      r"|\bevery (?:character|byte) (?:counts|matters|is significant)\b"
+                      r"|\b(?:unicode )?normali[sz]ation (?:changes?|matters|counts)\b", re.I)
 _PART_WORDS = {"uri": re.compile(r"\b(?:path|query|fragment|code|rest)\b", re.I),
                "email": re.compile(r"\blocal part\b", re.I)}
 _EXACTLY_AS = re.compile(r"\bexactly as (?:written|given|listed|stored|published|defined)\b", re.I)
@@ -227,7 +229,8 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b"
                                r"|\b(?:defaults?(?: to| is)?:?|by default) (?:all|every)\b"
                                r"|\ball by default\b", re.I)
-_NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b", re.I)
+_NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b"
+                                r"|\bdefaults?(?: to| is)?:? (?:none|nothing)\b", re.I)
 _ARRAYS = re.compile(r"\barray (?:filters|values|arguments)\b|\b(?:arrays|lists)\b", re.I)
 _HEX = re.compile(r"^\W*(?:\w+\s+){0,3}?(?:hex|hexadecimal)\b|\b(?:in|as) hex(?:adecimal)?\b|,\s*hex(?:adecimal)?\b",
                   re.I)

@@ -445,3 +445,15 @@ def test_a_field_written_like_a_sibling_reads_its_description() -> None:
         "end": {"type": "string", "description": "end of the interval, same format as start"}}}
     assert same({"end": "2024-05-12T23:59:59"}, {"end": "2024-05-12T23:59:59Z"}, schema)
     assert not same({"end": "2024-05-12T23:59:59"}, {"end": "2024-05-12T23:59:59+02:00"}, schema)
+
+
+def test_text_where_every_character_counts_is_a_literal() -> None:
+    for said in ("the exact text to count; every character counts: case, whitespace and line endings",
+                 "text to hash; Unicode normalisation changes the digest"):
+        assert text_traits("text", text(said)).kind is TextKind.LITERAL, said
+    schema = {"type": "object", "properties": {"text": text("every character counts")}}
+    assert not same({"text": "a fix.\n"}, {"text": "a fix."}, schema)
+    assert not same({"text": "caf\u00e9"}, {"text": "cafe\u0301"}, schema)
+    extras = {"type": "object", "properties": {"include": {"type": "array", "items": {"type": "string", "enum": [
+        "a", "b"]}, "description": "extra sections (a set). Default none: only the state"}}}
+    assert same({}, {"include": []}, extras) and not same({}, {"include": ["a"]}, extras)
