@@ -55,6 +55,7 @@ from loopcache.toolcache.timezones import same_zone
 
 DEFAULT_VARIANT_SIMILARITY = 0.95
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_DN_KEYS = frozenset({"cn", "ou", "dc", "uid"})  # the RDN attribute types of LDAP distinguished names (RFC 4514)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +242,6 @@ def _token_shape(value: str) -> tuple[str, ...]:
     if len(items) > 1 and not path and all(any(c.isalpha() for c in item) for item in raw):
         items.sort()
     return tuple(part for item in items for part in (*item, ","))
-
-
-_DN_KEYS = frozenset({"cn", "ou", "dc", "uid"})  # the RDN attribute types of LDAP distinguished names (RFC 4514)
 
 
 def _parts(value: str) -> tuple[str, ...]:
