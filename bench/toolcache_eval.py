@@ -49,22 +49,9 @@ Sets of labelled pairs:
   fresh17-heldout  likewise
   fresh18-dev  a nineteenth (bench/data/toolcalls/fresh18), written blind after fresh17's first run; split
   fresh18-heldout  likewise
-  fresh19-dev  a twentieth and a twenty-first (bench/data/toolcalls/fresh19, fresh20), written blind at once
-  fresh19-heldout  after fresh18-dev's rules, by two labellers who did not see each other's; split likewise
-  fresh20-dev
-  fresh20-heldout
-  fresh21-dev  a twenty-second and a twenty-third (bench/data/toolcalls/fresh21, fresh22), written blind at once
-  fresh21-heldout  after fresh19-dev's and fresh20-dev's rules, by two more labellers; split likewise
-  fresh22-dev
-  fresh22-heldout
-  fresh23-dev  a twenty-fourth and a twenty-fifth (bench/data/toolcalls/fresh23, fresh24), written blind at once
-  fresh23-heldout  after fresh21-dev's and fresh22-dev's rules, by two more labellers; split likewise
-  fresh24-dev
-  fresh24-heldout
-  fresh25-dev  a twenty-sixth and a twenty-seventh (bench/data/toolcalls/fresh25, fresh26), written blind at once
-  fresh25-heldout  after fresh23-dev's and fresh24-dev's rules, by two more labellers; split likewise
-  fresh26-dev
-  fresh26-heldout
+  fresh19-dev ... fresh26-heldout  the twentieth to twenty-seventh (bench/data/toolcalls/fresh19 ... fresh26),
+              written blind two at a time, each pair by two labellers who did not see each other's, while the
+              previous pair's dev rules were written; split likewise
 
 Errors are listed for every set but the held-out pairs of a split set (whichever way the set is loaded).
 
@@ -135,6 +122,11 @@ SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "
                     "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17",
                     "fresh18", "fresh19", "fresh20", "fresh21", "fresh22", "fresh23", "fresh24",
                     "fresh25", "fresh26")
+
+
+# every set, each split one as its two halves: shared-dev, dev, heldout, fresh-dev, fresh-heldout, fresh2, fresh3-dev, ...
+DEFAULT_SETS = ("shared-dev", "dev", "heldout", "fresh-dev", "fresh-heldout", "fresh2",
+                *(f"{name}-{half}" for name in SPLIT_BLIND_SETS[1:] for half in ("dev", "heldout")))
 
 
 def fresh_set(shared: Path, name: str, split: str) -> LabelledSet | None:
@@ -320,15 +312,7 @@ def print_errors(results: list[PairResult], split: bool) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="the shared folder (data, traces)")
-    parser.add_argument("--sets", default="shared-dev,dev,heldout,fresh-dev,fresh-heldout,fresh2,fresh3-dev,"
-                        "fresh3-heldout,fresh4-dev,fresh4-heldout,fresh5-dev,fresh5-heldout,fresh6-dev,fresh6-heldout,"
-                        "fresh7-dev,fresh7-heldout,fresh8-dev,fresh8-heldout,fresh9-dev,fresh9-heldout,"
-                        "fresh10-dev,fresh10-heldout,fresh11-dev,fresh11-heldout,fresh12-dev,fresh12-heldout,"
-                        "fresh13-dev,fresh13-heldout,fresh14-dev,fresh14-heldout,fresh15-dev,fresh15-heldout,"
-                        "fresh16-dev,fresh16-heldout,fresh17-dev,fresh17-heldout,fresh18-dev,fresh18-heldout,"
-                        "fresh19-dev,fresh19-heldout,fresh20-dev,fresh20-heldout,fresh21-dev,fresh21-heldout,"
-                        "fresh22-dev,fresh22-heldout,fresh23-dev,fresh23-heldout,fresh24-dev,fresh24-heldout,"
-                        "fresh25-dev,fresh25-heldout,fresh26-dev,fresh26-heldout")
+    parser.add_argument("--sets", default=",".join(DEFAULT_SETS), help="comma-separated names of the sets above")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "toolcache_eval.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_SEMANTIC_THRESHOLD,
                         help="cosine similarity threshold of the semantic stage (higher = stricter)")

@@ -145,10 +145,7 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, ab
         items = schema.get("items")
         item_schema = items if isinstance(items, Mapping) else {}
         result = [_canonical_value(item, item_schema, name, about, container_flags(schema, flags)) for item in value]
-        if is_set_valued(name, schema) or is_token_set(name, schema, result):
-            unique = {canonical_json(item): item for item in result}
-            result = [unique[key] for key in sorted(unique)]
-        return result
+        return _as_set(result) if is_set_valued(name, schema) or is_token_set(name, schema, result) else result
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int) and schema.get("type") == "string":
@@ -185,6 +182,12 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
             out[str(name)] = _canonical_value(item, {}, str(name), about, flags.get(str(name), inherited))
     out = phones_in_region(in_base_units(out), properties)
     return {name: out[name] for name in sorted(out)}
+
+
+def _as_set(items: list[Any]) -> list[Any]:
+    """Canonical items of a set: sorted by their canonical JSON, repeats dropped."""
+    unique = {canonical_json(item): item for item in items}
+    return [unique[key] for key in sorted(unique)]
 
 
 def _allows_null(prop: Mapping[str, Any]) -> bool:
@@ -303,10 +306,7 @@ def _declared_value(value: Any, schema: Mapping[str, Any]) -> Any:
     if isinstance(value, (list, tuple)):
         items = schema.get("items")
         result = [_declared_value(item, items if isinstance(items, Mapping) else {}) for item in value]
-        if schema.get("uniqueItems") is True:
-            unique = {canonical_json(item): item for item in result}
-            result = [unique[key] for key in sorted(unique)]
-        return result
+        return _as_set(result) if schema.get("uniqueItems") is True else result
     if isinstance(value, bool) or value is None:
         return value
     types = schema.get("type")
