@@ -12,10 +12,14 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   omitted") when omitted is that list written out (field_traits.omitted_array).
 - numbers normalised: `100 == 100.0`, `-0.0 == 0`; numeric strings become numbers where the schema
   says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15), and an integer its digits where
-  it says `string`. Booleans stay booleans.
+  it says `string`. Where it says a number or a string (`["integer", "string"]`), a plain numeral is the number
+  ("3167641" = 3167641, "24.50" = 24.5 for a `number`), but one with leading zeros ("007") or a version
+  ("1.10") stays a string. Booleans stay booleans.
 - a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
   unit: 1.5 km = 1500 m (quantities.py). A phone number written without its country code is read in the
   region a sibling names (`default_region: "GB"`) and written in E.164 (phone_regions.py).
+- an argument its description says the tool does not read under the other arguments' values is dropped
+  ("ignored when fulfilment is 'merchant'", "only used with include_forecast"; conditional_fields.py).
 - arrays keep their order, except sets (field_traits.is_set_valued: `uniqueItems`, "a set", a filter such
   as `include_domains`, the conditions of a filter's `and` / `$or`; or an array the object's description
   names as one, `arrays_named_as_sets`: "has one of the values"; or, in this call, plain strings that are
@@ -42,7 +46,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   matches is the canonical value: trimmed, the scheme prefix dropped ("arXiv:2405.16444", "NASDAQ:MSFT",
   an arXiv / DOI resolver URL), a leading "#" or "$" dropped; never another letter case (a value the pattern
   refuses in its case is an invalid call, not the same one). A value that already matches is never changed;
-  one no repair fixes is kept as written.
+  one no repair fixes is kept as written. A separator the pattern makes optional between parts of fixed width
+  is dropped (pattern_separators.py: "482-117-9035" = "4821179035" under `^[0-9]{3}-?[0-9]{3}-?[0-9]{4}$`).
 
 Other free text is not case-folded here: the key stays exact, and the semantic stage decides on meaning.
 
@@ -68,6 +73,7 @@ from typing import Any
 
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
+from loopcache.toolcache.conditional_fields import unread_arguments
 from loopcache.toolcache.described_defaults import described_default
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        epoch_scale, in_epoch, naive_zone, seconds_when_bare)
@@ -79,6 +85,7 @@ from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTra
 from loopcache.toolcache.formats import (FORMATS, canonical_email, canonical_path, canonical_uri,  # noqa: F401
                                          infer_format, name_words, value_format, with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
+from loopcache.toolcache.pattern_separators import without_optional_separators
 from loopcache.toolcache.phone_regions import phones_in_region
 from loopcache.toolcache.quantities import in_base_units
 from loopcache.toolcache.regexes import canonical_regex
@@ -88,6 +95,9 @@ _WHITESPACE = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[-_.]+")
 _QUOTED_PART = re.compile(r"((?<!\w)'[^']*'(?!\w)|\"[^\"]*\")")  # an apostrophe ("it's") does not open one
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+# a plain numeral, without leading zeros (an id "007" is not 7), under a type that is a number or a string
+_NUMERAL = re.compile(r"^-?(?:0|[1-9]\d*)(?P<fraction>\.\d+)?$")
+_VERSIONED = frozenset({"version", "release", "tag"})  # "1.10" is not 1.1
 
 # The schema key that turns the inferred rules off for a whole tool (module doc; spec.with_inference sets it).
 INFER_KEY = "x-loopcache-infer"
@@ -181,7 +191,8 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
         if name not in properties:
             out[str(name)] = _canonical_value(item, {}, str(name), about, flags.get(str(name), inherited))
     out = phones_in_region(in_base_units(out), properties)
-    return {name: out[name] for name in sorted(out)}
+    unread = unread_arguments(out, value, {key: prop for key, prop in properties.items() if isinstance(prop, Mapping)})
+    return {name: out[name] for name in sorted(out) if name not in unread}
 
 
 def _as_set(items: list[Any]) -> list[Any]:
@@ -236,6 +247,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         number = _parse_number(text.replace(",", "") if _THOUSANDS.match(text) else text)
         if number is not None:
             return number
+    elif (number := _numeral(value, types, name)) is not None:  # "a number or a digit string": '24.50' = 24.5
+        return number
     if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
@@ -259,10 +272,21 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
             return matches[0]
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
-        folded = _repaired(folded, pattern)
+        folded = without_optional_separators(_repaired(folded, pattern), pattern)
     if traits is not None and traits.folds:
         folded = traits.folds.apply(folded)
+        if (number := _numeral(folded, types, name)) is not None:  # "0000320193", leading zeros optional
+            return number
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
+
+
+def _numeral(value: str, types: set[Any], name: str | None) -> int | float | None:
+    """The number a plain numeral stands for under a type that is a number or a string; None for '007' (an id
+    with leading zeros), a decimal where only an integer is allowed, or a version ('1.10' is not 1.1)."""
+    numeral = _NUMERAL.match(value.strip()) if types & {"integer", "number"} and "string" in types else None
+    if numeral is None or (numeral["fraction"] and "number" not in types) or _VERSIONED.intersection(name_words(name)):
+        return None
+    return _parse_number(numeral[0])
 
 
 def _folded_whitespace(text: str) -> str:

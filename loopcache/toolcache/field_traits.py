@@ -9,7 +9,9 @@ its `kind`:
     PROSE      same words in the same order (case, spaces free) name: text, content, body, message, prompt, ...
                                                                 (unless its description says "any order");
                                                                 an exact match mode beside it (`match: "exact"`,
-                                                                `exact_match: true`): "Blue Fin" is not "Bluefin"
+                                                                `exact_match: true`): "Blue Fin" is not "Bluefin";
+                                                                description: "whole name", "plural/singular
+                                                                are significant" ("shoe" is not "shoes")
     LITERAL    equal (not even trimmed)                         description: "literal", "verbatim",
                                                                 "whitespace included"; prose "to look up"
     REGEX      equal, untouched                                 a true flag beside it: regex, use_regex, is_regex
@@ -197,6 +199,10 @@ _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re
 _SAME_AS = re.compile(r"\bsame (?:format|form|rules?|syntax|units?) as (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
 # "matched as a whole name": every word counts, "the" too ("The National" is not "National")
 _WHOLE_NAME = re.compile(r"\b(?:as a |the )?whole (?:name|title|phrase|value)\b", re.I)
+# word forms or word order said to count: "plural/singular and word order are significant" (a keyword matched as is)
+_FORMS_COUNT = re.compile(r"\b(?:plural|singular|word order)s?\b[^.;]{0,60}\b(?:significant|matters?|count|distinct)\b"
+                          r"|\b(?:significant|matters?|count|distinct)\b[^.;]{0,20}\b(?:plural|singular|word order)",
+                          re.I)
 _TIMEZONE = re.compile(r"\bIANA\b|\btime ?zone\b", re.I)
 # a `zone` described as another kind of zone than a time zone: "forecast zone name", "DNS zone", "availability zone"
 _OTHER_ZONE = re.compile(r"\b(?!(?:time|the|a|an|its|this|that|which|each|every|any|one|local|own)\b)[a-z]+ zones?\b",
@@ -261,11 +267,15 @@ def described_like_siblings(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 def container_flags(schema: Mapping[str, Any], flags: Flags = NO_FLAGS) -> Flags:
     """The flags for the strings inside an object or array: a statement of letter case in the container's own
-    description ("names and values are case-sensitive") covers its contents, else they keep `flags`."""
-    case = _stated_case(description(schema))
-    if case is None:
+    description ("names and values are case-sensitive") covers its contents, and so does one that word forms
+    count ("keywords, a set; plural/singular are significant": each is matched as written); else they keep
+    `flags`."""
+    text = description(schema)
+    case, exact = _stated_case(text), flags.exact_words or bool(_FORMS_COUNT.search(text))
+    if case is None and exact == flags.exact_words:
         return flags
-    return Flags(case, flags.regex, exact_words=flags.exact_words, enum_values=flags.enum_values)  # value_case: its own
+    return Flags(flags.case_sensitive if case is None else case, flags.regex, exact_words=exact,
+                 enum_values=flags.enum_values)  # value_case: its own
 
 
 def sibling_flags(args: Mapping[str, Any], properties: Mapping[str, Any],
@@ -405,7 +415,8 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
         return TextTraits(TextKind.CASED)  # a token, a secret, a cursor: opaque, compared as written
     if words and words[-1] in _TITLE_NAMES and not _SEARCHED.search(text) and not insensitive:
         return TextTraits(TextKind.CASED, folds=described_folds(text))
-    if (flags.exact_words or _WHOLE_NAME.search(text)) and code is None:  # an exact match: word by word
+    exact = flags.exact_words or _WHOLE_NAME.search(text) or _FORMS_COUNT.search(text)
+    if exact and code is None:  # an exact match: word by word
         return TextTraits(TextKind.PROSE, lower_all=insensitive)
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
                       folds=described_folds(text),

@@ -7,7 +7,8 @@
     examples "e.g. 'Alan Turing' or 'Alan_Turing'"        -> underscores are spaces
     "with or without the angle brackets"                  -> one enclosing pair dropped ("<a@b>" = "a@b")
     "an `id` prefix is accepted (e.g. id389801252)",
-    "optionally prefixed 'UniProtKB:'"                    -> the prefix dropped where the rest follows it as in
+    "optionally prefixed 'UniProtKB:'",
+    "with or without the leading '@'"                     -> the prefix dropped where the rest follows it as in
                                                              the example: a letter prefix before a digit
     "four numbers separated by commas"                    -> each number in its shortest spelling ("13.080" = "13.08")
     examples "e.g. 'a.b.c' or '///a.b.c'"                 -> the punctuation before the other example is optional
@@ -16,6 +17,7 @@
                                                              bracket makes their order count ("b a" = "a b")
     "matched ignoring case and diacritics"                -> accents dropped ("Kīlauea" = "Kilauea")
     "a trailing '/' is ignored"                           -> one trailing "/" dropped ("/v1/orders/" = "/v1/orders")
+    "ids and inclusive ranges ... read as a set"          -> the numbers they cover, merged ("20,10-12,11" = "10-12,20")
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -43,6 +45,8 @@ _TICKED = r"[`'\"‘“]([^`'\"’”\s]{1,12})[`'\"’”]"
 _PREFIX = re.compile(rf"\b(?:an?|the) {_TICKED} prefix (?:is )?"
                      r"(?:accepted|optional|allowed|may be (?:left out|omitted))"
                      rf"|\b(?:with or without|optional) (?:an? |the )?{_TICKED} prefix"
+                     rf"|\bwith or without (?:an? |the )?leading {_TICKED}"
+                     rf"|\b(?:an?|the) leading {_TICKED} (?:is )?(?:optional|ignored|not significant|accepted)"
                      rf"|\boptionally prefixed (?:with |by )?{_TICKED}", re.I)
 _NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by commas\b"
                           r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
@@ -57,6 +61,10 @@ _DIACRITICS = re.compile(r"\b(?:diacritics|accents)\b[^.;]{0,20}?\b(?:ignored|op
 _TRAILING = re.compile(r"\b(?:an?|the|any) trailing ['\"`‘“]?(/|\.|slash|slashes|dot|dots|period)['\"`’”]?"
                        r" (?:is |are )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
 _TRAILING_CHARACTERS = {"/": "/", ".": ".", "slash": "/", "slashes": "/", "dot": ".", "dots": ".", "period": "."}
+# a string list of numbers and ranges read as a set: "ids and inclusive ranges, e.g. '10,20,30-35' ... a set"
+_RANGE_SET = re.compile(r"\branges?\b(?=.{0,120}?\b(?:a set\b|set of\b|any order\b|order\b[^.;]{0,40}"
+                        r"\b(?:does not|do not|doesn't|don't) matter))", re.I)
+_RANGE_LIST = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
 _NEGATED = re.compile(r"\bnot\b|n't\b|\bnothing\b|\bnever\b|\bno\b", re.I)
 _END_WORD = re.compile(r"\b(?:trailing|leading|final|last|first)\s+$", re.I)
 _WORD_SYNTAX = re.compile(r"[\"'`()\[\]{}|:*!<>=~^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|NEAR)\b")
@@ -76,17 +84,20 @@ class Folds:
     word_bag: bool = False  # words that match in any order: sorted, unless the value has query syntax
     diacritics: bool = False  # accents do not count: dropped
     trailing: str = ""  # this character at the end does not count: dropped
+    ranges: bool = False  # a list of numbers and inclusive ranges, a set: merged ("20,10-12,11" = "10-12,20")
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
                     or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag
-                    or self.diacritics or self.trailing)
+                    or self.diacritics or self.trailing or self.ranges)
 
     def apply(self, value: str) -> str:
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
             value = value[1:-1].strip()
         if self.prefix and _has_prefix(value, self.prefix):
             value = value[len(self.prefix):]
+        if self.ranges and _RANGE_LIST.fullmatch(value):
+            value = _merged_ranges(value)
         if self.numbers and _NUMBERS.fullmatch(value):
             value = ",".join(_shortest_number(number.strip()) for number in value.split(","))
         if self.or_list and "," in value:
@@ -141,7 +152,8 @@ def described_folds(description: str) -> Folds:
                  or_list=bool(_OR_LIST.search(description)),
                  word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
                  diacritics=bool(_DIACRITICS.search(description)),
-                 trailing=_TRAILING_CHARACTERS[end[1].lower()] if (end := _TRAILING.search(description)) else "")
+                 trailing=_TRAILING_CHARACTERS[end[1].lower()] if (end := _TRAILING.search(description)) else "",
+                 ranges=bool(_RANGE_SET.search(description)))
 
 
 def _clause_around(text: str, start: int, end: int) -> str:
@@ -159,6 +171,24 @@ def _has_prefix(value: str, prefix: str) -> bool:
         return False
     last, first = prefix[-1], value[len(prefix)]
     return not ((last.isalpha() and first.isalpha()) or (last.isdigit() and first.isdigit()))
+
+
+def _merged_ranges(value: str) -> str:
+    """Numbers and inclusive ranges as the set they cover, in order, overlapping or adjacent ranges joined:
+    "30-32, 10,31" = "10,30-32"; a range written backwards ("35-30") is left as it is."""
+    spans = []
+    for item in value.split(","):
+        low, _, high = (part.strip() for part in item.partition("-"))
+        spans.append((int(low), int(high or low)))
+    if any(low > high for low, high in spans):
+        return value
+    merged: list[list[int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return ",".join(str(low) if low == high else f"{low}-{high}" for low, high in merged)
 
 
 def _shortest_number(number: str) -> str:

@@ -2,7 +2,8 @@
 
     format      canonical spelling (a value it cannot read is left as written, whitespace folded)
     path        lexical normalisation (`./`, `..`, `//`, trailing `/`), case-sensitive
-    uri         scheme and host lower-cased, default port dropped; path, query, fragment as written (also `url`, `iri`);
+    uri         scheme and host lower-cased, default port dropped; path, query, fragment as written but for
+                percent-encodings ("%2D" = "-", "%2f" = "%2F": RFC 3986 6.2.2) (also `url`, `iri`);
                 no scheme: the one the description says is assumed ("https is assumed"), else kept as written
     date        common unambiguous forms to ISO `YYYY-MM-DD` ("03/04/2025" is ambiguous: kept)
     date-time   ISO 8601 to `datetime.isoformat()`, in UTC when it has an offset (the same instant)
@@ -16,7 +17,7 @@
     email       trimmed, the domain in lower case ("Ops@Example.COM" = "Ops@example.com"; the local part is
                 the mailbox's own and may be case-sensitive, so it stays as written)
     hostname    DNS name: lower case, trailing dot dropped, punycode labels decoded ("xn--bcher-kva.example" =
-                "bücher.example"); also `idn-hostname`
+                "bücher.example"), an IPv6 address in its place as RFC 5952 writes it; also `idn-hostname`
     arithmetic  spacing, and integer sums and products in any order (arithmetic.py); floats not reordered
     address     postal address: case and punctuation dropped, USPS abbreviations ("Parkway" = "Pkwy",
                 "South" = "S"), state names = codes after a comma or before a ZIP ("Redmond, Washington")
@@ -58,14 +59,16 @@ time; "RFC 3339", "W3C datetime", "ISO 8601 timestamp" or "ISO 8601 with offset"
 ("^[0-9]+(m|h|d)$", not where the description speaks of months) -> duration; "SQL query", "SELECT
 statement", "SQL to run ..." -> sql; "branch, tag or commit", "commit: a SHA or a revision" -> git-rev;
 "arithmetic expression" -> arithmetic; one that begins by naming a phone number, E.164, an IP address or a
-MAC address -> phone, ip, mac; "owner/repo#number" -> github-ref; "ISO 3166-1 alpha-2 or alpha-3",
-"country code or name" -> country; "FIPS code", "GEOID" -> geoid; a `color` / `colour` described as hex, CSS or
-rgb() -> color (colors.py); an example in the shape "1:23-cv-04567", "PACER case number" -> court-case), and
-`value_format` from the value itself (a whole value that is an absolute URL is a uri).
+MAC address -> phone, ip, mac; one that offers a DNS name or an IP address -> hostname; "owner/repo#number" ->
+github-ref; "ISO 3166-1 alpha-2 or alpha-3", "country code or name" -> country; "FIPS code", "GEOID" -> geoid;
+a `color` / `colour` described as hex, CSS or rgb() -> color (colors.py); an example in the shape
+"1:23-cv-04567", "PACER case number" -> court-case), and `value_format` from the value itself (a whole value that
+is an absolute URL is a uri).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -121,8 +124,13 @@ def canonical_path(value: str) -> str:
     return normalised
 
 
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
 def canonical_uri(value: str) -> str:
-    """Scheme and host case-insensitive (lower-cased), default port dropped; the rest kept as written."""
+    """Scheme and host case-insensitive (lower-cased), default port dropped, percent-encodings normalised
+    (RFC 3986 6.2.2); the rest kept as written."""
     try:
         parts = urlsplit(value)
         port = parts.port
@@ -139,7 +147,16 @@ def canonical_uri(value: str) -> str:
     if port is not None and _DEFAULT_PORTS.get(scheme) != port:
         netloc += f":{port}"
     path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
+    return urlunsplit((scheme, netloc, *(_percent_normalised(part) for part in (path, parts.query, parts.fragment))))
+
+
+def _percent_normalised(text: str) -> str:
+    """RFC 3986 6.2.2: a percent-encoded unreserved character is that character ("%2D" = "-"), other
+    percent-encodings in upper case ("%2f" = "%2F"); everything else as written."""
+    def spelled(match: re.Match[str]) -> str:
+        char = chr(int(match[1], 16))
+        return char if char in _UNRESERVED else match[0].upper()
+    return _PERCENT.sub(spelled, text)
 
 
 def with_assumed_scheme(value: str, text: str) -> str:
@@ -206,7 +223,14 @@ def canonical_email(value: str) -> str:
 
 
 def canonical_hostname(value: str) -> str:
-    """A DNS name: lower case, no trailing dot, punycode (`xn--`) labels as Unicode; else as written."""
+    """A DNS name: lower case, no trailing dot, punycode (`xn--`) labels as Unicode; an IP address in its place
+    as RFC 5952 writes it ("2001:0db8::0123" = "2001:db8::123"); else as written."""
+    bare = value.strip().removeprefix("[").removesuffix("]")
+    if ":" in bare:
+        try:
+            return str(ipaddress.IPv6Address(bare))
+        except ValueError:
+            pass
     text = value.strip().rstrip(".")
     labels = text.split(".")
     if not text or not all(_HOST_LABEL.match(label) for label in labels):
@@ -298,6 +322,9 @@ _DESCRIBED = ((re.compile(r"\bRFC ?3339\b|\bW3C date-?time\b|\bISO[ -]?8601 (?:d
                           re.IGNORECASE), "phone"),
               (re.compile(r"^\W*(?:an?\s+|the\s+)?IP(?:v4|v6)?\b(?!\s+(?:range|block|network))"), "ip"),
               (re.compile(r"^\W*(?:an?\s+|the\s+)?(?:MAC\b|EUI-(?:48|64)\b)"), "mac"),
+              # a host given by its name or its address: "a DNS name (...), an IPv4 address, or an IPv6 address"
+              (re.compile(r"\b(?:DNS|host) ?names?\b.{0,200}\bIP(?:v[46])?(?: management)? address"
+                          r"|\bIP(?:v[46])? address.{0,200}\b(?:DNS|host) ?names?\b", re.IGNORECASE), "hostname"),
               (re.compile(r"\bowner/(?:repo|name)#", re.IGNORECASE), "github-ref"),
               (re.compile(r"\bFIPS code\b|\bGEOID\b"), "geoid"),
               # a federal docket number, by its shape in the example ("e.g. '1:23-cv-04567'") or its name

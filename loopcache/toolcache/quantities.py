@@ -15,12 +15,13 @@ they are the same quantity: 1 mi is 1609.344 m, and 1.609 km stays another radiu
     length  m, km, cm, mm, mi, ft, yd, inch (in), nmi     mass    g, kg, mg, lb, oz
     time    ms, sec, s, min, h, d (24 h), wk (7 d)        volume  l, ml
     power   w, kw                                         speed   mph, kph (m/s)
+    frequency  Hz, kHz, MHz, GHz (as written: "mHz" would be millihertz)
 
 A day or a week is 24 h or 7 d as a length of time (a conversion window, a timeout), but not as the bucket of
 a series (`interval`, `granularity`, `bucket`, `period`, `step`, `resolution`, `frequency`: weekly buckets
 start on a Monday, 7-day ones where the range starts). Not converted: bytes (kB is 1000 or 1024 bytes by
-convention), gallons (US or imperial), temperatures (an offset, not a factor), months and years (28 to 31
-days, 365 or 366), anything not listed.
+convention), gallons (US or imperial), temperatures (an offset, not a factor), decibels (dBm, dBW: a logarithm),
+months and years (28 to 31 days, 365 or 366), anything not listed.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ _FACTORS: dict[str, tuple[str, Fraction]] = {
     "l": ("l", Fraction(1)), "ml": ("l", Fraction(1, 1000)),
     "w": ("w", Fraction(1)), "kw": ("w", Fraction(1000)),
     "mph": ("m/s", Fraction("0.44704")), "kph": ("m/s", Fraction(5, 18)),
+    "Hz": ("Hz", Fraction(1)), "kHz": ("Hz", Fraction(10**3)), "MHz": ("Hz", Fraction(10**6)),
+    "GHz": ("Hz", Fraction(10**9)),
 }
 _UNIT_WORDS = ("unit", "units")
 # a day or a week as a bucket of a series starts at midnight or on a Monday (7 d is not 1 wk there)

@@ -183,6 +183,8 @@ def _one_fails_pattern(query: str, candidate: str, schema: Mapping[str, Any]) ->
 
 def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | None, where: str,
                        policy: VerifyPolicy) -> Verdict:
+    if kind is TextKind.CASED and (value_format(query) or value_format(candidate)):
+        return _url_of_id(query, candidate, where, cased=True)  # a permalink and its id, in the id's own case
     if kind in (TextKind.LITERAL, TextKind.REGEX, TextKind.CASED):
         return Verdict(False, f"{where}: values differ ({kind.value})")
     if kind is TextKind.TIMEZONE:
@@ -204,15 +206,16 @@ def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | N
     return _compare_text(query, candidate, where, policy)
 
 
-def _url_of_id(query: str, candidate: str, where: str) -> Verdict:
+def _url_of_id(query: str, candidate: str, where: str, cased: bool = False) -> Verdict:
     """A URL on one side, an id on the other: the same call when the URL's last path segment is that id and the
     id has letters and digits ("https://tracker.example.com/browse/OPS-4412" = "OPS-4412", an imdb.com title
-    URL = "tt0111161"; case as free text has it); a bare number or word is not enough (whose issue 12?)."""
+    URL = "tt0111161"; case as free text has it, or exact where `cased`); a bare number or word is not enough
+    (whose issue 12?)."""
     url, other = (query, candidate) if value_format(query) else (candidate, query)
     if value_format(other) is None and _is_id_token(other) and any(c.isalpha() for c in other) \
             and any(c.isdigit() for c in other):
         segments = [unquote(segment) for segment in urlsplit(url).path.split("/") if segment]
-        if segments and segments[-1].casefold() == other.casefold():
+        if segments and (segments[-1] == other if cased else segments[-1].casefold() == other.casefold()):
             return Verdict(True, f"{where}: the URL names the id")
     return Verdict(False, f"{where}: values differ")
 

@@ -314,3 +314,14 @@ def test_with_inference_off_only_what_the_schema_declares_makes_two_calls_one() 
                                                                                          declared)
     for spaced in ("Red  Shoes", " Red Shoes"):  # free text as written, spaces too
         assert canonicalize_args({"q": spaced}, declared) != canonicalize_args({"q": "Red Shoes"}, declared)
+
+
+def test_a_numeral_for_an_argument_that_is_a_number_or_a_string_is_the_number() -> None:
+    schema = obj(price={"type": ["number", "string"], "pattern": "^[0-9]+(\\.[0-9]{1,4})?$"},
+                 id={"type": ["integer", "string"], "pattern": "^[0-9]+$"},
+                 version={"type": ["number", "string"]})
+    assert same({"price": "24.50", "id": "3167641"}, {"price": 24.5, "id": 3167641}, schema)
+    assert not same({"price": "24.51"}, {"price": 24.5}, schema)
+    assert not same({"id": "007"}, {"id": 7}, schema)  # leading zeros: maybe another id
+    assert not same({"id": "7.0"}, {"id": 7}, schema)  # an integer id is no decimal
+    assert not same({"version": "1.10"}, {"version": 1.1}, schema)

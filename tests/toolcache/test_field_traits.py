@@ -457,3 +457,16 @@ def test_text_where_every_character_counts_is_a_literal() -> None:
     extras = {"type": "object", "properties": {"include": {"type": "array", "items": {"type": "string", "enum": [
         "a", "b"]}, "description": "extra sections (a set). Default none: only the state"}}}
     assert same({}, {"include": []}, extras) and not same({}, {"include": ["a"]}, extras)
+
+
+def test_a_keyword_whose_plural_and_word_order_count_is_matched_as_written() -> None:
+    keyword = text("keywords, case-insensitive; word order, plural/singular and accents are significant")
+    assert text_traits("keyword", keyword).kind is TextKind.PROSE
+    schema = {"type": "object", "properties": {"keyword": keyword}}
+    assert not verify_call({"keyword": "running shoes"}, {"keyword": "running shoe"}, schema).accepted
+    assert not verify_call({"keyword": "shoes running"}, {"keyword": "running shoes"}, schema).accepted
+    assert same({"keyword": "Running  Shoes"}, {"keyword": "running shoes"}, schema)
+    assert text_traits("keyword", text("keywords, case-insensitive")).kind is TextKind.FREE
+    listed = {"type": "object", "properties": {"keywords": {"type": "array", "items": {"type": "string"}, "description":
+                                                             "keywords, a set; plural/singular are significant"}}}
+    assert not verify_call({"keywords": ["running shoes"]}, {"keywords": ["running shoe"]}, listed).accepted

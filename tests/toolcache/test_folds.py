@@ -119,3 +119,21 @@ def test_a_trailing_character_said_not_to_count_is_dropped() -> None:
     prefix = "route prefix, case-sensitive; a trailing '/' is ignored"
     assert one("/v1/orders/", prefix) == one("/v1/orders", prefix) != one("/v1/Orders", prefix)
     assert one("/", prefix) == "/" and one("/v1/orders//", prefix) != one("/v1/orders", prefix)  # one, not all
+
+
+def test_a_leading_sigil_said_to_be_optional_is_dropped() -> None:
+    handle = "account handle, case-insensitive, with or without the leading '@'"
+    assert one("@Trail.Rosa", handle) == one("trail.rosa", handle) != one("trail.rosa2", handle)
+    assert one("a@b", handle) == "a@b"  # only a leading one
+    silent = "account handle, case-insensitive"
+    assert one("@trail.rosa", silent) != one("trail.rosa", silent)
+
+
+def test_numbers_and_ranges_read_as_a_set_are_merged() -> None:
+    vlans = "ids and inclusive ranges, e.g. '10,20,30-35'. Read as a set of ids: order and repeats do not matter"
+    assert one("20,10", vlans) == one("10, 20", vlans) == "10,20"
+    assert one("10-20,15", vlans) == one("10-20", vlans) and one("202,200-201", vlans) == "200-202"
+    assert one("10-20", vlans) != one("10-21", vlans) and one("30-32,10", vlans) != one("30-32", vlans)
+    assert one("35-30", vlans) == "35-30"  # backwards: left as written
+    pages = "page ranges to print, e.g. '1-3,5', in the order given"
+    assert one("5,1-3", pages) != one("1-3,5", pages)

@@ -439,3 +439,30 @@ def test_an_email_said_to_match_without_regard_to_case_is_lower_case_whole() -> 
     kept = {"type": "object", "properties": {"host": {"type": "string", "format": "email"}}}
     assert canonicalize_args({"host": "Priya.Nair@Acme.com"}, free) == {"host": "priya.nair@acme.com"}
     assert canonicalize_args({"host": "Priya.Nair@Acme.com"}, kept) == {"host": "Priya.Nair@acme.com"}  # its own
+
+
+def test_a_separator_the_pattern_makes_optional_between_fixed_parts_is_dropped() -> None:
+    schema = {"type": "object", "properties": {
+        "account": prop(pattern="^[0-9]{3}-?[0-9]{3}-?[0-9]{4}$"), "n": prop(pattern="^-?[0-9]{3}$"),
+        "loose": prop(pattern="^[0-9]+-?[0-9]+$")}}
+    one = lambda name, value: canonicalize_args({name: value}, schema)[name]  # noqa: E731
+    assert one("account", "482-117-9035") == one("account", "4821179035") == "4821179035"
+    assert one("account", "482-117-9036") != one("account", "4821179035")
+    assert one("n", "-123") != one("n", "123")  # a sign, not a separator
+    assert one("loose", "12-345") != one("loose", "123-45")
+
+
+def test_a_host_described_as_a_name_or_an_address() -> None:
+    schema = {"type": "object", "properties": {"server": prop(
+        description="server to query: a DNS name (case-insensitive), an IPv4 address, or an IPv6 address")}}
+    one = lambda value: canonicalize_args({"server": value}, schema)["server"]  # noqa: E731
+    assert one("Time.Example.NET.") == one("time.example.net") == "time.example.net"
+    assert one("2001:0db8:0000:0001:0000:0000:0000:0123") == one("2001:db8:0:1::123") != one("2001:db8:0:1::124")
+    assert infer_format("server", prop(description="server name")) is None
+
+
+def test_percent_encodings_in_a_url_are_normalised() -> None:
+    assert canonical_uri("https://a.example/p?x=hero%2Dbanner") == canonical_uri("https://a.example/p?x=hero-banner")
+    assert canonical_uri("https://a.example/a%2fb") == "https://a.example/a%2Fb"
+    assert canonical_uri("https://a.example/a%2Fb") != canonical_uri("https://a.example/a/b")
+    assert canonical_uri("https://a.example/p?x=a%20b") != canonical_uri("https://a.example/p?x=a b")

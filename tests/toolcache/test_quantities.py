@@ -98,3 +98,11 @@ def test_a_dimension_unit_measures_the_lengths_beside_it() -> None:
     assert inches == cm and inches["weight"] == 500  # the weight is not a dimension
     assert in_base_units({"length": 48, "dimension_unit": "in"}) != in_base_units(
         {"length": 48, "dimension_unit": "cm"})
+
+
+def test_frequencies_in_hertz_and_its_multiples() -> None:
+    assert in_base_units({"frequency": 5.8, "frequency_unit": "GHz"}) == in_base_units(
+        {"frequency": 5800, "frequency_unit": "MHz"}) == {"frequency": 5800000000, "frequency_unit": "Hz"}
+    assert in_base_units({"frequency": 5.8, "frequency_unit": "GHz"}) != in_base_units(
+        {"frequency": 5.8, "frequency_unit": "MHz"})
+    assert in_base_units({"frequency": 5, "frequency_unit": "mHz"}) == {"frequency": 5, "frequency_unit": "mHz"}

@@ -252,6 +252,14 @@ def test_a_url_names_an_id_by_its_last_path_segment(a: str, b: str, equal: bool)
     assert accepted(a, b) is equal and accepted(b, a) is equal
 
 
+def test_a_permalink_names_a_case_sensitive_id_in_its_own_case() -> None:
+    schema = {"type": "object", "properties": {"post": {"type": "string", "description":
+                                                        "post id or permalink; ids are case-sensitive"}}}
+    link = "https://www.instagram.com/p/C9xK2mLpQ4a/?igsh=MWx0"
+    assert verify_call({"post": link}, {"post": "C9xK2mLpQ4a"}, schema).accepted
+    assert not verify_call({"post": link}, {"post": "c9xk2mlpq4a"}, schema).accepted
+
+
 def test_free_form_objects_keep_the_case_of_their_strings() -> None:
     schema = {"type": "object", "properties": {"body": {"type": "object", "additionalProperties": True}}}
     assert not verify_call({"body": {"query": {"term": {"log.level": "ERROR"}}}},

@@ -1,0 +1,110 @@
+"""Arguments the schema says the tool does not read in this call: their values cannot change the answer.
+
+    "package": "... ignored when fulfilment is 'merchant'"        -> dropped where `fulfilment` is "merchant"
+    "limit": "Not read when version is given"                      -> dropped where `version` is in the call
+    "history_limit": "Ignored without 'sync_history'",
+    "days": "only used with include_forecast"                      -> dropped unless `include_forecast` is true
+                                                                      (or, not a boolean, is in the call)
+    "selectors": "Ignored when 'dkim' is not among the checks",
+    "currency": "Only read when 'pricing' is among the sections"   -> dropped unless the array `checks` /
+                                                                      `sections` holds that value
+    "loss_db": "Has no effect when connector_pairs is 0"           -> dropped where `connector_pairs` is 0
+    "rx_height_m": "... ignored by 'free_space'"                   -> dropped where the one sibling whose enum has
+                                                                      "free_space" has it
+
+The sentence must be about the argument itself ("Ignored when ...", "This value is ignored ...", not "Case
+is ignored when ..."), and the condition must name a sibling argument of the same object by its exact name (or,
+"ignored by 'x'", a value of one sibling's enum); anything else (a condition on "a URL", on another object,
+"it") is not read, and the argument is kept. The canonicaliser applies this to the
+canonical object, defaults filled in, so "ignored when fulfilment is 'merchant'" holds for a call that leaves
+`fulfilment` at its default "merchant" too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_NAME = r"[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?"
+_VALUE = r"[`'\"‘“]?([A-Za-z0-9_.-]+?)[`'\"’”]?"
+_UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
+_GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME} is (?:given|set|present|provided|specified)\b", re.I)
+_EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
+_REQUIRES = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:with|when|if)"
+                       rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)(?! (?:is|are)\b)", re.I)
+_AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
+                    rf"(?:the )?{_NAME}|\bonly (?:used|read|applies) (?:when|if) {_VALUE} is (?:among|in) "
+                    rf"(?:the )?{_NAME}", re.I)
+_BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) [`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]", re.I)
+_UNREAD_WORDS = re.compile(r"\b(?:ignored|not read|not used|unused|no effect|only (?:used|read|applies|applied|"
+                           r"meaningful|relevant))\b", re.I)
+_SUBJECT = re.compile(r"(?:this|the) (?:value|field|parameter|argument|option|setting|filter|limit)(?: is)?"
+                      r"|(?:only )?used (?:only )?[^,]* and", re.I)
+_STATES = {"given", "set", "present", "provided", "specified", "not", "a", "an", "the"}
+
+
+def unread_arguments(args: Mapping[str, Any], given: Mapping[str, Any],
+                     properties: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The names of the arguments in `args` (a canonical object, defaults filled in) whose description says the
+    tool does not read them under the values the other arguments have; `given` is the call as written (to tell
+    "is given" from a default); `properties` is the object's schema properties."""
+    unread = set()
+    for name, prop in properties.items():
+        text = prop.get("description")
+        if name in args and isinstance(text, str) and _UNREAD_WORDS.search(text) \
+                and _condition_holds(text, name, args, given, properties):
+            unread.add(name)
+    return unread
+
+
+def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mapping[str, Any],
+                     siblings: Mapping[str, Mapping[str, Any]]) -> bool:
+    for match in _own(_GIVEN, text, name):
+        if match[1] != name and match[1] in siblings and given.get(match[1]) is not None:
+            return True
+    for match in _own(_EQUALS, text, name):
+        sibling, value = match[1], match[2]
+        if sibling != name and sibling in args and value.lower() not in _STATES and _same(args[sibling], value):
+            return True
+    for match in _own(_REQUIRES, text, name):
+        sibling = match[1]
+        if sibling != name and sibling in siblings:
+            value = args.get(sibling)
+            return value is False if isinstance(value, bool) else given.get(sibling) is None
+    for match in _own(_AMONG, text, name):
+        value, sibling = (match[1], match[2]) if match[1] else (match[3], match[4])
+        held = args.get(sibling)
+        if sibling != name and isinstance(held, list) and all(isinstance(item, str) for item in held):
+            return value.casefold() not in {item.casefold() for item in held}
+    for match in _own(_BY_VALUE, text, name):  # "ignored by 'free_space'": the one sibling with that enum value
+        owners = [sibling for sibling, prop in siblings.items() if sibling != name
+                  and any(isinstance(v, str) and v.casefold() == match[1].casefold() for v in prop.get("enum", ()))]
+        if len(owners) == 1 and _same(args.get(owners[0]), match[1]):
+            return True
+    return False
+
+
+def _own(pattern: re.Pattern[str], text: str, name: str) -> list[re.Match[str]]:
+    """The matches of `pattern` whose subject is the argument itself: the clause begins with them ("Ignored
+    when ...", "forecast days, only used with ..."), or with "it is", "this value is", "`name` is", or "used only
+    to ... and" ("Case is ignored when ..." speaks of the case, not of the argument)."""
+    found = []
+    for match in pattern.finditer(text):
+        clause = re.split(r"[.;:(,]\s|^", text[:match.start()])[-1].strip().lower()
+        subject = clause.removesuffix(" is").removesuffix(" are").strip().strip("`'\"")
+        if not clause or subject in ("it", "this", "they", name.lower()) or _SUBJECT.fullmatch(clause):
+            found.append(match)
+    return found
+
+
+def _same(held: Any, value: str) -> bool:
+    """Whether a canonical value is the one a description writes as text ('merchant', 0, true)."""
+    if isinstance(held, bool):
+        return value.lower() == str(held).lower()
+    if isinstance(held, (int, float)):
+        try:
+            return float(value) == held
+        except ValueError:
+            return False
+    return isinstance(held, str) and held.casefold() == value.casefold()

@@ -1,0 +1,53 @@
+"""Arguments the schema says the tool does not read under the other arguments' values (conditional_fields.py)."""
+
+from __future__ import annotations
+
+from loopcache.toolcache.canonical import canonicalize_args
+
+
+def same(a: dict, b: dict, schema: dict) -> bool:
+    return canonicalize_args(a, schema) == canonicalize_args(b, schema)
+
+
+def obj(**properties: dict) -> dict:
+    return {"type": "object", "properties": properties}
+
+
+def test_ignored_when_a_sibling_has_a_value_or_its_default() -> None:
+    schema = obj(fulfilment={"type": "string", "enum": ["merchant", "marketplace"], "default": "merchant"},
+                 package={"type": "object", "description": "the parcel; used only to price marketplace fulfilment and "
+                                                           "ignored when fulfilment is 'merchant'"})
+    parcel = {"package": {"weight": 400}}
+    assert same({}, parcel, schema) and same({"fulfilment": "merchant"}, parcel, schema)
+    assert not same({"fulfilment": "marketplace"}, {"fulfilment": "marketplace", **parcel}, schema)
+
+
+def test_ignored_when_a_sibling_is_given_and_only_used_with_a_flag() -> None:
+    schema = obj(version={"type": "string"}, limit={"type": "integer", "default": 10,
+                                                    "description": "Not read when version is given"},
+                 include_forecast={"type": "boolean", "default": False},
+                 days={"type": "integer", "description": "forecast days, only used with include_forecast"})
+    assert same({"version": "1.2"}, {"version": "1.2", "limit": 3}, schema)
+    assert not same({}, {"limit": 3}, schema)
+    assert same({}, {"days": 5}, schema) and same({"include_forecast": False}, {"days": 5}, schema)
+    assert not same({"include_forecast": True}, {"include_forecast": True, "days": 5}, schema)
+
+
+def test_ignored_unless_a_value_is_among_an_array_or_a_sibling_enum_has_it() -> None:
+    schema = obj(checks={"type": "array", "items": {"type": "string"}, "default": ["spf", "dkim"]},
+                 selectors={"type": "array", "description": "Ignored when 'dkim' is not among the checks."},
+                 model={"type": "string", "enum": ["free_space", "two_ray"], "default": "free_space"},
+                 height={"type": "number", "description": "Only read by 'two_ray'; ignored by 'free_space'."})
+    assert same({"checks": ["spf"]}, {"checks": ["spf"], "selectors": ["s1"]}, schema)
+    assert not same({}, {"selectors": ["s1"]}, schema)  # dkim is checked by default
+    assert same({}, {"height": 30}, schema) and not same({"model": "two_ray"}, {"model": "two_ray", "height": 30},
+                                                         schema)
+
+
+def test_a_sentence_about_something_else_or_an_unknown_sibling_keeps_the_argument() -> None:
+    schema = obj(exact={"type": "boolean", "default": False},
+                 name={"type": "string", "description": "name to find. Case is ignored when exact is set"},
+                 region={"type": "string", "description": "ignored when `page` is a URL"},
+                 size={"type": "string", "description": "ignored when mode is 'auto'"})
+    assert not same({"exact": True, "name": "a"}, {"exact": True}, schema)
+    assert not same({"region": "eu"}, {}, schema) and not same({"size": "xl"}, {}, schema)
