@@ -10,6 +10,10 @@ as its canonical value, longest alias first; the canonical values match themselv
 League" never becomes "English English Premier League". Regex arguments are left alone. An alias is the
 user's statement that the API answers both names the same: nothing checks it, so declare only what its
 documentation says.
+
+A description that lists aliases itself ("These aliases are resolved to the catalogue name: 'TI' = 'Texas
+Instruments', 'onsemi' = 'ON Semiconductor'") is such a statement too (`described_aliases`); its aliases are
+applied to a whole value only ("TI" = "Texas Instruments", but "TI op amp" is kept), where none are declared.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Mapping
 from typing import Any
 
 ALIASES_KEY = "x-loopcache-aliases"
+_ALIAS_WORDS = re.compile(r"\b(?:alias(?:es)?|abbreviations?|synonyms?)\b", re.I)
+_QUOTED_EQUAL = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”]\s*=\s*['\"‘“]([^'\"’”=]{1,60})['\"’”]")
 
 
 def validate_aliases(aliases: Any, where: str) -> dict[str, dict[str, str]]:
@@ -73,3 +79,14 @@ def apply_aliases(text: str, table: Mapping[str, str]) -> str:
 
 def _folded(text: str) -> str:
     return " ".join(text.split()).casefold()
+
+
+def described_aliases(description: str) -> dict[str, str]:
+    """The `'alias' = 'canonical'` pairs a description that speaks of aliases (or abbreviations, synonyms)
+    lists, folded alias -> canonical; empty where it lists none, or where a value is both (a chain)."""
+    if not description or not _ALIAS_WORDS.search(description):
+        return {}
+    table = {_folded(alias): canonical.strip() for alias, canonical in _QUOTED_EQUAL.findall(description)
+             if _folded(alias) != _folded(canonical)}
+    return {} if set(table) & {_folded(canonical) for canonical in table.values()} else table
+

@@ -14,7 +14,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   says `integer` / `number` ("#5012" and "1,000" included; "1,5" is not 15), and an integer its digits where
   it says `string`. Where it says a number or a string (`["integer", "string"]`), a plain numeral is the number
   ("3167641" = 3167641, "24.50" = 24.5 for a `number`), but one with leading zeros ("007") or a version
-  ("1.10") stays a string. Booleans stay booleans.
+  ("1.10") stays a string, and an 'HH:MM:SS' timestamp is its seconds where the description says it may be
+  either ("00:01:15" = 75). Booleans stay booleans.
 - a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
   unit: 1.5 km = 1500 m (quantities.py). A phone number written without its country code is read in the
   region a sibling names (`default_region: "GB"`) and written in E.164 (phone_regions.py).
@@ -37,7 +38,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   (codes.py: "jfk" = "JFK" for an IATA code, "hat043" = "HAT043" anywhere), unless the description
   mentions letter case or the name says the value is opaque (token, secret, key, cursor).
 - aliases the tool's user declared for an argument (aliases.py: `EPL` = `English Premier League`) are
-  written as their canonical value first, in any string but a regex.
+  written as their canonical value first, in any string but a regex; where none are declared, aliases the
+  description lists ("aliases: 'TI' = 'Texas Instruments'") for a whole value.
 - a string's format (the schema's `format`, else one inferred from the property name, its description or
   the value: see formats.py) replaces the generic rule (unless the description says the value is taken
   "exactly as written" or "verbatim": then it is only trimmed): path, uri, date, date-time, time, sql, regex,
@@ -71,7 +73,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases
+from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases, described_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.conditional_fields import unread_arguments
 from loopcache.toolcache.described_defaults import described_default
@@ -97,6 +99,8 @@ _QUOTED_PART = re.compile(r"((?<!\w)'[^']*'(?!\w)|\"[^\"]*\")")  # an apostrophe
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 # a plain numeral, without leading zeros (an id "007" is not 7), under a type that is a number or a string
 _NUMERAL = re.compile(r"^-?(?:0|[1-9]\d*)(?P<fraction>\.\d+)?$")
+_CLOCK = re.compile(r"^(\d{1,3}):(\d{2}):(\d{2}(?:\.\d{1,6})?)$")
+_SECONDS_OR_CLOCK = re.compile(r"\bseconds?\b(?=.*\bHH:MM:SS)|\bHH:MM:SS\b.*\bseconds?\b", re.I)
 _VERSIONED = frozenset({"version", "release", "tag"})  # "1.10" is not 1.1
 
 # The schema key that turns the inferred rules off for a whole tool (module doc; spec.with_inference sets it).
@@ -237,6 +241,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
     aliases = schema.get(ALIASES_KEY)
     if isinstance(aliases, Mapping) and aliases:
         value = apply_aliases(value, aliases)
+    elif listed := described_aliases(description(schema)):  # "'TI' = 'Texas Instruments'": a whole value
+        value = listed.get(" ".join(value.split()).casefold(), value)
     if traits is not None and traits.kind is TextKind.LITERAL:  # not even NFC: "K" (Kelvin sign) is not "K"
         return value.lower() if traits.lower_all else value
     value = unicodedata.normalize("NFC", value)
@@ -249,6 +255,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
             return number
     elif (number := _numeral(value, types, name)) is not None:  # "a number or a digit string": '24.50' = 24.5
         return number
+    elif (seconds := _clock_seconds(value, types, description(schema))) is not None:
+        return seconds  # "seconds, or an 'HH:MM:SS' timestamp": '00:01:15' = 75
     if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
@@ -278,6 +286,16 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         if (number := _numeral(folded, types, name)) is not None:  # "0000320193", leading zeros optional
             return number
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
+
+
+def _clock_seconds(value: str, types: set[Any], text: str) -> int | float | None:
+    """Seconds an 'HH:MM:SS(.sss)' timestamp stands for, where a number-or-string argument is described as
+    seconds or such a timestamp; else None."""
+    clock = _CLOCK.match(value.strip()) if types & {"integer", "number"} and "string" in types else None
+    if clock is None or not _SECONDS_OR_CLOCK.search(text):
+        return None
+    hours, minutes, seconds = int(clock[1]), int(clock[2]), float(clock[3])
+    return _canonical_number(hours * 3600 + minutes * 60 + seconds) if minutes < 60 and seconds < 60 else None
 
 
 def _numeral(value: str, types: set[Any], name: str | None) -> int | float | None:

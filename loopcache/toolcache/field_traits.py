@@ -196,7 +196,8 @@ _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensiti
                           r"|\bwithout regard to (?:letter )?case\b|\bcase- and [\w-]+-insensitive\b",
                           re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
-_SAME_AS = re.compile(r"\bsame (?:format|form|rules?|syntax|units?) as (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
+_SAME_AS = re.compile(r"\b(?:same (?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
+                      r" (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
 # "matched as a whole name": every word counts, "the" too ("The National" is not "National")
 _WHOLE_NAME = re.compile(r"\b(?:as a |the )?whole (?:name|title|phrase|value)\b", re.I)
 # word forms or word order said to count: "plural/singular and word order are significant" (a keyword matched as is)
@@ -253,8 +254,8 @@ def description(schema: Mapping[str, Any]) -> str:
 
 
 def described_like_siblings(properties: Mapping[str, Any]) -> dict[str, Any]:
-    """The properties, each whose description says it is written like a sibling ("same format as start") with that
-    sibling's `format`, `pattern` and description added to its own."""
+    """The properties, each whose description says it is written like a sibling ("same format as start", "written
+    like `start`") with that sibling's `format`, `pattern` and description added to its own."""
     out = dict(properties)
     for key, prop in properties.items():
         same = _SAME_AS.search(description(prop)) if isinstance(prop, Mapping) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases, validate_aliases, with_aliases
+from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases, described_aliases, validate_aliases, with_aliases
 from loopcache.toolcache.canonical import canonicalize_args
 from loopcache.toolcache.key import schema_fingerprint
 
@@ -77,3 +77,15 @@ def test_register_tool_and_decorator_take_aliases(tmp_path) -> None:
     assert cache.lookup(spec.name, {"league": "EPL"}).stage is Stage.EXACT
     with pytest.raises(ValueError, match="both an alias and a canonical value"):
         cache.register_tool("bad", {"type": "object"}, read_only=True, aliases={"q": {"a": "b", "b": "c"}})
+
+
+def test_aliases_a_description_lists_are_applied_to_a_whole_value() -> None:
+    said = ("Only parts of this manufacturer. Case-insensitive. These aliases are resolved to the catalogue name: "
+            "'TI' = 'Texas Instruments', 'onsemi' = 'ON Semiconductor'.")
+    assert described_aliases(said) == {"ti": "Texas Instruments", "onsemi": "ON Semiconductor"}
+    schema = {"type": "object", "properties": {"maker": {"type": "string", "description": said}}}
+    one = lambda value: canonicalize_args({"maker": value}, schema)["maker"]  # noqa: E731
+    assert one("onsemi") == one("ON  Semiconductor") == one("ON Semiconductor")
+    assert one("TI") == one("texas instruments") != one("TI op amps")  # a whole value only
+    assert described_aliases("e.g. 'TI' = 'Texas Instruments'") == {}  # not said to be aliases
+    assert described_aliases("aliases: 'a' = 'b', 'b' = 'c'") == {}  # a chain: ambiguous

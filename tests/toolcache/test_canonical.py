@@ -325,3 +325,12 @@ def test_a_numeral_for_an_argument_that_is_a_number_or_a_string_is_the_number() 
     assert not same({"id": "007"}, {"id": 7}, schema)  # leading zeros: maybe another id
     assert not same({"id": "7.0"}, {"id": 7}, schema)  # an integer id is no decimal
     assert not same({"version": "1.10"}, {"version": 1.1}, schema)
+
+
+def test_a_timestamp_for_seconds_where_the_description_allows_both() -> None:
+    offset = {"type": ["number", "string"], "description": "seconds from the start, or an 'HH:MM:SS(.sss)' timestamp"}
+    schema = obj(start=offset, length={"type": ["number", "string"], "description": "written like `start`"},
+                 at={"type": ["number", "string"], "description": "a clock time HH:MM:SS"})
+    assert same({"start": "00:01:15", "length": "00:00:30.000"}, {"start": 75, "length": 30}, schema)
+    assert not same({"start": "00:01:15"}, {"start": 76}, schema)
+    assert not same({"at": "00:01:15"}, {"at": 75}, schema)  # no seconds said: kept
