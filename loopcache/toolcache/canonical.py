@@ -82,10 +82,12 @@ from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canon
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
                                               compile_pattern, container_flags, described_like_siblings,
                                               description, is_empty_exclusion, is_key_ordered, is_set_valued,
-                                              is_token_set, is_written_exactly, omitted_array, says_case_is_free,
+                                              is_token_set, is_written_exactly, item_schema, omitted_array,
+                                              says_case_is_free,
                                               sibling_flags, text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_email, canonical_path, canonical_uri,  # noqa: F401
-                                         infer_format, name_words, value_format, with_assumed_scheme)
+                                         infer_format, ip_address_text, name_words, value_format,
+                                         with_assumed_scheme)
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.pattern_separators import without_optional_separators
 from loopcache.toolcache.phone_regions import phones_in_region
@@ -156,9 +158,8 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, ab
     if isinstance(value, Mapping):
         return _canonical_object(value, schema, about, container_flags(schema, flags))
     if isinstance(value, (list, tuple)):
-        items = schema.get("items")
-        item_schema = items if isinstance(items, Mapping) else {}
-        result = [_canonical_value(item, item_schema, name, about, container_flags(schema, flags)) for item in value]
+        items = item_schema(schema)
+        result = [_canonical_value(item, items, name, about, container_flags(schema, flags)) for item in value]
         return _as_set(result) if is_set_valued(name, schema) or is_token_set(name, schema, result) else result
     if isinstance(value, bool) or value is None:
         return value
@@ -285,6 +286,9 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         folded = traits.folds.apply(folded)
         if (number := _numeral(folded, types, name)) is not None:  # "0000320193", leading zeros optional
             return number
+    if traits is not None and (":" in folded or "/" in folded) \
+            and (address := ip_address_text(folded, description(schema))):
+        return address  # an IP address in free text ("a domain or an IPv4/IPv6 address"), as RFC 5952 writes it
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
 
 

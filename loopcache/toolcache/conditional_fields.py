@@ -5,9 +5,12 @@
     "history_limit": "Ignored without 'sync_history'",
     "days": "only used with include_forecast"                      -> dropped unless `include_forecast` is true
                                                                       (or, not a boolean, is in the call)
+    "unit_system": "Only used with value_format 'engineering'"      -> dropped where `value_format` is another
     "selectors": "Ignored when 'dkim' is not among the checks",
     "currency": "Only read when 'pricing' is among the sections"   -> dropped unless the array `checks` /
-                                                                      `sections` holds that value
+                                                                      `sections` holds that value (or, no
+                                                                      sibling of that name, the one array whose
+                                                                      items' enum has it: `include`)
     "loss_db": "Has no effect when connector_pairs is 0"           -> dropped where `connector_pairs` is 0
     "rx_height_m": "... ignored by 'free_space'"                   -> dropped where the one sibling whose enum has
                                                                       "free_space" has it
@@ -32,15 +35,16 @@ _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|hav
 _GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME} is (?:given|set|present|provided|specified)\b", re.I)
 _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
 _REQUIRES = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:with|when|if)"
-                       rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)(?! (?:is|are)\b)", re.I)
+                       rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)(?! (?:is|are)\b)"
+                       r"(?: (?:is |= ?)?[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”])?", re.I)
 _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
                     rf"(?:the )?{_NAME}|\bonly (?:used|read|applies) (?:when|if) {_VALUE} is (?:among|in) "
                     rf"(?:the )?{_NAME}", re.I)
 _BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) [`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]", re.I)
 _UNREAD_WORDS = re.compile(r"\b(?:ignored|not read|not used|unused|no effect|only (?:used|read|applies|applied|"
                            r"meaningful|relevant))\b", re.I)
-_SUBJECT = re.compile(r"(?:this|the) (?:value|field|parameter|argument|option|setting|filter|limit)(?: is)?"
-                      r"|(?:only )?used (?:only )?[^,]* and", re.I)
+_SUBJECT = re.compile(r"(?:(?:so|and|but|thus|hence|therefore) )?(?:this|the) (?:value|field|parameter|argument|"
+                      r"option|setting|filter|limit)(?: is)?|(?:only )?used (?:only )?[^,]* and", re.I)
 _STATES = {"given", "set", "present", "provided", "specified", "not", "a", "an", "the"}
 
 
@@ -60,29 +64,44 @@ def unread_arguments(args: Mapping[str, Any], given: Mapping[str, Any],
 
 def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mapping[str, Any],
                      siblings: Mapping[str, Mapping[str, Any]]) -> bool:
+    others = {key: prop for key, prop in siblings.items() if key != name}
     for match in _own(_GIVEN, text, name):
-        if match[1] != name and match[1] in siblings and given.get(match[1]) is not None:
+        if match[1] in others and given.get(match[1]) is not None:
             return True
     for match in _own(_EQUALS, text, name):
         sibling, value = match[1], match[2]
-        if sibling != name and sibling in args and value.lower() not in _STATES and _same(args[sibling], value):
+        if sibling in others and value.lower() not in _STATES and _same(args.get(sibling), value):
             return True
-    for match in _own(_REQUIRES, text, name):
-        sibling = match[1]
-        if sibling != name and sibling in siblings:
-            value = args.get(sibling)
-            return value is False if isinstance(value, bool) else given.get(sibling) is None
-    for match in _own(_AMONG, text, name):
-        value, sibling = (match[1], match[2]) if match[1] else (match[3], match[4])
+    for match in _own(_REQUIRES, text, name):  # "only used with X" / "only used with X 'v'"
+        sibling, value = match[1], match[2]
         held = args.get(sibling)
-        if sibling != name and isinstance(held, list) and all(isinstance(item, str) for item in held):
-            return value.casefold() not in {item.casefold() for item in held}
+        if sibling in others and (value is not None and held is not None and not _same(held, value)
+                                  or value is None and (held is False if isinstance(held, bool)
+                                                        else given.get(sibling) is None)):
+            return True
+    for match in _own(_AMONG, text, name):  # "ignored when 'dkim' is not among the checks"
+        value, sibling = (match[1], match[2]) if match[1] else (match[3], match[4])
+        owner = sibling if sibling in others else _owner(others, value, "items")  # "the sections": `include`
+        held = args.get(owner) if owner else None
+        if isinstance(held, list) and all(isinstance(item, str) for item in held) \
+                and value.casefold() not in {item.casefold() for item in held}:
+            return True
     for match in _own(_BY_VALUE, text, name):  # "ignored by 'free_space'": the one sibling with that enum value
-        owners = [sibling for sibling, prop in siblings.items() if sibling != name
-                  and any(isinstance(v, str) and v.casefold() == match[1].casefold() for v in prop.get("enum", ()))]
-        if len(owners) == 1 and _same(args.get(owners[0]), match[1]):
+        owner = _owner(others, match[1])
+        if owner and _same(args.get(owner), match[1]):
             return True
     return False
+
+
+def _owner(siblings: Mapping[str, Mapping[str, Any]], value: str, inside: str | None = None) -> str | None:
+    """The one sibling whose enum (its items' enum, with `inside="items"`) holds `value`; None if none or more."""
+    owners = []
+    for key, prop in siblings.items():
+        schema = prop.get(inside) if inside else prop
+        enum = schema.get("enum", ()) if isinstance(schema, Mapping) else ()
+        if any(isinstance(v, str) and v.casefold() == value.casefold() for v in enum):
+            owners.append(key)
+    return owners[0] if len(owners) == 1 else None
 
 
 def _own(pattern: re.Pattern[str], text: str, name: str) -> list[re.Match[str]]:

@@ -55,23 +55,25 @@ def described_default(schema: Mapping[str, Any], text: str) -> tuple[Any] | None
 
 
 def _typed(literal: str, schema: Mapping[str, Any]) -> tuple[Any] | None:
-    """The literal as a value of the argument's type, or None where it is not one (or no type is declared)."""
-    kind = schema.get("type")
+    """The literal as a value of the argument's type (one of them, for a list of types), or None where it is not
+    one (or no type is declared)."""
+    declared = schema.get("type")
+    kinds = set(declared) if isinstance(declared, list) else {declared}
     if literal[:1] in "'\"`":
-        return _checked(literal[1:-1], schema) if kind == "string" else None
+        return _checked(literal[1:-1], schema) if "string" in kinds else None
     if literal.startswith("["):
         try:
             items = ast.literal_eval(literal)
         except (ValueError, SyntaxError):
             return None
         ok = isinstance(items, list) and all(isinstance(item, (str, int, float)) for item in items)
-        return (items,) if kind == "array" and ok else None
+        return (items,) if "array" in kinds and ok else None
     if literal.lower() in ("true", "false"):
-        return (literal.lower() == "true",) if kind == "boolean" else None
+        return (literal.lower() == "true",) if "boolean" in kinds else None
     if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", literal):
         number = float(literal) if "." in literal else int(literal)
-        return (number,) if kind == "number" or (kind == "integer" and isinstance(number, int)) else None
-    return _checked(literal, schema, bare=True) if kind == "string" else None
+        return (number,) if "number" in kinds or ("integer" in kinds and isinstance(number, int)) else None
+    return _checked(literal, schema, bare=True) if "string" in kinds else None
 
 
 def _checked(value: str, schema: Mapping[str, Any], bare: bool = False) -> tuple[Any] | None:

@@ -29,6 +29,7 @@ its `kind`:
                elsewhere a word with digits is read as a code
     folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
                zero padding, spaces or underscores its examples show are optional
+    word_forms  "without stemming", "as whole words": verify accepts no other form of a word ("seal" / "seals")
     words_keep_case  code in a query language ("PromQL", "GraphQL", "JQL", "Query DSL", "-m expression",
                "selection syntax"): verify compares it as free text (operand order, quotes, spacing free) but a
                word in another case is another name, and its operators and separators are counted ("a b" / "a,b")
@@ -117,6 +118,7 @@ class TextTraits:
     folds: Folds = NO_FOLDS  # what the description says does not count (folds.py: "dots are ignored")
     words_keep_case: bool = False  # code in a query language ("JQL", "GraphQL"): verify compares words' case
     commas_are_space: bool = False  # GraphQL: a comma between names is whitespace, not a separator
+    word_forms: bool = False  # "without stemming": "seal" is not "seals", verify takes no word variants
 
     @property
     def exact(self) -> bool:
@@ -199,6 +201,8 @@ _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re
 _SAME_AS = re.compile(r"\b(?:same (?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
                       r" (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
 # "matched as a whole name": every word counts, "the" too ("The National" is not "National")
+_NO_STEMMING = re.compile(r"\b(?:without|no) stemming\b|\bnot stemmed\b|\b(?:as |match(?:es|ed)? )?whole[- ]words?\b",
+                          re.I)
 _WHOLE_NAME = re.compile(r"\b(?:as a |the )?whole (?:name|title|phrase|value)\b", re.I)
 # word forms or word order said to count: "plural/singular and word order are significant" (a keyword matched as is)
 _FORMS_COUNT = re.compile(r"\b(?:plural|singular|word order)s?\b[^.;]{0,60}\b(?:significant|matters?|count|distinct)\b"
@@ -243,6 +247,9 @@ _HEX = re.compile(r"^\W*(?:\w+\s+){0,3}?(?:hex|hexadecimal)\b|\b(?:in|as) hex(?:
                   re.I)
 _KEY_ORDER = re.compile(r"\bin the order (?:given|written|listed)\b|\border of (?:the |its )?keys\b|\bkeys? order\b",
                         re.I)
+# "key order irrelevant", "key order does not matter": a denial, not an order
+_ORDER_DENIED = re.compile(r"\s*(?:is |are )?(?:irrelevant|ignored|insignificant|not significant|"
+                           r"(?:does|do) not matter|doesn't matter|free)\b", re.I)
 _ANY_ORDER = re.compile(r"\bany order\b|\border (?:does not|doesn't) matter\b", re.I)
 # a clause about quoted phrases ('"quoted phrases" match exactly') speaks of them, not of the field's letter case
 _PHRASE_CLAUSE = re.compile(r"[^;,.()]*\bphrases?\b[^;,.()]*", re.I)
@@ -251,6 +258,15 @@ _PHRASE_CLAUSE = re.compile(r"[^;,.()]*\bphrases?\b[^;,.()]*", re.I)
 def description(schema: Mapping[str, Any]) -> str:
     text = schema.get("description")
     return text if isinstance(text, str) else ""
+
+
+def item_schema(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The schema of an array's items, with the array's description where the items have none of their own
+    ("vehicles: 'AGV-' and the number; leading zeros are ignored" describes each vehicle)."""
+    items = schema.get("items")
+    items = items if isinstance(items, Mapping) else {}
+    text = description(schema)
+    return {**items, "description": text} if text and not description(items) else items
 
 
 def described_like_siblings(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -422,7 +438,7 @@ def text_traits(name: str | None, schema: Mapping[str, Any], flags: Flags = NO_F
     return TextTraits(TextKind.FREE, insensitive, code, bool(_OPTIONAL_HASH.search(text)),
                       folds=described_folds(text),
                       words_keep_case=bool(_CODE_TEXT.search(text)) and not insensitive,
-                      commas_are_space=bool(_GRAPHQL.search(text)))
+                      commas_are_space=bool(_GRAPHQL.search(text)), word_forms=bool(_NO_STEMMING.search(text)))
 
 
 def says_case_is_free(schema: Mapping[str, Any]) -> bool:
@@ -501,7 +517,8 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
     if name is not None and name.casefold() in _CONNECTIVES:
         return True
     words = name_words(name)
-    if words[-1:] and words[-1] in _RETURNED_NAMES and not _ORDERING_WORDS.intersection(words):
+    if words[-1:] and words[-1] in _RETURNED_NAMES and not _ORDERING_WORDS.intersection(words) \
+            and not _ORDERED.search(description(schema)):  # "columns returned, in this order": a table's order
         return True
     items = schema.get("items")
     scalar_filter = isinstance(items, Mapping) and items.get("type") in ("string", "integer") \
@@ -540,8 +557,9 @@ def is_key_ordered(name: str | None, schema: Mapping[str, Any]) -> bool:
     if isinstance(schema.get("properties"), Mapping) and schema["properties"]:
         return False
     words = name_words(name)
-    return bool(_KEY_ORDER.search(description(schema))) or (words[-1:] in (["sort"], ["sorting"], ["orderby"])
-                                                            or words[-2:] in (["order", "by"], ["sort", "by"]))
+    text = description(schema)
+    said = any(not _ORDER_DENIED.match(text, match.end()) for match in _KEY_ORDER.finditer(text))
+    return said or words[-1:] in (["sort"], ["sorting"], ["orderby"]) or words[-2:] in (["order", "by"], ["sort", "by"])
 
 
 def arrays_named_as_sets(schema: Mapping[str, Any]) -> frozenset[str]:

@@ -1,7 +1,8 @@
 """What an argument's description says does not count in its value: characters ignored, leading zeros, padding.
 
     "Spaces, dots and hyphens are ignored"                -> those characters are dropped ("0403.170.701")
-    "leading zeros optional"                              -> an all-digit value loses them ("0000320193")
+    "leading zeros optional"                              -> an all-digit value loses them ("0000320193"), and
+                                                             the number after a name's last separator ("AGV-07")
     "shorter GTINs are ... zero-filled to 14 digits"      -> an all-digit value is padded to that width
     examples "e.g. 'DEHAM' or 'DE HAM'"                   -> spaces are dropped
     examples "e.g. 'Alan Turing' or 'Alan_Turing'"        -> underscores are spaces
@@ -18,6 +19,9 @@
     "matched ignoring case and diacritics"                -> accents dropped ("Kīlauea" = "Kilauea")
     "a trailing '/' is ignored"                           -> one trailing "/" dropped ("/v1/orders/" = "/v1/orders")
     "ids and inclusive ranges ... read as a set"          -> the numbers they cover, merged ("20,10-12,11" = "10-12,20")
+    "defanged notation is refanged"                       -> "evil[.]top" = "evil.top", "hxxps://" = "https://"
+    "'-' and '.' are interchangeable"                     -> one of them: "07.012.C.2" = "07-012-C-2"
+    "spaces around ',' and '=' are ignored"               -> those spaces dropped: "cn=a, ou=b" = "cn=a,ou=b"
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -47,7 +51,8 @@ _PREFIX = re.compile(rf"\b(?:an?|the) {_TICKED} prefix (?:is )?"
                      rf"|\b(?:with or without|optional) (?:an? |the )?{_TICKED} prefix"
                      rf"|\bwith or without (?:an? |the )?leading {_TICKED}"
                      rf"|\b(?:an?|the) leading {_TICKED} (?:is )?(?:optional|ignored|not significant|accepted)"
-                     rf"|\boptionally prefixed (?:with |by )?{_TICKED}", re.I)
+                     rf"|\boptionally prefixed (?:with |by )?{_TICKED}"
+                     rf"|\boptionally (?:written |given )?with (?:the |a |an )?prefix {_TICKED}", re.I)
 _NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by commas\b"
                           r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
 # "a comma-separated list of these (OR)", "comma-separated; any of them matches"
@@ -65,8 +70,24 @@ _TRAILING_CHARACTERS = {"/": "/", ".": ".", "slash": "/", "slashes": "/", "dot":
 _RANGE_SET = re.compile(r"\branges?\b(?=.{0,120}?\b(?:a set\b|set of\b|any order\b|order\b[^.;]{0,40}"
                         r"\b(?:does not|do not|doesn't|don't) matter))", re.I)
 _RANGE_LIST = re.compile(r"\s*\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+(?:\s*-\s*\d+)?)*\s*")
+# "Defanged notation is refanged", "defanged input accepted": the indicator conventions of security tools
+_REFANG = re.compile(r"\b(?:refang(?:ed|s)?|defanged)\b", re.I)
+_DEFANGED = ((re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)", re.I), "."), (re.compile(r"\[:\]"), ":"),
+             (re.compile(r"\[@\]|\[at\]", re.I), "@"), (re.compile(r"\bhxxp", re.I), "http"))
+# "'-' and '.' are interchangeable (as separators)": two characters that are one
+_INTERCHANGEABLE = re.compile(r"['\"‘“`](\S)['\"’”`] and ['\"‘“`](\S)['\"’”`] are interchangeable\b", re.I)
+# "spaces around ',' and '=' are ignored", "whitespace around each '|' ... is ignored": around those characters
+_AROUND = re.compile(r"\b(?:spaces?|whitespace) (?:around|on either side of|before and after) (?:each |every )?"
+                     r"((?:['\"‘“`]\S['\"’”`](?:,? (?:and|or) |, )?)+)[^.;]{0,30}?\b(?:are |is )?"
+                     r"(?:ignored|optional|stripped|removed|insignificant)\b", re.I)
+_TICKED_CHAR = re.compile(r"['\"‘“`](\S)['\"’”`]")
+_ZERO_PADDED_END = re.compile(r"(?<=[-_ #:/])0+(?=\d+$)")
+_PLACED = re.compile(r"\b(?:at (?:the )?(?:very )?(?:start|end|beginning|ends?|either end|both ends)|around|"
+                     r"on either side|before and after|runs? of)\b", re.I)
 _NEGATED = re.compile(r"\bnot\b|n't\b|\bnothing\b|\bnever\b|\bno\b", re.I)
-_END_WORD = re.compile(r"\b(?:trailing|leading|final|last|first)\s+$", re.I)
+# a word that makes the characters a place or a run of them, not every one ("runs of whitespace ... are ignored")
+_END_WORD = re.compile(r"\b(?:trailing|leading|final|last|first|runs of|extra|surrounding|repeated|multiple|"
+                       r"consecutive|redundant)\s+$", re.I)
 _WORD_SYNTAX = re.compile(r"[\"'`()\[\]{}|:*!<>=~^]|(?:^|\s)[-+]|\b(?:AND|OR|NOT|NEAR)\b")
 _NUMBERS = re.compile(r"\s*[-+]?\d+(?:\.\d+)?(?:\s*,\s*[-+]?\d+(?:\.\d+)?)*\s*")
 
@@ -85,13 +106,19 @@ class Folds:
     diacritics: bool = False  # accents do not count: dropped
     trailing: str = ""  # this character at the end does not count: dropped
     ranges: bool = False  # a list of numbers and inclusive ranges, a set: merged ("20,10-12,11" = "10-12,20")
+    refang: bool = False  # defanged indicators are refanged: "evil[.]top" = "evil.top", "hxxps" = "https"
+    same_as: str = ""  # pairs of characters that are one: ".-" ("'-' and '.' are interchangeable"): "." -> "-"
+    spaced: str = ""  # characters the spaces around which do not count ("spaces around ',' and '=' are ignored")
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
                     or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag
-                    or self.diacritics or self.trailing or self.ranges)
+                    or self.diacritics or self.trailing or self.ranges or self.refang or self.same_as
+                    or self.spaced)
 
     def apply(self, value: str) -> str:
+        if self.refang:
+            value = _refanged(value)
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
             value = value[1:-1].strip()
         if self.prefix and _has_prefix(value, self.prefix):
@@ -113,8 +140,14 @@ class Folds:
             value = " ".join(sorted(value.split(), key=lambda word: (word.casefold(), word)))
         if self.ignored:
             value = value.translate({ord(c): None for c in self.ignored})
+        if self.spaced:
+            value = re.sub(rf"\s*([{re.escape(self.spaced)}])\s*", r"\1", value)
+        if self.same_as:
+            value = value.translate({ord(self.same_as[i + 1]): self.same_as[i] for i in range(0, len(self.same_as), 2)})
         if value.isdigit() and self.leading_zeros:
             value = value.lstrip("0") or "0"
+        elif self.leading_zeros:  # "AGV-07" = "AGV-7": the number after the name's last separator
+            value = _ZERO_PADDED_END.sub("", value)
         if value.isdigit() and len(value) < self.width:
             value = value.zfill(self.width)
         return value
@@ -129,6 +162,7 @@ def described_folds(description: str) -> Folds:
         return NO_FOLDS
     ignored = {_CHARACTER_WORDS[word.lower()] for match in _IGNORED.finditer(description)
                if not _END_WORD.search(description[:match.start()])  # "a trailing dot": that one only
+               and not _PLACED.search(match[0])  # "whitespace at the start and end is stripped": those only
                for word in re.findall(_WORD, match[1], re.I)}
     examples = {match[1].strip() for match in _QUOTED.finditer(description)
                 if not _NEGATED.search(_clause_around(description, match.start(), match.end()))}
@@ -153,7 +187,10 @@ def described_folds(description: str) -> Folds:
                  word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
                  diacritics=bool(_DIACRITICS.search(description)),
                  trailing=_TRAILING_CHARACTERS[end[1].lower()] if (end := _TRAILING.search(description)) else "",
-                 ranges=bool(_RANGE_SET.search(description)))
+                 ranges=bool(_RANGE_SET.search(description)), refang=bool(_REFANG.search(description)),
+                 same_as="".join(pair[0] + pair[1] for pair in _INTERCHANGEABLE.findall(description)),
+                 spaced="".join(sorted({char for match in _AROUND.finditer(description)
+                                        for char in _TICKED_CHAR.findall(match[1])})))
 
 
 def _clause_around(text: str, start: int, end: int) -> str:
@@ -171,6 +208,14 @@ def _has_prefix(value: str, prefix: str) -> bool:
         return False
     last, first = prefix[-1], value[len(prefix)]
     return not ((last.isalpha() and first.isalpha()) or (last.isdigit() and first.isdigit()))
+
+
+def _refanged(value: str) -> str:
+    """A defanged indicator written plainly: "[.]", "(.)", "[dot]" -> "."; "[:]" -> ":"; "[@]" -> "@"; "hxxp" ->
+    "http"."""
+    for pattern, plain in _DEFANGED:
+        value = pattern.sub(plain, value)
+    return value
 
 
 def _merged_ranges(value: str) -> str:

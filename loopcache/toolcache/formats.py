@@ -124,6 +124,7 @@ def canonical_path(value: str) -> str:
     return normalised
 
 
+_CIDR = re.compile(r"\bCIDR\b", re.I)
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -222,15 +223,27 @@ def canonical_email(value: str) -> str:
     return f"{local}@{domain.lower()}" if at and local else value.strip()
 
 
+def ip_address_text(value: str, text: str = "") -> str | None:
+    """An IPv6 address written whole as RFC 5952 does ("2001:0db8::0123" = "2001:db8::123"), and an address with
+    the prefix of one host ("203.0.113.77/32", "/128") as the bare address where `text`, the description,
+    speaks of CIDR blocks; None for anything else."""
+    bare = value.strip().removeprefix("[").removesuffix("]")
+    address, slash, length = bare.partition("/")
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if not slash:
+        return str(parsed) if parsed.version == 6 else None
+    host = length == str(parsed.max_prefixlen)
+    return str(parsed) if host and _CIDR.search(text) else None
+
+
 def canonical_hostname(value: str) -> str:
     """A DNS name: lower case, no trailing dot, punycode (`xn--`) labels as Unicode; an IP address in its place
     as RFC 5952 writes it ("2001:0db8::0123" = "2001:db8::123"); else as written."""
-    bare = value.strip().removeprefix("[").removesuffix("]")
-    if ":" in bare:
-        try:
-            return str(ipaddress.IPv6Address(bare))
-        except ValueError:
-            pass
+    if ":" in value and (address := ip_address_text(value)):
+        return address
     text = value.strip().rstrip(".")
     labels = text.split(".")
     if not text or not all(_HOST_LABEL.match(label) for label in labels):

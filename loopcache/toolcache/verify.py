@@ -47,7 +47,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, compile_pattern, container_flags,
-                                              sibling_flags, text_traits)
+                                              item_schema, sibling_flags, text_traits)
 from loopcache.toolcache.formats import infer_format, value_format
 from loopcache.toolcache.identifiers import same_identifier
 from loopcache.toolcache.text_signature import TextSignature, are_variants, stem, text_signature
@@ -140,7 +140,7 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
         commas = traits.commas_are_space
         if traits.words_keep_case and _code_separators(query, commas) != _code_separators(candidate, commas):
             return Verdict(False, f"{where}: other operators or separators (code in a query language)")
-        return _compare_free_text(query, candidate, traits.kind, name, where, policy)
+        return _compare_free_text(query, candidate, traits.kind, name, where, policy, traits.word_forms)
     return ACCEPTED if query == candidate else Verdict(False, f"{where}: values differ")
 
 
@@ -182,7 +182,7 @@ def _one_fails_pattern(query: str, candidate: str, schema: Mapping[str, Any]) ->
 
 
 def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | None, where: str,
-                       policy: VerifyPolicy) -> Verdict:
+                       policy: VerifyPolicy, word_forms: bool = False) -> Verdict:
     if kind is TextKind.CASED and (value_format(query) or value_format(candidate)):
         return _url_of_id(query, candidate, where, cased=True)  # a permalink and its id, in the id's own case
     if kind in (TextKind.LITERAL, TextKind.REGEX, TextKind.CASED):
@@ -203,7 +203,7 @@ def _compare_free_text(query: str, candidate: str, kind: TextKind, name: str | N
     if _is_lone(query) and _is_lone(candidate) and (_is_id_token(query) or _is_id_token(candidate)) \
             and _token_shape(query) != _token_shape(candidate):
         return Verdict(False, f"{where}: another identifier (its parts or separators differ)")
-    return _compare_text(query, candidate, where, policy)
+    return _compare_text(query, candidate, where, policy, word_forms)
 
 
 def _url_of_id(query: str, candidate: str, where: str, cased: bool = False) -> Verdict:
@@ -284,7 +284,7 @@ def _all(verdicts: list[Verdict]) -> Verdict:
     return max(conditions, key=lambda v: v.min_similarity or 0.0) if conditions else ACCEPTED
 
 
-def _compare_text(query: str, candidate: str, where: str, policy: VerifyPolicy) -> Verdict:
+def _compare_text(query: str, candidate: str, where: str, policy: VerifyPolicy, word_forms: bool = False) -> Verdict:
     if query == candidate:
         return ACCEPTED
     q, c = text_signature(query), text_signature(candidate)
@@ -293,9 +293,11 @@ def _compare_text(query: str, candidate: str, where: str, policy: VerifyPolicy) 
         return Verdict(False, f"{where}: {difference}")
     left = (q.entities - c.words) | ((q.content - c.content) if policy.content_words else set())
     right = (c.entities - q.words) | ((c.content - q.content) if policy.content_words else set())
+    if word_forms and set(q.word_sequence) != set(c.word_sequence):  # "without stemming": "seals" is not "seal"
+        return Verdict(False, f"{where}: other word forms {sorted(set(q.word_sequence) ^ set(c.word_sequence))}")
     if not left and not right:
         return ACCEPTED
-    if _aligned(set(left), set(right), q, c):
+    if not word_forms and _aligned(set(left), set(right), q, c):
         return Verdict(True, f"{where}: word variants {sorted(left)} ~ {sorted(right)}", policy.variant_similarity)
     kind = "named entities" if (q.entities - c.words) | (c.entities - q.words) else "content words"
     return Verdict(False, f"{where}: {kind} differ {sorted(left | right)}")
@@ -374,5 +376,4 @@ def _property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 def _items(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    items = schema.get("items")
-    return items if isinstance(items, Mapping) else {}
+    return item_schema(schema)

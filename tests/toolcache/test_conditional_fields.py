@@ -51,3 +51,21 @@ def test_a_sentence_about_something_else_or_an_unknown_sibling_keeps_the_argumen
                  size={"type": "string", "description": "ignored when mode is 'auto'"})
     assert not same({"exact": True, "name": "a"}, {"exact": True}, schema)
     assert not same({"region": "eu"}, {}, schema) and not same({"size": "xl"}, {}, schema)
+
+
+def test_only_used_with_a_sibling_value_and_among_an_array_named_in_other_words() -> None:
+    schema = obj(value_format={"type": "string", "enum": ["engineering", "raw"], "default": "engineering"},
+                 unit_system={"type": "string", "description": "Only used with value_format 'engineering'; "
+                                                               "ignored with 'raw'."},
+                 include={"type": "array", "items": {"type": "string", "enum": ["stock", "suppliers"]}},
+                 reserved={"type": "boolean", "default": False,
+                           "description": "Only read when 'stock' is among the sections; otherwise ignored."},
+                 direction={"type": "string", "enum": ["both", "ancestors"], "default": "both"},
+                 since={"type": "string", "description": "Ancestors are never filtered by time, so this argument is "
+                                                         "ignored when direction is 'ancestors'."})
+    assert same({"value_format": "raw"}, {"value_format": "raw", "unit_system": "us"}, schema)
+    assert not same({}, {"unit_system": "us"}, schema)
+    assert same({"include": ["suppliers"]}, {"include": ["suppliers"], "reserved": True}, schema)
+    assert not same({"include": ["stock"]}, {"include": ["stock"], "reserved": True}, schema)
+    assert same({"direction": "ancestors"}, {"direction": "ancestors", "since": "2026-01-01T00:00:00Z"}, schema)
+    assert not same({}, {"since": "2026-01-01T00:00:00Z"}, schema)

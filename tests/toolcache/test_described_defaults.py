@@ -57,3 +57,10 @@ def test_the_exact_stage_fills_a_stated_default_in() -> None:
     assert canonicalize_args({}, schema) == canonicalize_args({"currency": "EUR", "regions": ["eu"]}, schema)
     assert canonicalize_args({}, schema) != canonicalize_args({"currency": "USD"}, schema)
     assert canonicalize_args({}, schema) != canonicalize_args({"regions": ["eu", "us"]}, schema)
+
+
+def test_a_default_for_an_argument_of_several_types_is_read_as_one_of_them() -> None:
+    either = {"type": ["integer", "string"], "pattern": "^[0-9]+$"}
+    assert described_default(either, "Maximum records. Defaults to 1000.") == (1000,)
+    assert described_default({"type": ["integer", "string"]}, "Defaults to 2.5.") is None  # not an integer
+    assert described_default({"type": ["boolean", "null"]}, "Defaults to false.") == (False,)

@@ -7,8 +7,8 @@ import pytest
 
 from loopcache.toolcache.canonical import canonical_json, canonicalize_args
 from loopcache.toolcache.codes import CodeCase, canonical_code, word_code
-from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, container_flags, is_set_valued, is_token_set,
-                                              sibling_flags, text_traits)
+from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, container_flags, is_key_ordered, is_set_valued,
+                                              is_token_set, sibling_flags, text_traits)
 from loopcache.toolcache.verify import verify_call
 
 
@@ -470,3 +470,24 @@ def test_a_keyword_whose_plural_and_word_order_count_is_matched_as_written() -> 
     listed = {"type": "object", "properties": {"keywords": {"type": "array", "items": {"type": "string"}, "description":
                                                              "keywords, a set; plural/singular are significant"}}}
     assert not verify_call({"keywords": ["running shoes"]}, {"keywords": ["running shoe"]}, listed).accepted
+
+
+def test_returned_fields_said_to_keep_their_order_are_a_list() -> None:
+    assert is_set_valued("fields", {"type": "array", "description": "columns returned for each alert"})
+    assert not is_set_valued("fields", {"type": "array", "description": "columns returned, in this order: the "
+                                                                         "result keeps the order given"})
+
+
+def test_text_matched_without_stemming_takes_no_other_word_form() -> None:
+    said = "free text; every word must occur, in any order, whole words only, without stemming; case-insensitive"
+    schema = {"type": "object", "properties": {"query": text(said)}}
+    assert text_traits("query", text(said)).word_forms
+    assert not verify_call({"query": "seal"}, {"query": "seals"}, schema).accepted
+    assert verify_call({"query": "pump seal"}, {"query": "seal pump"}, schema).accepted
+    loose = {"type": "object", "properties": {"query": text("free text")}}
+    assert verify_call({"query": "seal leak"}, {"query": "seals leak"}, loose).accepted  # a plural, as a rule
+
+
+def test_an_object_whose_key_order_is_said_not_to_matter_is_a_mapping() -> None:
+    assert not is_key_ordered("externals", {"type": "object", "description": "by variable name; key order irrelevant"})
+    assert is_key_ordered("weights", {"type": "object", "description": "applied in the order given"})

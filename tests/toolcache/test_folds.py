@@ -18,6 +18,7 @@ from loopcache.toolcache.folds import NO_FOLDS, Folds, described_folds
         ("location code, e.g. 'DEHAM' or 'DE HAM'", Folds(ignored=" ")),
         ("page title, e.g. 'Alan Turing' or 'Alan_Turing'", Folds(underscores_are_spaces=True)),
         ("a search query", NO_FOLDS),
+        ("Whitespace at either end and runs of whitespace between terms are ignored", NO_FOLDS),  # a fold, not removal
         ("spaces matter; dots are part of the name", NO_FOLDS),
         ("e.g. 'DEHAM' or 'FRPAR'", NO_FOLDS),
     ],
@@ -137,3 +138,43 @@ def test_numbers_and_ranges_read_as_a_set_are_merged() -> None:
     assert one("35-30", vlans) == "35-30"  # backwards: left as written
     pages = "page ranges to print, e.g. '1-3,5', in the order given"
     assert one("5,1-3", pages) != one("1-3,5", pages)
+
+
+def test_defanged_indicators_are_refanged_where_the_description_says_so() -> None:
+    said = "the indicator; defanged notation is refanged first"
+    assert one("evil-cdn[.]top", said) == one("evil-cdn.top", said) != one("evil-cdn.tops", said)
+    assert one("hxxps[:]//a(.)example/x", said) == "https://a.example/x"
+    assert one("evil-cdn[.]top", "the indicator") == "evil-cdn[.]top"
+
+
+def test_characters_said_to_be_stripped_at_a_place_are_not_dropped_everywhere() -> None:
+    for said in ("YARA source. Whitespace at the very start and end of the text is stripped",
+                 "spaces around the value are ignored"):
+        assert described_folds(said).ignored == "", said
+    assert described_folds("IBAN; spaces between the groups are ignored").ignored == " "
+
+
+def test_interchangeable_separators_an_optional_written_prefix_and_zero_padded_numbers() -> None:
+    bin_ = "bin address, e.g. '07-012-C-2'. '-' and '.' are interchangeable as separators"
+    assert one("07.012.C.2", bin_) == one("07-012-C-2", bin_) != one("07-012-C-3", bin_)
+    part = "six digits, optionally written with the prefix 'SP-' (prefix case-insensitive)"
+    assert one("sp-004417", part) == one("004417", part) != one("004418", part)
+    vehicles = "'AGV-' and the vehicle number; leading zeros of the number are ignored"
+    assert one("AGV-007", vehicles) == one("AGV-7", vehicles) != one("AGV-70", vehicles)
+    assert one("AGV-070", vehicles) == one("AGV-70", vehicles)
+
+
+def test_an_arrays_description_describes_its_items() -> None:
+    schema = {"type": "object", "properties": {"ids": {
+        "type": "array", "items": {"type": "string"},
+        "description": "vehicle ids; case-insensitive; leading zeros of the number are ignored. A set."}}}
+    assert canonicalize_args({"ids": ["AGV-03", "agv-12"]}, schema) == canonicalize_args({"ids": ["agv-12", "AGV-3"]},
+                                                                                          schema)
+
+
+def test_spaces_around_named_characters_said_not_to_count_are_dropped_there_only() -> None:
+    dn = "distinguished name; spaces around ',' and '=' are ignored"
+    assert one("cn=db admins, ou=Groups", dn) == one("cn = db admins,ou=Groups", dn) == "cn=db admins,ou=Groups"
+    assert one("cn=db admins", dn) != one("cn=dbadmins", dn)  # a space inside a value counts
+    frames = "frames joined by '|'. Whitespace around each '|' and at either end is ignored."
+    assert one("A::f | B::g", frames) == one("A::f|B::g", frames) != one("A::f|B:: g", frames)

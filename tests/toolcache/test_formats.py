@@ -466,3 +466,15 @@ def test_percent_encodings_in_a_url_are_normalised() -> None:
     assert canonical_uri("https://a.example/a%2fb") == "https://a.example/a%2Fb"
     assert canonical_uri("https://a.example/a%2Fb") != canonical_uri("https://a.example/a/b")
     assert canonical_uri("https://a.example/p?x=a%20b") != canonical_uri("https://a.example/p?x=a b")
+
+
+def test_an_ip_address_in_free_text_is_written_as_rfc_5952_does() -> None:
+    schema = {"type": "object", "properties": {
+        "query": prop(description="a domain name or an IPv4/IPv6 address"),
+        "src": prop(description="attacker source: an IPv4/IPv6 address or a CIDR block; a bare address is its /32")}}
+    one = lambda name, value: canonicalize_args({name: value}, schema)[name]  # noqa: E731
+    assert one("query", "2001:0db8:85a3:0000:0000:8a2e:0370:7334") == one("query", "2001:db8:85a3::8a2e:370:7334")
+    assert one("query", "2001:db8::1") != one("query", "2001:db8::2")
+    assert one("src", "203.0.113.77/32") == one("src", "203.0.113.77") != one("src", "203.0.113.77/24")
+    assert one("query", "203.0.113.77/32") == "203.0.113.77/32"  # no CIDR said: kept
+    assert one("query", "12:30:45") == "12:30:45"  # not an address
