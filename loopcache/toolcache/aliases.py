@@ -25,6 +25,9 @@ from typing import Any
 
 ALIASES_KEY = "x-loopcache-aliases"
 _ALIAS_WORDS = re.compile(r"\b(?:alias(?:es)?|abbreviations?|synonyms?)\b", re.I)
+_QUOTED = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”]")
+_QUOTED_ARE = re.compile(r"((?:['\"‘“][^'\"’”=]{1,40}['\"’”](?:,? and |, ))*['\"‘“][^'\"’”=]{1,40}['\"’”]) (?:is|are) "
+                         r"['\"‘“]([^'\"’”=]{1,60})['\"’”]")
 _QUOTED_EQUAL = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”]\s*=\s*['\"‘“]([^'\"’”=]{1,60})['\"’”]")
 
 
@@ -82,11 +85,14 @@ def _folded(text: str) -> str:
 
 
 def described_aliases(description: str) -> dict[str, str]:
-    """The `'alias' = 'canonical'` pairs a description that speaks of aliases (or abbreviations, synonyms)
-    lists, folded alias -> canonical; empty where it lists none, or where a value is both (a chain)."""
+    """The `'alias' = 'canonical'` (or `'a' and 'b' are 'canonical'`) pairs a description that speaks of aliases
+    (or abbreviations, synonyms) lists, folded alias -> canonical; empty where it lists none, or where a value is
+    both (a chain)."""
     if not description or not _ALIAS_WORDS.search(description):
         return {}
-    table = {_folded(alias): canonical.strip() for alias, canonical in _QUOTED_EQUAL.findall(description)
-             if _folded(alias) != _folded(canonical)}
+    pairs = list(_QUOTED_EQUAL.findall(description))
+    for listed in _QUOTED_ARE.finditer(description):  # "'win64' and 'pc' are 'windows'; 'nx' is 'switch'"
+        pairs.extend((alias, listed[2]) for alias in _QUOTED.findall(listed[1]))
+    table = {_folded(alias): canonical.strip() for alias, canonical in pairs if _folded(alias) != _folded(canonical)}
     return {} if set(table) & {_folded(canonical) for canonical in table.values()} else table
 

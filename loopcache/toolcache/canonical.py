@@ -15,7 +15,8 @@ Rules (driven by the tool's JSON schema; with no schema only the generic rules a
   it says `string`. Where it says a number or a string (`["integer", "string"]`), a plain numeral is the number
   ("3167641" = 3167641, "24.50" = 24.5 for a `number`), but one with leading zeros ("007") or a version
   ("1.10") stays a string, and an 'HH:MM:SS' timestamp is its seconds where the description says it may be
-  either ("00:01:15" = 75). Booleans stay booleans.
+  either ("00:01:15" = 75), and a '0x' hex numeral its number where the description speaks of hex ("0x704" =
+  1796). Booleans stay booleans.
 - a number with a unit field of its own (`radius` and `radius_unit`) is written in its dimension's base
   unit: 1.5 km = 1500 m (quantities.py). A phone number written without its country code is read in the
   region a sibling names (`default_region: "GB"`) and written in E.164 (phone_regions.py).
@@ -100,7 +101,9 @@ _SEPARATORS = re.compile(r"[-_.]+")
 _QUOTED_PART = re.compile(r"((?<!\w)'[^']*'(?!\w)|\"[^\"]*\")")  # an apostrophe ("it's") does not open one
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 # a plain numeral, without leading zeros (an id "007" is not 7), under a type that is a number or a string
-_NUMERAL = re.compile(r"^-?(?:0|[1-9]\d*)(?P<fraction>\.\d+)?$")
+_NUMERAL = re.compile(r"^-?(?:0|[1-9]\d*)(?P<fraction>\.\d+)?(?P<exponent>[eE][-+]?\d+)?$")
+_HEX_NUMERAL = re.compile(r"^0[xX][0-9a-fA-F]+$")
+_HEX_SAID = re.compile(r"\bhex(?:adecimal)?\b", re.I)
 _CLOCK = re.compile(r"^(\d{1,3}):(\d{2}):(\d{2}(?:\.\d{1,6})?)$")
 _SECONDS_OR_CLOCK = re.compile(r"\bseconds?\b(?=.*\bHH:MM:SS)|\bHH:MM:SS\b.*\bseconds?\b", re.I)
 _VERSIONED = frozenset({"version", "release", "tag"})  # "1.10" is not 1.1
@@ -258,6 +261,9 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         return number
     elif (seconds := _clock_seconds(value, types, description(schema))) is not None:
         return seconds  # "seconds, or an 'HH:MM:SS' timestamp": '00:01:15' = 75
+    elif types & {"integer", "number"} and "string" in types and _HEX_NUMERAL.match(value.strip()) \
+            and _HEX_SAID.search(description(schema)):
+        return int(value.strip(), 16)  # "an integer, or a string in decimal or in hex with '0x'": '0x704' = 1796
     if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
@@ -271,6 +277,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         return canonical_duration(value, seconds_when_bare(description(schema)))
     if fmt == "email" and says_case_is_free(schema):  # "matched without regard to letter case": all of it
         return canonical_email(value.strip()).lower()
+    if fmt == "path" and says_case_is_free(schema):  # "compared case-insensitively": an engine's asset paths
+        return canonical_path(value.strip()).lower()
     if fmt in FORMATS:
         return FORMATS[fmt](value.strip())
     folded = _folded_whitespace(value)
@@ -306,7 +314,8 @@ def _numeral(value: str, types: set[Any], name: str | None) -> int | float | Non
     """The number a plain numeral stands for under a type that is a number or a string; None for '007' (an id
     with leading zeros), a decimal where only an integer is allowed, or a version ('1.10' is not 1.1)."""
     numeral = _NUMERAL.match(value.strip()) if types & {"integer", "number"} and "string" in types else None
-    if numeral is None or (numeral["fraction"] and "number" not in types) or _VERSIONED.intersection(name_words(name)):
+    if numeral is None or ((numeral["fraction"] or numeral["exponent"]) and "number" not in types) \
+            or _VERSIONED.intersection(name_words(name)):
         return None
     return _parse_number(numeral[0])
 

@@ -1,7 +1,9 @@
 """Arguments the schema says the tool does not read in this call: their values cannot change the answer.
 
     "package": "... ignored when fulfilment is 'merchant'"        -> dropped where `fulfilment` is "merchant"
-    "limit": "Not read when version is given"                      -> dropped where `version` is in the call
+    "limit": "Not read when version is given",
+    "species": "Ignored with pathway_id"                           -> dropped where `version` / `pathway_id` is in
+                                                                      the call
     "history_limit": "Ignored without 'sync_history'",
     "days": "only used with include_forecast"                      -> dropped unless `include_forecast` is true
                                                                       (or, not a boolean, is in the call)
@@ -11,6 +13,7 @@
                                                                       `sections` holds that value (or, no
                                                                       sibling of that name, the one array whose
                                                                       items' enum has it: `include`)
+    "timezone": "Only read when group_by contains 'hour' or 'day'" -> dropped unless the array holds one of them
     "loss_db": "Has no effect when connector_pairs is 0"           -> dropped where `connector_pairs` is 0
     "rx_height_m": "... ignored by 'free_space'"                   -> dropped where the one sibling whose enum has
                                                                       "free_space" has it
@@ -32,14 +35,20 @@ from typing import Any
 _NAME = r"[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?"
 _VALUE = r"[`'\"‘“]?([A-Za-z0-9_.-]+?)[`'\"’”]?"
 _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
-_GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME} is (?:given|set|present|provided|specified)\b", re.I)
+_GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME} is (?:given|set|present|provided|specified)\b"
+                    rf"|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
 _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
 _REQUIRES = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:with|when|if)"
-                       rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)(?! (?:is|are)\b)"
+                       rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)"
+                       r"(?! (?:is|are|contains?|includes?|has|have|lists?)\b)"
                        r"(?: (?:is |= ?)?[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”])?", re.I)
 _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
                     rf"(?:the )?{_NAME}|\bonly (?:used|read|applies) (?:when|if) {_VALUE} is (?:among|in) "
                     rf"(?:the )?{_NAME}", re.I)
+# "Only read when stats contains 'bounds'", "... when group_by contains 'hour' or 'day'"
+_CONTAINS = re.compile(rf"\bonly (?:used|read|applies|applied) (?:when|if) {_NAME} (?:contains|includes|lists|has) "
+                       r"((?:[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”](?:,? or |, ))*[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”])", re.I)
+_QUOTED_VALUE = re.compile(r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]")
 _BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) [`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]", re.I)
 _UNREAD_WORDS = re.compile(r"\b(?:ignored|not read|not used|unused|no effect|only (?:used|read|applies|applied|"
                            r"meaningful|relevant))\b", re.I)
@@ -66,7 +75,8 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
                      siblings: Mapping[str, Mapping[str, Any]]) -> bool:
     others = {key: prop for key, prop in siblings.items() if key != name}
     for match in _own(_GIVEN, text, name):
-        if match[1] in others and given.get(match[1]) is not None:
+        sibling = match[1] or match[2]
+        if sibling in others and given.get(sibling) is not None:
             return True
     for match in _own(_EQUALS, text, name):
         sibling, value = match[1], match[2]
@@ -85,6 +95,11 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
         held = args.get(owner) if owner else None
         if isinstance(held, list) and all(isinstance(item, str) for item in held) \
                 and value.casefold() not in {item.casefold() for item in held}:
+            return True
+    for match in _own(_CONTAINS, text, name):  # "only read when stats contains 'bounds'"
+        held, values = args.get(match[1]), {value.casefold() for value in _QUOTED_VALUE.findall(match[2])}
+        if match[1] in others and isinstance(held, list) and all(isinstance(item, str) for item in held) \
+                and not values & {item.casefold() for item in held}:
             return True
     for match in _own(_BY_VALUE, text, name):  # "ignored by 'free_space'": the one sibling with that enum value
         owner = _owner(others, match[1])

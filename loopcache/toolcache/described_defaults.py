@@ -4,7 +4,9 @@
     "0.5 by default", "defaults to 10"     -> a number, for an `integer` / `number` argument
     "defaults to ['uk']"                   -> a list, for an `array` argument
     "(default: 'desc')", "default is true" -> the quoted string, the boolean
+    "Default 5e-8", "Default [a, b]"       -> the number, the enum values
     "when false (the default) ..."         -> false
+    "pvalue ascending (default)", "0, the default, means all"  -> "pvalue", 0
     an object "every field defaults to ..." -> {} (each of its fields then its own default), where every field
                                               of it has a default
 
@@ -21,12 +23,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_LITERAL = r"('[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]|[-+]?\d+(?:\.\d+)?|[A-Za-z][\w.-]*)"
+_LITERAL = r"('[^']*'|\"[^\"]*\"|`[^`]*`|\[[^\]]*\]|[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|[A-Za-z][\w.-]*)"
 _END = r"\s*(?:\([^()]*\)\s*)?(?=[).,;]|$)"  # "default 'MWL' (Muslim World League)"
 _STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITERAL}{_END}", re.I),
            re.compile(rf"(?:^\s*|[;(,]\s*|\.\s+){_LITERAL} (?:by default|is the default|if omitted|when omitted)"
                       rf"{_END}", re.I))
-_MARKED = re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I)  # "when false (the default) ..."
+# marked as the default: "when false (the default) ...", "pvalue ascending (default)", "0, the default, means all"
+_MARKED = (re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I),
+           re.compile(rf"(?:^\s*|[,;(]\s*|\.\s+){_LITERAL}(?: [a-z]+)? \((?:the )?default\)", re.I),
+           re.compile(rf"(?:^\s*|[.;(]\s*){_LITERAL}, the default,", re.I))
 _CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending)\b", re.I)
 _TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
 _SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
@@ -42,9 +47,10 @@ def described_default(schema: Mapping[str, Any], text: str) -> tuple[Any] | None
                                             is not None) for field in fields.values()):
         return ({},)  # "every field defaults to the blank form": omitted, it is all its defaults
     for sentence in _SENTENCE.findall(text):
-        for match in _MARKED.finditer(sentence):  # marked as the default: whatever the rest of the sentence says
-            if (value := _typed(match[1], schema)) is not None:
-                return value
+        for marked in _MARKED:  # marked as the default: whatever the rest of the sentence says
+            for match in marked.finditer(sentence):
+                if (value := _typed(match[1], schema)) is not None:
+                    return value
         if _CONDITION.search(_TRIGGER.sub("", sentence)):
             continue
         for pattern in _STATED:
@@ -65,15 +71,27 @@ def _typed(literal: str, schema: Mapping[str, Any]) -> tuple[Any] | None:
         try:
             items = ast.literal_eval(literal)
         except (ValueError, SyntaxError):
-            return None
+            items = _bare_items(literal, schema)
+            if items is None:
+                return None
         ok = isinstance(items, list) and all(isinstance(item, (str, int, float)) for item in items)
         return (items,) if "array" in kinds and ok else None
     if literal.lower() in ("true", "false"):
         return (literal.lower() == "true",) if "boolean" in kinds else None
-    if re.fullmatch(r"[-+]?\d+(?:\.\d+)?", literal):
-        number = float(literal) if "." in literal else int(literal)
+    if re.fullmatch(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", literal):
+        number = float(literal) if "." in literal or "e" in literal.lower() else int(literal)
         return (number,) if "number" in kinds or ("integer" in kinds and isinstance(number, int)) else None
     return _checked(literal, schema, bare=True) if "string" in kinds else None
+
+
+def _bare_items(literal: str, schema: Mapping[str, Any]) -> list[str] | None:
+    """"[definition, synonyms]": unquoted words, where every one is a value of the items' enum; else None."""
+    items = schema.get("items")
+    enum = items.get("enum") if isinstance(items, Mapping) else None
+    words = [word.strip() for word in literal[1:-1].split(",")]
+    if not isinstance(enum, list) or not all(word in enum for word in words):
+        return None
+    return words
 
 
 def _checked(value: str, schema: Mapping[str, Any], bare: bool = False) -> tuple[Any] | None:

@@ -24,7 +24,8 @@ its `kind`:
     TIMEZONE   equal, or one zone under two names               name tz / timezone / time_zone; description
                                                                 "IANA", "time zone"
 
-    lower_all  the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive", "hex")
+    lower_all  the tool ignores case (a false `case_sensitive`, a true `ignore_case`, "case-insensitive", "case is
+               not significant", "hex")
     code       the field holds codes (codes.py): a standard's codes, "X code", or an example code ("e.g. 'ABC123'");
                elsewhere a word with digits is read as a code
     folds      what the description says does not count (folds.py): characters it ignores, leading zeros,
@@ -195,10 +196,10 @@ _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensiti
                           r"|(?<!\bin )\bany (?:letter )?case\b"
                           r"|\bcase(?:(?:,| and) [^.;]{1,30}?)? (?:is |are )?ignored\b"
                           # "without regard to case", "case- and accent-insensitive"
-                          r"|\bwithout regard to (?:letter )?case\b|\bcase- and [\w-]+-insensitive\b",
-                          re.I)
+                          r"|\bwithout regard to (?:letter )?case\b|\bcase- and [\w-]+-insensitive\b"
+                          r"|\b(?:letter )?case (?:is |are )?(?:not significant|insignificant)\b", re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
-_SAME_AS = re.compile(r"\b(?:same (?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
+_SAME_AS = re.compile(r"\b(?:same (?:[a-z]+ )?(?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
                       r" (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
 # "matched as a whole name": every word counts, "the" too ("The National" is not "National")
 _NO_STEMMING = re.compile(r"\b(?:without|no) stemming\b|\bnot stemmed\b|\b(?:as |match(?:es|ed)? )?whole[- ]words?\b",
@@ -238,7 +239,7 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:names|ids|keys|codes) (?:\w+ )?to (?:retrieve|fetch|look up|return)\b",  # a batch
                         re.I)
 _ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b"
-                               r"|\b(?:defaults?(?: to| is)?:?|by default) (?:all|every)\b"
+                               r"|\b(?:defaults?(?: to| is)?:?|by default|omitted:|if omitted,?) (?:all|every)\b"
                                r"|\ball by default\b", re.I)
 _NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b"
                                 r"|\bdefaults?(?: to| is)?:? (?:none|nothing)\b", re.I)

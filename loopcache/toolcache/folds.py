@@ -22,6 +22,8 @@
     "defanged notation is refanged"                       -> "evil[.]top" = "evil.top", "hxxps://" = "https://"
     "'-' and '.' are interchangeable"                     -> one of them: "07.012.C.2" = "07-012-C-2"
     "spaces around ',' and '=' are ignored"               -> those spaces dropped: "cn=a, ou=b" = "cn=a,ou=b"
+    "'_' is accepted in place of '-'"                     -> "pt_BR" = "pt-BR"
+    "a '.bnk' extension is optional"                      -> "SFX.bnk" = "SFX"
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -63,8 +65,8 @@ _WORD_BAG = re.compile(r"(?:^|[.;])[^.;]*?(?:\b(?:key)?(?:words?|terms?)\b[^.;]*
 _DIACRITICS = re.compile(r"\b(?:diacritics|accents)\b[^.;]{0,20}?\b(?:ignored|optional|insignificant|not significant)\b"
                          r"|\bignor\w* [^.;]{0,30}?\b(?:diacritics|accents)\b|\b(?:diacritic|accent)[- ]insensitive\b",
                          re.I)
-_TRAILING = re.compile(r"\b(?:an?|the|any) trailing ['\"`‘“]?(/|\.|slash|slashes|dot|dots|period)['\"`’”]?"
-                       r" (?:is |are )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
+_TRAILING = re.compile(r"\b(?:an?|the|any|one) trailing (?:(/|\.|slash|slashes|dot|dots|period)\b|['\"`‘“](\S)['\"`’”])"
+                       r" (?:is |are )?(?:accepted and )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
 _TRAILING_CHARACTERS = {"/": "/", ".": ".", "slash": "/", "slashes": "/", "dot": ".", "dots": ".", "period": "."}
 # a string list of numbers and ranges read as a set: "ids and inclusive ranges, e.g. '10,20,30-35' ... a set"
 _RANGE_SET = re.compile(r"\branges?\b(?=.{0,120}?\b(?:a set\b|set of\b|any order\b|order\b[^.;]{0,40}"
@@ -76,10 +78,17 @@ _DEFANGED = ((re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)", re.I), "."), (re.comp
              (re.compile(r"\[@\]|\[at\]", re.I), "@"), (re.compile(r"\bhxxp", re.I), "http"))
 # "'-' and '.' are interchangeable (as separators)": two characters that are one
 _INTERCHANGEABLE = re.compile(r"['\"‘“`](\S)['\"’”`] and ['\"‘“`](\S)['\"’”`] are interchangeable\b", re.I)
+# "'_' is accepted in place of '-'": the second is the spelling kept
+_IN_PLACE_OF = re.compile(r"['\"‘“`](\S)['\"’”`] (?:is )?(?:accepted|allowed|may be used) (?:in place|instead) of "
+                          r"['\"‘“`](\S)['\"’”`]", re.I)
+# "a '.bnk' extension is optional": that ending dropped
+_EXTENSION = re.compile(r"\b(?:an?|the) ['\"‘“`](\.\w{1,8})['\"’”`] (?:extension|suffix) (?:is )?"
+                        r"(?:optional|ignored|may be (?:left out|omitted))\b", re.I)
 # "spaces around ',' and '=' are ignored", "whitespace around each '|' ... is ignored": around those characters
 _AROUND = re.compile(r"\b(?:spaces?|whitespace) (?:around|on either side of|before and after) (?:each |every )?"
                      r"((?:['\"‘“`]\S['\"’”`](?:,? (?:and|or) |, )?)+)[^.;]{0,30}?\b(?:are |is )?"
                      r"(?:ignored|optional|stripped|removed|insignificant)\b", re.I)
+_IGNORING_CHARACTERS = re.compile(r"\bignoring (?:letter case and )?the characters ([^.;]+)", re.I)
 _TICKED_CHAR = re.compile(r"['\"‘“`](\S)['\"’”`]")
 _ZERO_PADDED_END = re.compile(r"(?<=[-_ #:/])0+(?=\d+$)")
 _PLACED = re.compile(r"\b(?:at (?:the )?(?:very )?(?:start|end|beginning|ends?|either end|both ends)|around|"
@@ -109,12 +118,13 @@ class Folds:
     refang: bool = False  # defanged indicators are refanged: "evil[.]top" = "evil.top", "hxxps" = "https"
     same_as: str = ""  # pairs of characters that are one: ".-" ("'-' and '.' are interchangeable"): "." -> "-"
     spaced: str = ""  # characters the spaces around which do not count ("spaces around ',' and '=' are ignored")
+    extension: str = ""  # an optional file extension, dropped in any case ("a '.bnk' extension is optional")
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
                     or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag
                     or self.diacritics or self.trailing or self.ranges or self.refang or self.same_as
-                    or self.spaced)
+                    or self.spaced or self.extension)
 
     def apply(self, value: str) -> str:
         if self.refang:
@@ -131,6 +141,8 @@ class Folds:
             value = ",".join(sorted({item.strip() for item in value.split(",") if item.strip()}))
         if self.underscores_are_spaces:
             value = " ".join(value.replace("_", " ").split())
+        if self.extension and len(value) > len(self.extension) and value.casefold().endswith(self.extension.casefold()):
+            value = value[:-len(self.extension)]
         if self.trailing and len(value) > 1 and value.endswith(self.trailing):
             value = value[:-1]
         if self.diacritics:
@@ -164,6 +176,9 @@ def described_folds(description: str) -> Folds:
                if not _END_WORD.search(description[:match.start()])  # "a trailing dot": that one only
                and not _PLACED.search(match[0])  # "whitespace at the start and end is stripped": those only
                for word in re.findall(_WORD, match[1], re.I)}
+    for listed in _IGNORING_CHARACTERS.finditer(description):  # "ignoring the characters space, '-' and '/'"
+        ignored.update(_TICKED_CHAR.findall(listed[1]))
+        ignored.update(_CHARACTER_WORDS[word.lower()] for word in re.findall(_WORD, listed[1], re.I))
     examples = {match[1].strip() for match in _QUOTED.finditer(description)
                 if not _NEGATED.search(_clause_around(description, match.start(), match.end()))}
     spaced = [example for example in examples if " " in example]
@@ -186,9 +201,11 @@ def described_folds(description: str) -> Folds:
                  or_list=bool(_OR_LIST.search(description)),
                  word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
                  diacritics=bool(_DIACRITICS.search(description)),
-                 trailing=_TRAILING_CHARACTERS[end[1].lower()] if (end := _TRAILING.search(description)) else "",
+                 trailing=_trailing(_TRAILING.search(description)),
                  ranges=bool(_RANGE_SET.search(description)), refang=bool(_REFANG.search(description)),
-                 same_as="".join(pair[0] + pair[1] for pair in _INTERCHANGEABLE.findall(description)),
+                 same_as="".join([pair[0] + pair[1] for pair in _INTERCHANGEABLE.findall(description)]
+                                 + [pair[1] + pair[0] for pair in _IN_PLACE_OF.findall(description)]),
+                 extension=extension[1] if (extension := _EXTENSION.search(description)) else "",
                  spaced="".join(sorted({char for match in _AROUND.finditer(description)
                                         for char in _TICKED_CHAR.findall(match[1])})))
 
@@ -208,6 +225,13 @@ def _has_prefix(value: str, prefix: str) -> bool:
         return False
     last, first = prefix[-1], value[len(prefix)]
     return not ((last.isalpha() and first.isalpha()) or (last.isdigit() and first.isdigit()))
+
+
+def _trailing(said: re.Match[str] | None) -> str:
+    """The character a "trailing '/' is ignored" names: a word for one ("slash") or the quoted character."""
+    if said is None:
+        return ""
+    return _TRAILING_CHARACTERS.get(said[1].lower(), said[1]) if said[1] else said[2]
 
 
 def _refanged(value: str) -> str:

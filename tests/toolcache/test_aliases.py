@@ -89,3 +89,11 @@ def test_aliases_a_description_lists_are_applied_to_a_whole_value() -> None:
     assert one("TI") == one("texas instruments") != one("TI op amps")  # a whole value only
     assert described_aliases("e.g. 'TI' = 'Texas Instruments'") == {}  # not said to be aliases
     assert described_aliases("aliases: 'a' = 'b', 'b' = 'c'") == {}  # a chain: ambiguous
+
+
+def test_aliases_listed_as_is_and_are_sentences() -> None:
+    said = ("Accepted aliases, read as the canonical name: 'win64' and 'pc' are 'windows'; 'xsx' and 'scarlett' "
+            "are 'xbox_series'; 'nx' is 'switch'.")
+    assert described_aliases(said) == {"win64": "windows", "pc": "windows", "xsx": "xbox_series",
+                                       "scarlett": "xbox_series", "nx": "switch"}
+    assert described_aliases("'BCG-E3091A' is 'BCGE3091A'") == {}  # no word of aliases: an example, not a table

@@ -334,3 +334,11 @@ def test_a_timestamp_for_seconds_where_the_description_allows_both() -> None:
     assert same({"start": "00:01:15", "length": "00:00:30.000"}, {"start": 75, "length": 30}, schema)
     assert not same({"start": "00:01:15"}, {"start": 76}, schema)
     assert not same({"at": "00:01:15"}, {"at": 75}, schema)  # no seconds said: kept
+
+
+def test_a_hex_numeral_where_the_description_speaks_of_hex() -> None:
+    flags = {"type": ["integer", "string"], "description": "an integer, or a string in decimal or in hex with '0x'"}
+    schema = obj(flags=flags, id={"type": ["integer", "string"]})
+    assert same({"flags": "0x704"}, {"flags": 1796}, schema) and same({"flags": "0X0704"}, {"flags": "1796"}, schema)
+    assert not same({"flags": "0x705"}, {"flags": 1796}, schema)
+    assert not same({"id": "0x10"}, {"id": 16}, schema)  # hex not said

@@ -69,3 +69,24 @@ def test_only_used_with_a_sibling_value_and_among_an_array_named_in_other_words(
     assert not same({"include": ["stock"]}, {"include": ["stock"], "reserved": True}, schema)
     assert same({"direction": "ancestors"}, {"direction": "ancestors", "since": "2026-01-01T00:00:00Z"}, schema)
     assert not same({}, {"since": "2026-01-01T00:00:00Z"}, schema)
+
+
+def test_only_read_when_an_array_contains_a_value() -> None:
+    schema = obj(stats={"type": "array", "items": {"type": "string"}, "default": ["triangles"]},
+                 bounds_unit={"type": "string", "default": "cm",
+                              "description": "Only read when stats contains 'bounds'; ignored otherwise."},
+                 group_by={"type": "array", "items": {"type": "string"}, "default": []},
+                 timezone={"type": "string", "default": "UTC",
+                           "description": "Only read when group_by contains 'hour' or 'day'; ignored otherwise."})
+    assert same({}, {"stats": ["triangles"], "bounds_unit": "m"}, schema)  # given or not, unread
+    assert not same({"stats": ["bounds"]}, {"stats": ["bounds"], "bounds_unit": "m"}, schema)
+    assert same({}, {"timezone": "Europe/Paris"}, schema)
+    assert not same({"group_by": ["day"]}, {"group_by": ["day"], "timezone": "Europe/Paris"}, schema)
+
+
+def test_ignored_with_a_sibling_named_bare() -> None:
+    schema = obj(pathway_id={"type": "string"}, genes={"type": "array"},
+                 species={"type": "string", "default": "human",
+                          "description": "Species searched with 'genes'. Ignored with pathway_id, whose id carries it."})
+    assert same({"pathway_id": "hsa04110"}, {"pathway_id": "hsa04110", "species": "mouse"}, schema)
+    assert not same({"genes": ["TP53"]}, {"genes": ["TP53"], "species": "mouse"}, schema)

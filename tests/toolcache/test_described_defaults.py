@@ -64,3 +64,15 @@ def test_a_default_for_an_argument_of_several_types_is_read_as_one_of_them() -> 
     assert described_default(either, "Maximum records. Defaults to 1000.") == (1000,)
     assert described_default({"type": ["integer", "string"]}, "Defaults to 2.5.") is None  # not an integer
     assert described_default({"type": ["boolean", "null"]}, "Defaults to false.") == (False,)
+
+
+def test_defaults_marked_in_an_enumeration_in_scientific_notation_or_as_bare_words() -> None:
+    sort = {"type": "string", "enum": ["pvalue", "year", "effect_size"]}
+    assert described_default(sort, "pvalue ascending (default), year newest first, or effect_size descending.") == (
+        "pvalue",)
+    assert described_default(sort, "pvalue ascending, year (default) newest first") == ("year",)
+    assert described_default({"type": "integer"}, "a subset of this many reads. 0, the default, means all.") == (0,)
+    assert described_default({"type": ["number", "string"]}, "Keep p <= this. Default 5e-8.") == (5e-8,)
+    sections = {"type": "array", "items": {"type": "string", "enum": ["definition", "synonyms", "xrefs"]}}
+    assert described_default(sections, "A set. Default [definition, synonyms].") == (["definition", "synonyms"],)
+    assert described_default(sections, "A set. Default [definition, parents].") is None  # not an enum value

@@ -19,6 +19,7 @@ from loopcache.toolcache.folds import NO_FOLDS, Folds, described_folds
         ("page title, e.g. 'Alan Turing' or 'Alan_Turing'", Folds(underscores_are_spaces=True)),
         ("a search query", NO_FOLDS),
         ("Whitespace at either end and runs of whitespace between terms are ignored", NO_FOLDS),  # a fold, not removal
+        ("irs: EIN, 9 digits, the hyphen after the first two optional", Folds(ignored="-")),  # not the digits
         ("spaces matter; dots are part of the name", NO_FOLDS),
         ("e.g. 'DEHAM' or 'FRPAR'", NO_FOLDS),
     ],
@@ -178,3 +179,17 @@ def test_spaces_around_named_characters_said_not_to_count_are_dropped_there_only
     assert one("cn=db admins", dn) != one("cn=dbadmins", dn)  # a space inside a value counts
     frames = "frames joined by '|'. Whitespace around each '|' and at either end is ignored."
     assert one("A::f | B::g", frames) == one("A::f|B::g", frames) != one("A::f|B:: g", frames)
+
+
+def test_a_character_accepted_in_place_of_another_an_optional_extension_and_a_named_trailing_character() -> None:
+    locale = "BCP 47 locale tag; case-insensitive; '_' is accepted in place of '-' ('pt_BR' is 'pt-BR')"
+    assert one("pt_BR", locale) == one("PT-br", locale) != one("pt-PT", locale)
+    bank = "bank name, e.g. 'SFX_Weapons'. Case-insensitive; a '.bnk' extension is optional."
+    assert one("SFX_Weapons.BNK", bank) == one("sfx_weapons", bank) != one("SFX_Weapons.wem", bank)
+    protein = "one-letter codes. One trailing '*' is accepted and ignored."
+    assert one("MKV*", protein) == one("MKV", protein) != one("MK*V", protein)
+
+
+def test_characters_a_name_is_matched_ignoring() -> None:
+    names = "names are matched ignoring letter case and the characters space, '-', '.', '_' and '/'"
+    assert one("MCF-7", names) == one("mcf 7", names) == one("MCF7", names) != one("MCF-8", names)

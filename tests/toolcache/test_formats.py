@@ -478,3 +478,10 @@ def test_an_ip_address_in_free_text_is_written_as_rfc_5952_does() -> None:
     assert one("src", "203.0.113.77/32") == one("src", "203.0.113.77") != one("src", "203.0.113.77/24")
     assert one("query", "203.0.113.77/32") == "203.0.113.77/32"  # no CIDR said: kept
     assert one("query", "12:30:45") == "12:30:45"  # not an address
+
+
+def test_a_path_described_as_compared_case_insensitively() -> None:
+    schema = {"type": "object", "properties": {"clip_path": prop(
+        description="engine package path; compared case-insensitively")}}
+    one = lambda value: canonicalize_args({"clip_path": value}, schema)["clip_path"]  # noqa: E731
+    assert one("/Game/Hero/A_Run") == one("/game/hero/a_run") != one("/game/hero/a_walk")
