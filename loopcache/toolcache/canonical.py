@@ -257,13 +257,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
         number = _parse_number(text.replace(",", "") if _THOUSANDS.match(text) else text)
         if number is not None:
             return number
-    elif (number := _numeral(value, types, name)) is not None:  # "a number or a digit string": '24.50' = 24.5
+    elif (number := _either_number(value, types, name, description(schema))) is not None:
         return number
-    elif (seconds := _clock_seconds(value, types, description(schema))) is not None:
-        return seconds  # "seconds, or an 'HH:MM:SS' timestamp": '00:01:15' = 75
-    elif types & {"integer", "number"} and "string" in types and _HEX_NUMERAL.match(value.strip()) \
-            and _HEX_SAID.search(description(schema)):
-        return int(value.strip(), 16)  # "an integer, or a string in decimal or in hex with '0x'": '0x704' = 1796
     if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
@@ -300,10 +295,23 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
     return _spelled(folded, traits, pattern if isinstance(pattern, str) else None) if traits else folded
 
 
-def _clock_seconds(value: str, types: set[Any], text: str) -> int | float | None:
-    """Seconds an 'HH:MM:SS(.sss)' timestamp stands for, where a number-or-string argument is described as
-    seconds or such a timestamp; else None."""
-    clock = _CLOCK.match(value.strip()) if types & {"integer", "number"} and "string" in types else None
+def _either_number(value: str, types: set[Any], name: str | None, text: str) -> int | float | None:
+    """The number a string stands for under a type that is a number or a string (`text`: its description): a
+    plain numeral ("a number or a digit string": '24.50' = 24.5), an 'HH:MM:SS' timestamp where the description
+    says seconds or such a timestamp ('00:01:15' = 75), a '0x' numeral where it speaks of hex ('0x704' = 1796)."""
+    if not (types & {"integer", "number"} and "string" in types):
+        return None
+    if (number := _numeral(value, types, name)) is not None:
+        return number
+    if _HEX_NUMERAL.match(value.strip()) and _HEX_SAID.search(text):
+        return int(value.strip(), 16)
+    return _clock_seconds(value, text)
+
+
+def _clock_seconds(value: str, text: str) -> int | float | None:
+    """Seconds an 'HH:MM:SS(.sss)' timestamp stands for, where the description `text` says seconds or such a
+    timestamp; else None."""
+    clock = _CLOCK.match(value.strip())
     if clock is None or not _SECONDS_OR_CLOCK.search(text):
         return None
     hours, minutes, seconds = int(clock[1]), int(clock[2]), float(clock[3])

@@ -21,9 +21,9 @@
 The sentence must be about the argument itself ("Ignored when ...", "This value is ignored ...", not "Case
 is ignored when ..."), and the condition must name a sibling argument of the same object by its exact name (or,
 "ignored by 'x'", a value of one sibling's enum); anything else (a condition on "a URL", on another object,
-"it") is not read, and the argument is kept. The canonicaliser applies this to the
-canonical object, defaults filled in, so "ignored when fulfilment is 'merchant'" holds for a call that leaves
-`fulfilment` at its default "merchant" too.
+"it") is not read, and the argument is kept. The canonicaliser applies this to the canonical object, defaults
+filled in, so "ignored when fulfilment is 'merchant'" holds for a call that leaves `fulfilment` at its default
+"merchant" too.
 """
 
 from __future__ import annotations
