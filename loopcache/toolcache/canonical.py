@@ -84,7 +84,7 @@ from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTra
                                               compile_pattern, container_flags, described_like_siblings,
                                               description, is_empty_exclusion, is_key_ordered, is_set_valued,
                                               is_token_set, is_written_exactly, item_schema, omitted_array,
-                                              says_case_is_free,
+                                              repeats_count, says_case_is_free,
                                               sibling_flags, text_traits)
 from loopcache.toolcache.formats import (FORMATS, canonical_email, canonical_path, canonical_uri,  # noqa: F401
                                          infer_format, ip_address_text, name_words, value_format,
@@ -163,6 +163,8 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, ab
     if isinstance(value, (list, tuple)):
         items = item_schema(schema)
         result = [_canonical_value(item, items, name, about, container_flags(schema, flags)) for item in value]
+        if is_set_valued(name, schema) and repeats_count(schema):  # "[3, 7, 7] is three children": a multiset
+            return sorted(result, key=canonical_json)
         return _as_set(result) if is_set_valued(name, schema) or is_token_set(name, schema, result) else result
     if isinstance(value, bool) or value is None:
         return value

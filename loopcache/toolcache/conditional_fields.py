@@ -7,7 +7,8 @@
     "history_limit": "Ignored without 'sync_history'",
     "days": "only used with include_forecast"                      -> dropped unless `include_forecast` is true
                                                                       (or, not a boolean, is in the call)
-    "unit_system": "Only used with value_format 'engineering'"      -> dropped where `value_format` is another
+    "unit_system": "Only used with value_format 'engineering'",
+    "trips_limit": "Ignored unless include_trips is true"          -> dropped where the sibling has another value
     "selectors": "Ignored when 'dkim' is not among the checks",
     "currency": "Only read when 'pricing' is among the sections"   -> dropped unless the array `checks` /
                                                                       `sections` holds that value (or, no
@@ -35,8 +36,11 @@ from typing import Any
 _NAME = r"[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?"
 _VALUE = r"[`'\"‘“]?([A-Za-z0-9_.-]+?)[`'\"’”]?"
 _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
-_GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME} is (?:given|set|present|provided|specified)\b"
-                    rf"|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
+_GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME}(?: or {_NAME})? is (?:given|set|present|provided|specified)"
+                    rf"\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
+# "Ignored unless include_trips is true", "Only used when method is 'shap'": read only under that one value
+_ONLY_WHEN = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:when|if)"
+                        rf"|(?:is |are )?ignored unless) {_NAME} is {_VALUE}(?=[\s.,;)]|$)", re.I)
 _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
 _REQUIRES = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:with|when|if)"
                        rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)"
@@ -49,7 +53,8 @@ _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_
 _CONTAINS = re.compile(rf"\bonly (?:used|read|applies|applied) (?:when|if) {_NAME} (?:contains|includes|lists|has) "
                        r"((?:[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”](?:,? or |, ))*[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”])", re.I)
 _QUOTED_VALUE = re.compile(r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]")
-_BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) [`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]", re.I)
+_BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) (?:([A-Za-z_][A-Za-z0-9_]*) )?[`'\"‘“]([A-Za-z0-9_.-]+)"
+                       r"[`'\"’”]", re.I)
 _UNREAD_WORDS = re.compile(r"\b(?:ignored|not read|not used|unused|no effect|only (?:used|read|applies|applied|"
                            r"meaningful|relevant))\b", re.I)
 _SUBJECT = re.compile(r"(?:(?:so|and|but|thus|hence|therefore) )?(?:this|the) (?:value|field|parameter|argument|"
@@ -74,9 +79,12 @@ def unread_arguments(args: Mapping[str, Any], given: Mapping[str, Any],
 def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mapping[str, Any],
                      siblings: Mapping[str, Mapping[str, Any]]) -> bool:
     others = {key: prop for key, prop in siblings.items() if key != name}
-    for match in _own(_GIVEN, text, name):
-        sibling = match[1] or match[2]
-        if sibling in others and given.get(sibling) is not None:
+    for match in _own(_GIVEN, text, name):  # "ignored when version or alias is given"
+        if any(sibling in others and given.get(sibling) is not None for sibling in match.groups() if sibling):
+            return True
+    for match in _own(_ONLY_WHEN, text, name):
+        sibling, value = match[1], match[2]
+        if sibling in others and value.lower() not in _STATES and not _same(args.get(sibling), value):
             return True
     for match in _own(_EQUALS, text, name):
         sibling, value = match[1], match[2]
@@ -102,8 +110,8 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
                 and not values & {item.casefold() for item in held}:
             return True
     for match in _own(_BY_VALUE, text, name):  # "ignored by 'free_space'": the one sibling with that enum value
-        owner = _owner(others, match[1])
-        if owner and _same(args.get(owner), match[1]):
+        owner = match[1] if match[1] in others else _owner(others, match[2])  # "ignored for method 'gain'"
+        if owner and _same(args.get(owner), match[2]):
             return True
     return False
 

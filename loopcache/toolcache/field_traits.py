@@ -219,6 +219,11 @@ _STANDARD_CODES = re.compile(r"\bIATA\b|\bICAO\b|\bISO[ -]?(?:4217|3166)\b"
 _EXAMPLE = re.compile(r"e\.g\.?,?\s*['\"‘“]([^'\"’”]+)['\"’”]")
 _OPTIONAL_HASH = re.compile(r"['\"‘“]?#['\"’”]?\s+(?:is\s+)?optional\b"
                             r"|\boptional\s+(?:leading\s+)?['\"‘“]?#", re.I)
+_DENIED_BEFORE = re.compile(r"\b(?:not|never|no)\s+$", re.I)
+# repeated items of an unordered array still count: "every entry is a child", "duplicates count"
+_REPEATS_COUNT = re.compile(r"\b(?:every|each) (?:entry|item|element|value) (?:is|counts)\b"
+                            r"|\b(?:repeats|duplicates|repeated (?:items|values|entries)) (?:count|matter|are kept)\b",
+                            re.I)
 _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\border (?:does not|doesn't) matter\b"
                         r"|\bkeyed by\b|\b(?:against|with) (?:each other|one another)\b|\bpairwise\b"
                         r"|\bvalues to (?:keep|include|exclude)\b"
@@ -513,7 +518,7 @@ def omitted_array(name: str | None, schema: Mapping[str, Any]) -> list | None:
 
 def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
     """Whether an array argument is a set: its order and repeated items do not change the answer."""
-    if schema.get("uniqueItems") is True or _SET_WORDS.search(description(schema)):
+    if schema.get("uniqueItems") is True or _says_set(description(schema)):
         return True
     if name is not None and name.casefold() in _CONNECTIVES:
         return True
@@ -529,6 +534,17 @@ def is_set_valued(name: str | None, schema: Mapping[str, Any]) -> bool:
         return True  # categories picked from a list (severities, sections, maturities), a filter that is all of them
         # when omitted ("country codes; all countries when omitted"): which, not in what order
     return bool(_FILTER_WORDS.intersection(words))
+
+
+def _says_set(text: str) -> bool:
+    """Whether a description calls an array a set, not in a denial ("a list, not a set")."""
+    return any(not _DENIED_BEFORE.search(text[:match.start()]) for match in _SET_WORDS.finditer(text))
+
+
+def repeats_count(schema: Mapping[str, Any]) -> bool:
+    """Whether an array whose order does not count still counts its repeated items ("every entry is a child:
+    [3, 7, 7] is three children"): a multiset, sorted but not deduplicated."""
+    return bool(_REPEATS_COUNT.search(description(schema)))
 
 
 def is_token_set(name: str | None, schema: Mapping[str, Any], value: list[Any]) -> bool:

@@ -90,3 +90,19 @@ def test_ignored_with_a_sibling_named_bare() -> None:
                           "description": "Species searched with 'genes'. Ignored with pathway_id, whose id carries it."})
     assert same({"pathway_id": "hsa04110"}, {"pathway_id": "hsa04110", "species": "mouse"}, schema)
     assert not same({"genes": ["TP53"]}, {"genes": ["TP53"], "species": "mouse"}, schema)
+
+
+def test_read_only_under_one_value_of_a_sibling_or_unless_one_of_two_is_given() -> None:
+    schema = obj(include_trips={"type": "boolean", "default": False},
+                 trips_limit={"type": "integer", "default": 10, "description": "Ignored unless include_trips is true."},
+                 method={"type": "string", "enum": ["shap", "gain"], "default": "shap"},
+                 samples={"type": "integer", "description": "Only used when method is 'shap'; ignored for 'gain'"},
+                 split={"type": "string", "description": "evaluation split. Ignored for method 'gain'"},
+                 version={"type": "integer"}, alias={"type": "string"},
+                 stage={"type": "string", "description": "Ignored when version or alias is given."})
+    assert same({}, {"trips_limit": 25}, schema)
+    assert not same({"include_trips": True}, {"include_trips": True, "trips_limit": 25}, schema)
+    assert same({"method": "gain"}, {"method": "gain", "samples": 500, "split": "test"}, schema)
+    assert not same({}, {"samples": 500}, schema) and not same({}, {"split": "test"}, schema)
+    assert same({"alias": "champion"}, {"alias": "champion", "stage": "Production"}, schema)
+    assert not same({}, {"stage": "Production"}, schema)

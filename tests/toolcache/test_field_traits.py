@@ -491,3 +491,12 @@ def test_text_matched_without_stemming_takes_no_other_word_form() -> None:
 def test_an_object_whose_key_order_is_said_not_to_matter_is_a_mapping() -> None:
     assert not is_key_ordered("externals", {"type": "object", "description": "by variable name; key order irrelevant"})
     assert is_key_ordered("weights", {"type": "object", "description": "applied in the order given"})
+
+
+def test_an_unordered_array_whose_repeats_count_and_a_list_said_not_to_be_a_set() -> None:
+    ages = {"type": "array", "items": {"type": "integer"},
+            "description": "one entry per child. Order does not matter, but every entry is a child"}
+    schema = {"type": "object", "properties": {"ages": ages, "tokens": {
+        "type": "array", "items": {"type": "string"}, "description": "answered in the order given (a list, not a set)"}}}
+    assert same({"ages": [7, 3]}, {"ages": [3, 7]}, schema) and not same({"ages": [3, 7, 7]}, {"ages": [3, 7]}, schema)
+    assert not same({"tokens": ["the", "model"]}, {"tokens": ["model", "the"]}, schema)
