@@ -104,7 +104,7 @@ def _has_free_text(value: Any, schema: Mapping[str, Any], name: str | None, flag
         return any(_has_free_text(item, _property(schema, key), key, siblings.get(key, inherited))
                    for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_free_text(item, _items(schema), name, container_flags(schema, flags)) for item in value)
+        return any(_has_free_text(item, item_schema(schema), name, container_flags(schema, flags)) for item in value)
     return isinstance(value, str) and _is_free_text(schema, name) and not text_traits(name, schema, flags).exact
 
 
@@ -126,7 +126,7 @@ def _compare(query: Any, candidate: Any, schema: Mapping[str, Any], name: str | 
         if len(query) != len(candidate):
             return Verdict(False, f"{where}: lengths differ")
         items = container_flags(schema, flags)
-        return _all([_compare(q, c, _items(schema), name, f"{where}[{i}]", policy, items)
+        return _all([_compare(q, c, item_schema(schema), name, f"{where}[{i}]", policy, items)
                      for i, (q, c) in enumerate(zip(query, candidate, strict=True))])
     if isinstance(query, str) and query != candidate and _one_fails_pattern(query, candidate, schema):
         return Verdict(False, f"{where}: one value fails the schema's pattern (an invalid call)")
@@ -373,7 +373,3 @@ def _properties(schema: Mapping[str, Any]) -> Mapping[str, Any]:
 def _property(schema: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     prop = _properties(schema).get(key)
     return prop if isinstance(prop, Mapping) else {}
-
-
-def _items(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    return item_schema(schema)
