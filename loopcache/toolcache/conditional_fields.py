@@ -35,6 +35,8 @@ from typing import Any
 
 _NAME = r"[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?"
 _VALUE = r"[`'\"‘“]?([A-Za-z0-9_.-]+?)[`'\"’”]?"
+_QUOTED = r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]"  # a value in quotes, captured
+_QUOTED_BARE = r"[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”]"  # the same, not captured
 _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
 _GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME}(?: or {_NAME})? is (?:given|set|present|provided|specified)"
                     rf"\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
@@ -45,16 +47,15 @@ _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s
 _REQUIRES = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:with|when|if)"
                        rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)"
                        r"(?! (?:is|are|contains?|includes?|has|have|lists?)\b)"
-                       r"(?: (?:is |= ?)?[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”])?", re.I)
+                       rf"(?: (?:is |= ?)?{_QUOTED})?", re.I)
 _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
                     rf"(?:the )?{_NAME}|\bonly (?:used|read|applies) (?:when|if) {_VALUE} is (?:among|in) "
                     rf"(?:the )?{_NAME}", re.I)
 # "Only read when stats contains 'bounds'", "... when group_by contains 'hour' or 'day'"
 _CONTAINS = re.compile(rf"\bonly (?:used|read|applies|applied) (?:when|if) {_NAME} (?:contains|includes|lists|has) "
-                       r"((?:[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”](?:,? or |, ))*[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”])", re.I)
-_QUOTED_VALUE = re.compile(r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]")
-_BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) (?:([A-Za-z_][A-Za-z0-9_]*) )?[`'\"‘“]([A-Za-z0-9_.-]+)"
-                       r"[`'\"’”]", re.I)
+                       rf"((?:{_QUOTED_BARE}(?:,? or |, ))*{_QUOTED_BARE})", re.I)
+_QUOTED_VALUE = re.compile(_QUOTED)
+_BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) (?:([A-Za-z_][A-Za-z0-9_]*) )?{_QUOTED}", re.I)
 _UNREAD_WORDS = re.compile(r"\b(?:ignored|not read|not used|unused|no effect|only (?:used|read|applies|applied|"
                            r"meaningful|relevant))\b", re.I)
 _SUBJECT = re.compile(r"(?:(?:so|and|but|thus|hence|therefore) )?(?:this|the) (?:value|field|parameter|argument|"

@@ -77,10 +77,10 @@ _REFANG = re.compile(r"\b(?:refang(?:ed|s)?|defanged)\b", re.I)
 _DEFANGED = ((re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)", re.I), "."), (re.compile(r"\[:\]"), ":"),
              (re.compile(r"\[@\]|\[at\]", re.I), "@"), (re.compile(r"\bhxxp", re.I), "http"))
 # "'-' and '.' are interchangeable (as separators)": two characters that are one
-_INTERCHANGEABLE = re.compile(r"['\"‘“`](\S)['\"’”`] and ['\"‘“`](\S)['\"’”`] are interchangeable\b", re.I)
+_CHAR = r"['\"‘“`](\S)['\"’”`]"  # one character in quotes, captured
+_INTERCHANGEABLE = re.compile(rf"{_CHAR} and {_CHAR} are interchangeable\b", re.I)
 # "'_' is accepted in place of '-'": the second is the spelling kept
-_IN_PLACE_OF = re.compile(r"['\"‘“`](\S)['\"’”`] (?:is )?(?:accepted|allowed|may be used) (?:in place|instead) of "
-                          r"['\"‘“`](\S)['\"’”`]", re.I)
+_IN_PLACE_OF = re.compile(rf"{_CHAR} (?:is )?(?:accepted|allowed|may be used) (?:in place|instead) of {_CHAR}", re.I)
 # "a '.bnk' extension is optional": that ending dropped
 _EXTENSION = re.compile(r"\b(?:an?|the) ['\"‘“`](\.\w{1,8})['\"’”`] (?:extension|suffix) (?:is )?"
                         r"(?:optional|ignored|may be (?:left out|omitted))\b", re.I)
@@ -89,7 +89,7 @@ _AROUND = re.compile(r"\b(?:spaces?|whitespace) (?:around|on either side of|befo
                      r"((?:['\"‘“`]\S['\"’”`](?:,? (?:and|or) |, )?)+)[^.;]{0,30}?\b(?:are |is )?"
                      r"(?:ignored|optional|stripped|removed|insignificant)\b", re.I)
 _IGNORING_CHARACTERS = re.compile(r"\bignoring (?:letter case and )?the characters ([^.;]+)", re.I)
-_TICKED_CHAR = re.compile(r"['\"‘“`](\S)['\"’”`]")
+_TICKED_CHAR = re.compile(_CHAR)
 _ZERO_PADDED_END = re.compile(r"(?<=[-_ #:/])0+(?=\d+$)")
 _PLACED = re.compile(r"\b(?:at (?:the )?(?:very )?(?:start|end|beginning|ends?|either end|both ends)|around|"
                      r"on either side|before and after|runs? of)\b", re.I)
