@@ -18,10 +18,18 @@
     "loss_db": "Has no effect when connector_pairs is 0"           -> dropped where `connector_pairs` is 0
     "rx_height_m": "... ignored by 'free_space'"                   -> dropped where the one sibling whose enum has
                                                                       "free_space" has it
+    "subgroup_size": "for 'xbar_r' and 'xbar_s' only"              -> dropped where that sibling has another value
+    "include_subclasses": "Ignored when classes is omitted"        -> dropped where `classes` is not in the call
+    "limit": "row cap; pools and stats ignore it"                  -> dropped where the one sibling whose enum has
+                                                                      "pools" and "stats" has one of them
+    "uprn": "When given, postcode and house are ignored",
+    "number": "When given, every other argument is ignored"        -> those siblings (all of them) dropped where
+                                                                      `uprn` / `number` is in the call
 
-The sentence must be about the argument itself ("Ignored when ...", "This value is ignored ...", not "Case
-is ignored when ..."), and the condition must name a sibling argument of the same object by its exact name (or,
-"ignored by 'x'", a value of one sibling's enum); anything else (a condition on "a URL", on another object,
+The sentence must be about the argument itself ("Ignored when ...", "This value is ignored ...", "so this is
+ignored ...", not "Case is ignored when ..."; or, "When given, ...", about the arguments it governs), and the
+condition must name a sibling argument of the same object by its exact name (or, "ignored by 'x'", "x and y
+ignore it", values of one sibling's enum); anything else (a condition on "a URL", on another object,
 "it") is not read, and the argument is kept. The canonicaliser applies this to the canonical object, defaults
 filled in, so "ignored when fulfilment is 'merchant'" holds for a call that leaves `fulfilment` at its default
 "merchant" too.
@@ -38,29 +46,46 @@ _VALUE = r"[`'\"‘“]?([A-Za-z0-9_.-]+?)[`'\"’”]?"
 _QUOTED = r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]"  # a value in quotes, captured
 _QUOTED_BARE = r"[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”]"  # the same, not captured
 _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
+# "only used", "used only", "only meaningful": read under the condition that follows only
+_ONLY = r"(?:only (?:used|read|applies|applied|meaningful|relevant)|(?:used|read|applies|applied) only)"
+_UNLESS = r"(?:is |are )?(?:ignored|not read|not used|(?:has|have) no effect) unless"
 _GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME}(?: or {_NAME})? is (?:given|set|present|provided|specified)"
                     rf"\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
 # "Ignored unless include_trips is true", "Only used when method is 'shap'": read only under that one value
-_ONLY_WHEN = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:when|if)"
-                        rf"|(?:is |are )?ignored unless) {_NAME} is {_VALUE}(?=[\s.,;)]|$)", re.I)
+_ONLY_WHEN = re.compile(rf"\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_NAME} is {_VALUE}(?=[\s.,;)]|$)", re.I)
 _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
-_REQUIRES = re.compile(rf"\b(?:only (?:used|read|applies|applied|meaningful|relevant) (?:with|when|if)"
-                       rf"|(?:is |are )?ignored (?:unless|without)) {_NAME}(?=[\s.,;)]|$)"
+_REQUIRES = re.compile(rf"\b(?:{_ONLY} (?:with|when|if)|{_UNLESS}|(?:is |are )?ignored without) {_NAME}(?=[\s.,;)]|$)"
                        r"(?! (?:is|are|contains?|includes?|has|have|lists?)\b)"
                        rf"(?: (?:is |= ?)?{_QUOTED})?", re.I)
 _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
                     rf"(?:the )?{_NAME}|\bonly (?:used|read|applies) (?:when|if) {_VALUE} is (?:among|in) "
                     rf"(?:the )?{_NAME}", re.I)
-# "Only read when stats contains 'bounds'", "... when group_by contains 'hour' or 'day'"
-_CONTAINS = re.compile(rf"\bonly (?:used|read|applies|applied) (?:when|if) {_NAME} (?:contains|includes|lists|has) "
+# "Only read when stats contains 'bounds'", "... when group_by contains 'hour' or 'day'", "ignored unless sections
+# contains 'sizes'"
+_CONTAINS = re.compile(rf"\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_NAME} (?:contains|includes|lists|has) "
                        rf"((?:{_QUOTED_BARE}(?:,? or |, ))*{_QUOTED_BARE})", re.I)
 _QUOTED_VALUE = re.compile(_QUOTED)
+_OMITTED = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} is (?:omitted|absent|not given|not set|missing|left out)\b",
+                      re.I)
+# "for 'xbar_r' and 'xbar_s' only", "only for 'gain'": read under those values of the one sibling whose enum has them
+_ONLY_FOR = re.compile(rf"\b(?:for ((?:{_QUOTED_BARE}(?:,? (?:and|or) |, ))*{_QUOTED_BARE}) only"
+                       rf"|only (?:for|with) ((?:{_QUOTED_BARE}(?:,? (?:and|or) |, ))*{_QUOTED_BARE}))"
+                       r"(?=[\s.,;)]|$)", re.I)
+# on the governing argument: "When given, postcode and house are ignored", "... and every other argument is ignored"
+_WHEN_GIVEN = re.compile(r"(?:^|[.;]\s+)(?:when|if|once) (?:it is |this is )?(?:given|set|present|provided|specified),"
+                         r"([^.;]{1,200}?)\b(?:is|are) (?:ignored|not read|not used)\b", re.I)
+# "pools and stats ignore it", "pools and stats always return one row per pool and ignore it": a clause that begins
+# with values of a sibling's enum
+_VALUES_IGNORE = re.compile(r"(?:^|[.;]\s+)((?:[A-Za-z0-9_-]+(?:,? (?:and|or) |, ))*[A-Za-z0-9_-]+) "
+                            r"(?:[^.;]{0,80}? and )?(?:always |simply )?ignores? it\b")
+_ALL_OTHERS = re.compile(r"\b(?:every|all|any) other (?:arguments?|parameters?|fields?|options?|filters?)\b", re.I)
 _BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) (?:([A-Za-z_][A-Za-z0-9_]*) )?{_QUOTED}", re.I)
-_UNREAD_WORDS = re.compile(r"\b(?:ignored|not read|not used|unused|no effect|only (?:used|read|applies|applied|"
-                           r"meaningful|relevant))\b", re.I)
+_UNREAD_WORDS = re.compile(r"\b(?:ignored|ignores? it|not read|not used|unused|no effect|only (?:used|read|applies|"
+                           r"applied|meaningful|relevant|for|with)|(?:used|read) only|['\"’”`] only)\b", re.I)
 _SUBJECT = re.compile(r"(?:(?:so|and|but|thus|hence|therefore) )?(?:this|the) (?:value|field|parameter|argument|"
                       r"option|setting|filter|limit)(?: is)?|(?:only )?used (?:only )?[^,]* and", re.I)
 _STATES = {"given", "set", "present", "provided", "specified", "not", "a", "an", "the"}
+_ABSENT = {"absent", "omitted", "missing", "unset"}
 
 
 def unread_arguments(args: Mapping[str, Any], given: Mapping[str, Any],
@@ -74,7 +99,21 @@ def unread_arguments(args: Mapping[str, Any], given: Mapping[str, Any],
         if name in args and isinstance(text, str) and _UNREAD_WORDS.search(text) \
                 and _condition_holds(text, name, args, given, properties):
             unread.add(name)
+        if given.get(name) is not None and isinstance(text, str):
+            unread.update(_governed(text, name, properties) & set(args))
     return unread
+
+
+def _governed(text: str, name: str, siblings: Mapping[str, Any]) -> set[str]:
+    """The siblings the description of `name` says are not read when `name` is given: "When given, postcode and
+    house are ignored" names them; "every other argument" is all of them."""
+    others = set(siblings) - {name}
+    out: set[str] = set()
+    for said in _WHEN_GIVEN.finditer(text):
+        if _ALL_OTHERS.search(said[1]):
+            return others
+        out.update(others.intersection(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", said[1])))
+    return out
 
 
 def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mapping[str, Any],
@@ -83,9 +122,20 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
     for match in _own(_GIVEN, text, name):  # "ignored when version or alias is given"
         if any(sibling in others and given.get(sibling) is not None for sibling in match.groups() if sibling):
             return True
+    for match in _own(_OMITTED, text, name):  # "ignored when classes is omitted"
+        if match[1] in others and given.get(match[1]) is None:
+            return True
+    for match in _own(_ONLY_FOR, text, name):  # "for 'xbar_r' and 'xbar_s' only": one sibling's enum values
+        values = _QUOTED_VALUE.findall(match[1] or match[2])
+        owner = _owner_of_all(others, values)
+        if owner and isinstance(args.get(owner), str) and not any(_same(args[owner], value) for value in values):
+            return True
     for match in _own(_ONLY_WHEN, text, name):
         sibling, value = match[1], match[2]
-        if sibling in others and value.lower() not in _STATES and not _same(args.get(sibling), value):
+        if sibling in others and value.lower() in _ABSENT:  # "used only when 'bin' is absent"
+            if given.get(sibling) is not None:
+                return True
+        elif sibling in others and value.lower() not in _STATES and not _same(args.get(sibling), value):
             return True
     for match in _own(_EQUALS, text, name):
         sibling, value = match[1], match[2]
@@ -110,6 +160,11 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
         if match[1] in others and isinstance(held, list) and all(isinstance(item, str) for item in held) \
                 and not values & {item.casefold() for item in held}:
             return True
+    for match in _VALUES_IGNORE.finditer(text):  # "pools and stats ignore it": values of one sibling's enum
+        values = re.split(r",? (?:and|or) |, ", match[1])
+        owner = _owner_of_all(others, values)
+        if owner and any(_same(args.get(owner), value) for value in values):
+            return True
     for match in _own(_BY_VALUE, text, name):  # "ignored by 'free_space'": the one sibling with that enum value
         owner = match[1] if match[1] in others else _owner(others, match[2])  # "ignored for method 'gain'"
         if owner and _same(args.get(owner), match[2]):
@@ -128,6 +183,12 @@ def _owner(siblings: Mapping[str, Mapping[str, Any]], value: str, inside: str | 
     return owners[0] if len(owners) == 1 else None
 
 
+def _owner_of_all(siblings: Mapping[str, Mapping[str, Any]], values: list[str]) -> str | None:
+    """The one sibling whose enum holds every one of `values`; None if none or more."""
+    owners = {_owner(siblings, value) for value in values}
+    return owners.pop() if len(owners) == 1 else None
+
+
 def _own(pattern: re.Pattern[str], text: str, name: str) -> list[re.Match[str]]:
     """The matches of `pattern` whose subject is the argument itself: the clause begins with them ("Ignored
     when ...", "forecast days, only used with ..."), or with "it is", "this value is", "`name` is", or "used only
@@ -135,6 +196,7 @@ def _own(pattern: re.Pattern[str], text: str, name: str) -> list[re.Match[str]]:
     found = []
     for match in pattern.finditer(text):
         clause = re.split(r"[.;:(,]\s|^", text[:match.start()])[-1].strip().lower()
+        clause = re.sub(r"^(?:so|and|but|thus|hence|therefore) ", "", clause)  # "..., so this is ignored when"
         subject = clause.removesuffix(" is").removesuffix(" are").strip().strip("`'\"")
         if not clause or subject in ("it", "this", "they", name.lower()) or _SUBJECT.fullmatch(clause):
             found.append(match)

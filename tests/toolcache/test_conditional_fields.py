@@ -106,3 +106,63 @@ def test_read_only_under_one_value_of_a_sibling_or_unless_one_of_two_is_given() 
     assert not same({}, {"samples": 500}, schema) and not same({}, {"split": "test"}, schema)
     assert same({"alias": "champion"}, {"alias": "champion", "stage": "Production"}, schema)
     assert not same({}, {"stage": "Production"}, schema)
+
+
+def test_ignored_when_a_sibling_is_omitted_and_read_for_some_values_only() -> None:
+    schema = obj(classes={"type": "array", "items": {"type": "string"}},
+                 include_subclasses={"type": "boolean", "default": True,
+                                     "description": "Also match subclasses. Ignored when classes is omitted."},
+                 chart={"type": "string", "enum": ["xbar_r", "xbar_s", "i_mr"], "default": "xbar_r"},
+                 subgroup_size={"type": "integer", "default": 5,
+                                "description": "measurements per subgroup, for 'xbar_r' and 'xbar_s' only"})
+    assert same({}, {"include_subclasses": False}, schema)
+    assert not same({"classes": ["Light"]}, {"classes": ["Light"], "include_subclasses": False}, schema)
+    assert same({"chart": "i_mr"}, {"chart": "i_mr", "subgroup_size": 4}, schema)
+    assert not same({"chart": "xbar_s"}, {"chart": "xbar_s", "subgroup_size": 4}, schema)
+    assert not same({}, {"subgroup_size": 4}, schema)  # the default chart reads it
+
+
+def test_an_argument_that_when_given_makes_the_tool_ignore_others() -> None:
+    schema = obj(uprn={"type": "string", "description": "property number. When given, postcode and house are ignored."},
+                 postcode={"type": "string"}, house={"type": "string"}, bins={"type": "string"},
+                 number={"type": "string", "description": "When given, that report is returned and every other "
+                                                          "argument is ignored."},
+                 text={"type": "string"})
+    assert same({"uprn": "100"}, {"uprn": "100", "postcode": "NR2 4PH", "house": "9"}, schema)
+    assert not same({"uprn": "100"}, {"uprn": "100", "bins": "food"}, schema)  # not named: read
+    assert not same({"postcode": "NR2 4PH"}, {"postcode": "NR2 4PH", "house": "9"}, schema)  # no uprn: read
+    assert same({"number": "7"}, {"number": "7", "text": "porosity", "bins": "x"}, schema)
+    assert not same({"number": "7"}, {"number": "8"}, schema)
+
+
+def test_other_wordings_of_unless_used_only_when_and_values_that_ignore_it() -> None:
+    schema = obj(critical_only={"type": "boolean", "default": False},
+                 threshold={"type": "integer", "default": 0,
+                            "description": "Float threshold. Has no effect unless critical_only is true."},
+                 value={"type": "string", "enum": ["lx", "qx"], "default": "qx"},
+                 radix={"type": "integer", "default": 100000, "description": "Used only when value is 'lx'."},
+                 sections={"type": "array", "items": {"type": "string"}, "default": ["summary"]},
+                 breakdown={"type": "string", "description": "Ignored unless sections contains 'sizes'."},
+                 view={"type": "string", "enum": ["pools", "stats", "clients"], "default": "pools"},
+                 limit={"type": "integer", "default": 100,
+                        "description": "row cap for clients; pools and stats always return one row and ignore it"},
+                 store={"type": "string", "enum": ["play", "app_store"], "default": "play"},
+                 track={"type": "string", "description": "Play track. One phased release, so this is ignored when "
+                                                         "store is app_store."})
+    assert same({}, {"threshold": 10}, schema) and not same({"critical_only": True},
+                                                            {"critical_only": True, "threshold": 10}, schema)
+    assert same({}, {"radix": 1000}, schema) and not same({"value": "lx"}, {"value": "lx", "radix": 1000}, schema)
+    assert same({}, {"breakdown": "install"}, schema)
+    assert not same({"sections": ["sizes"]}, {"sections": ["sizes"], "breakdown": "install"}, schema)
+    assert same({"view": "stats"}, {"view": "stats", "limit": 5}, schema) and same({}, {"limit": 5}, schema)
+    assert not same({"view": "clients"}, {"view": "clients", "limit": 5}, schema)
+    assert same({"store": "app_store"}, {"store": "app_store", "track": "beta"}, schema)
+    assert not same({}, {"track": "beta"}, schema)
+
+
+def test_used_only_when_a_sibling_is_absent() -> None:
+    schema = obj(bin={"type": "string"}, warehouse={"type": "string"},
+                 sku={"type": "string", "description": "the bins this SKU is in. Used only when 'bin' is absent."})
+    assert same({"bin": "A-1"}, {"bin": "A-1", "sku": "HX-1"}, schema)
+    assert not same({"warehouse": "W"}, {"warehouse": "W", "sku": "HX-1"}, schema)
+    assert not same({"sku": "HX-22810"}, {"sku": "HX-22801"}, schema)
