@@ -24,11 +24,15 @@ from collections.abc import Mapping
 from typing import Any
 
 ALIASES_KEY = "x-loopcache-aliases"
-_ALIAS_WORDS = re.compile(r"\b(?:alias(?:es)?|abbreviations?|synonyms?)\b", re.I)
+_ALIAS_WORDS = re.compile(r"\b(?:alias(?:es)?|abbreviations?|synonyms?|another name)\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”]")
 _QUOTED_ARE = re.compile(r"((?:['\"‘“][^'\"’”=]{1,40}['\"’”](?:,? and |, ))*['\"‘“][^'\"’”=]{1,40}['\"’”]) (?:is|are) "
                          r"['\"‘“]([^'\"’”=]{1,60})['\"’”]")
 _QUOTED_EQUAL = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”]\s*=\s*['\"‘“]([^'\"’”=]{1,60})['\"’”]")
+# "-1 (or '-1') is the registry's alias for 'latest'": a value, quoted or a bare number, named an alias of another
+_ALIAS_FOR = re.compile(r"(?:['\"‘“]([^'\"’”=]{1,40})['\"’”]|(?<![\w.])(-?\d+)) (?:\([^()]{1,30}\) )?"
+                        r"is (?:an? |the )?(?:(?!not |never |no )[\w'’]+ ){0,3}?"
+                        r"(?:alias|synonym|shorthand|another name) (?:for|of) ['\"‘“]([^'\"’”=]{1,60})['\"’”]", re.I)
 
 
 def validate_aliases(aliases: Any, where: str) -> dict[str, dict[str, str]]:
@@ -85,12 +89,13 @@ def _folded(text: str) -> str:
 
 
 def described_aliases(description: str) -> dict[str, str]:
-    """The `'alias' = 'canonical'` (or `'a' and 'b' are 'canonical'`) pairs a description that speaks of aliases
-    (or abbreviations, synonyms) lists, folded alias -> canonical; empty where it lists none, or where a value is
-    both (a chain)."""
+    """The `'alias' = 'canonical'` (or `'a' and 'b' are 'canonical'`, `'a' is an alias for 'canonical'`) pairs a
+    description that speaks of aliases (or abbreviations, synonyms) lists, folded alias -> canonical; empty where it
+    lists none, or where a value is both (a chain)."""
     if not description or not _ALIAS_WORDS.search(description):
         return {}
     pairs = list(_QUOTED_EQUAL.findall(description))
+    pairs.extend((said[1] or said[2], said[3]) for said in _ALIAS_FOR.finditer(description))
     for listed in _QUOTED_ARE.finditer(description):  # "'win64' and 'pc' are 'windows'; 'nx' is 'switch'"
         pairs.extend((alias, listed[2]) for alias in _QUOTED.findall(listed[1]))
     table = {_folded(alias): canonical.strip() for alias, canonical in pairs if _folded(alias) != _folded(canonical)}

@@ -77,7 +77,7 @@ from typing import Any
 from loopcache.toolcache.aliases import ALIASES_KEY, apply_aliases, described_aliases
 from loopcache.toolcache.codes import canonical_code, word_code
 from loopcache.toolcache.conditional_fields import unread_arguments
-from loopcache.toolcache.described_defaults import described_default
+from loopcache.toolcache.described_defaults import default_sibling, described_default
 from loopcache.toolcache.dates import (canonical_date, canonical_datetime, canonical_duration,  # noqa: F401
                                        epoch_scale, in_epoch, naive_zone, seconds_when_bare)
 from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTraits, arrays_named_as_sets,
@@ -89,12 +89,14 @@ from loopcache.toolcache.field_traits import (NO_FLAGS, Flags, TextKind, TextTra
 from loopcache.toolcache.formats import (FORMATS, canonical_email, canonical_path, canonical_uri,  # noqa: F401
                                          infer_format, ip_address_text, name_words, value_format,
                                          with_assumed_scheme)
+from loopcache.toolcache.folds import described_folds
 from loopcache.toolcache.identifiers import parse_identifier
 from loopcache.toolcache.pattern_separators import without_optional_separators
 from loopcache.toolcache.phone_regions import phones_in_region
 from loopcache.toolcache.quantities import in_base_units
 from loopcache.toolcache.regexes import canonical_regex
 from loopcache.toolcache.sql import canonical_sql, folds_identifiers
+from loopcache.toolcache.unit_strings import converted_count
 
 _WHITESPACE = re.compile(r"\s+")
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -149,8 +151,11 @@ def canonicalize_args(args: Mapping[str, Any], schema: Mapping[str, Any] | None 
 
 
 def string_format(name: str | None, schema: Mapping[str, Any], value: str) -> str | None:
-    """The format a string value is canonicalised (and compared) under; None for free text."""
-    return infer_format(name, schema) or ("uri" if "enum" not in schema and value_format(value) else None)
+    """The format a string value is canonicalised (and compared) under; None for free text. A value that only looks
+    like a URI is free text where its description strips the scheme ("an 's3://' prefix is accepted and stripped")."""
+    if (declared := infer_format(name, schema)) or "enum" in schema or not value_format(value):
+        return declared
+    return "uri" if described_folds(description(schema)).without_prefix(value.strip()) == value.strip() else None
 
 
 def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, about: _About,
@@ -168,8 +173,9 @@ def _canonical_value(value: Any, schema: Mapping[str, Any], name: str | None, ab
         return _as_set(result) if is_set_valued(name, schema) or is_token_set(name, schema, result) else result
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int) and schema.get("type") == "string":
-        return _canonical_string(str(value), schema, name, about, flags)  # 121000358 for "121000358": its digits
+    if isinstance(value, int) and (schema.get("type") == "string"  # 121000358 for "121000358": its digits
+                                   or str(value) in described_aliases(description(schema))):  # -1 for 'latest'
+        return _canonical_string(str(value), schema, name, about, flags)
     if isinstance(value, (int, float)):
         return _canonical_number(value)
     if isinstance(value, str):
@@ -197,6 +203,10 @@ def _canonical_object(value: Mapping[str, Any], schema: Mapping[str, Any], about
             out[name] = _canonical_value(stated[0], prop, name, about, flags.get(name, inherited))
         elif (meaning := omitted_array(name, prop)) is not None:  # "all when omitted": the full set written out
             out[name] = _canonical_value(meaning, prop, name, about, flags.get(name, inherited))
+    for name, prop in properties.items():  # "Defaults to age_from": the sibling's value, once it has one
+        if name not in out and isinstance(prop, Mapping) \
+                and (sibling := default_sibling(description(prop), name, properties)) in out:
+            out[name] = out[sibling]
     for name, item in value.items():
         if name not in properties:
             out[str(name)] = _canonical_value(item, {}, str(name), about, flags.get(str(name), inherited))
@@ -261,6 +271,8 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
             return number
     elif (number := _either_number(value, types, name, description(schema))) is not None:
         return number
+    elif types == {"string"} and (count := converted_count(value, description(schema), False)) is not None:
+        return count  # "where kB, MB, GB and TB are powers of 1024": "1GB" = "1024MB"
     if fmt is not None and is_written_exactly(schema, fmt):
         return value.strip()  # the description says the value is taken as written: no format normalises it
     if fmt == "sql":
@@ -300,13 +312,16 @@ def _canonical_string(value: str, schema: Mapping[str, Any], name: str | None, a
 def _either_number(value: str, types: set[Any], name: str | None, text: str) -> int | float | None:
     """The number a string stands for under a type that is a number or a string (`text`: its description): a
     plain numeral ("a number or a digit string": '24.50' = 24.5), an 'HH:MM:SS' timestamp where the description
-    says seconds or such a timestamp ('00:01:15' = 75), a '0x' numeral where it speaks of hex ('0x704' = 1796)."""
+    says seconds or such a timestamp ('00:01:15' = 75), a '0x' numeral where it speaks of hex ('0x704' = 1796), a
+    count with its unit where it says the tool converts it ("500MB" = 500000000: unit_strings.py)."""
     if not (types & {"integer", "number"} and "string" in types):
         return None
     if (number := _numeral(value, types, name)) is not None:
         return number
     if _HEX_NUMERAL.match(value.strip()) and _HEX_SAID.search(text):
         return int(value.strip(), 16)
+    if (count := converted_count(value, text, "number" not in types)) is not None:
+        return count
     return _clock_seconds(value, text)
 
 
@@ -322,10 +337,10 @@ def _clock_seconds(value: str, text: str) -> int | float | None:
 
 def _numeral(value: str, types: set[Any], name: str | None) -> int | float | None:
     """The number a plain numeral stands for under a type that is a number or a string; None for '007' (an id
-    with leading zeros), a decimal where only an integer is allowed, or a version ('1.10' is not 1.1)."""
+    with leading zeros), a decimal where only an integer is allowed, or a dotted version ('1.10' is not 1.1)."""
     numeral = _NUMERAL.match(value.strip()) if types & {"integer", "number"} and "string" in types else None
-    if numeral is None or ((numeral["fraction"] or numeral["exponent"]) and "number" not in types) \
-            or _VERSIONED.intersection(name_words(name)):
+    if numeral is None or ((numeral["fraction"] or numeral["exponent"])
+                           and ("number" not in types or _VERSIONED.intersection(name_words(name)))):
         return None
     return _parse_number(numeral[0])
 

@@ -10,6 +10,8 @@
     an object "every field defaults to ..." -> {} (each of its fields then its own default), where every field
                                               of it has a default
 
+An argument that "defaults to age_from" (a sibling's exact name) takes that sibling's value (`default_sibling`).
+
 So an omitted argument equals the same call with that value written out (canonical.py fills it in like a
 schema `default`). Only a literal counts, and only one the sentence states without a condition: "defaults to
 the account's currency", "defaults to 20 for free plans" and "if `full` is set, defaults to 50" state none.
@@ -32,6 +34,8 @@ _STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITER
 _MARKED = (re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I),
            re.compile(rf"(?:^\s*|[,;(]\s*|\.\s+){_LITERAL}(?: [a-z]+)? \((?:the )?default\)", re.I),
            re.compile(rf"(?:^\s*|[.;(]\s*){_LITERAL}, the default,", re.I))
+_SIBLING = re.compile(r"\bdefaults? (?:to|is) (?:the value of |the same value as |the same as )?[`'\"‘“]?"
+                      r"([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?(?=[).,;]|\s*$)", re.I)
 _CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending)\b", re.I)
 _TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
 _SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
@@ -106,3 +110,13 @@ def _checked(value: str, schema: Mapping[str, Any], bare: bool = False) -> tuple
         except re.error:
             return None
     return None if bare else (value,)
+
+
+def default_sibling(text: str, name: str, siblings: Mapping[str, Any]) -> str | None:
+    """The sibling whose value an omitted argument `name` takes ("Defaults to age_from, i.e. a single age");
+    None where its description `text` names none without a condition."""
+    for clause in _SENTENCE.findall(text):
+        said = _SIBLING.search(clause)
+        if said and said[1] != name and said[1] in siblings and not _CONDITION.search(clause):
+            return said[1]
+    return None

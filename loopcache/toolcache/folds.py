@@ -4,12 +4,18 @@
     "leading zeros optional"                              -> an all-digit value loses them ("0000320193"), and
                                                              the number after a name's last separator ("AGV-07")
     "shorter GTINs are ... zero-filled to 14 digits"      -> an all-digit value is padded to that width
-    examples "e.g. 'DEHAM' or 'DE HAM'"                   -> spaces are dropped
+    examples "e.g. 'DEHAM' or 'DE HAM'"                   -> spaces are dropped (hyphens likewise: "'08-71-00' or
+                                                             '087100'"), unless a sentence says that character is
+                                                             part of the value
     examples "e.g. 'Alan Turing' or 'Alan_Turing'"        -> underscores are spaces
     "with or without the angle brackets"                  -> one enclosing pair dropped ("<a@b>" = "a@b")
     "an `id` prefix is accepted (e.g. id389801252)",
     "optionally prefixed 'UniProtKB:'",
-    "with or without the leading '@'"                     -> the prefix dropped where the rest follows it as in
+    "with or without the leading '@'",
+    "a leading 'https://hf.co/' or 'hf.co/' is stripped",
+    examples "('v7' = '7')",
+    "'L-00731' or just the digits ('00731'): the prefix is optional"
+                                                          -> the prefix dropped where the rest follows it as in
                                                              the example: a letter prefix before a digit
     "four numbers separated by commas"                    -> each number in its shortest spelling ("13.080" = "13.08")
     examples "e.g. 'a.b.c' or '///a.b.c'"                 -> the punctuation before the other example is optional
@@ -22,7 +28,7 @@
     "defanged notation is refanged"                       -> "evil[.]top" = "evil.top", "hxxps://" = "https://"
     "'-' and '.' are interchangeable"                     -> one of them: "07.012.C.2" = "07-012-C-2"
     "spaces around ',' and '=' are ignored"               -> those spaces dropped: "cn=a, ou=b" = "cn=a,ou=b"
-    "'_' is accepted in place of '-'"                     -> "pt_BR" = "pt-BR"
+    "'_' is accepted in place of '-'", "'_' is read as '-'" -> "pt_BR" = "pt-BR"
     "a '.bnk' extension is optional"                      -> "SFX.bnk" = "SFX"
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
@@ -40,7 +46,8 @@ _CHARACTER_WORDS = {"spaces": " ", "space": " ", "whitespace": " ", "dots": ".",
 _WORD = "|".join(sorted(map(re.escape, _CHARACTER_WORDS), key=len, reverse=True))
 _IGNORED = re.compile(rf"\b((?:{_WORD})(?:\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_WORD}))*)\b[^.;]{{0,40}}?"
                       r"\b(?:(?:are|is) )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
-_LEADING_ZEROS = re.compile(r"\bleading zeros?\b[^.;]{0,20}?\b(?:are |is )?(?:optional|ignored|not significant)"
+_LEADING_ZEROS = re.compile(r"\bleading zeros?\b[^.;]{0,20}?\b(?:are |is )?(?:optional|ignored|not significant"
+                            r"|(?:carry|have) no meaning|meaningless)"
                             r"|\b(?:with or without|optional) leading zeros\b", re.I)
 _ZERO_FILL = re.compile(r"\b(?:zero-filled|zero-padded|(?:left-)?padded with zeros?) to (\d{1,2}) digits\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”]+)['\"’”]")
@@ -55,6 +62,20 @@ _PREFIX = re.compile(rf"\b(?:an?|the) {_TICKED} prefix (?:is )?"
                      rf"|\b(?:an?|the) leading {_TICKED} (?:is )?(?:optional|ignored|not significant|accepted)"
                      rf"|\boptionally prefixed (?:with |by )?{_TICKED}"
                      rf"|\boptionally (?:written |given )?with (?:the |a |an )?prefix {_TICKED}", re.I)
+# "a leading 'https://huggingface.co/' or 'hf.co/' is accepted and stripped", "an 's3://' prefix and a trailing '/'
+# are accepted and stripped": one or two longer prefixes, each dropped
+_QUOTED_START = r"[`'\"‘“]([^`'\"’”\s]{1,40})[`'\"’”]"
+_LEADING = re.compile(rf"\b(?:an?|the) (?:leading {_QUOTED_START}(?: or {_QUOTED_START})?(?: prefix)?"
+                      rf"|{_QUOTED_START}(?: or {_QUOTED_START})? prefix)"
+                      r"(?: and an? trailing ['\"`‘“]\S['\"`’”])? (?:is |are )?(?:accepted and )?"
+                      r"(?:stripped|removed)\b", re.I)
+# "a '-' inside the product code is part of the product code", "'-' and '_' are different characters": it counts
+_COUNTS = re.compile(r"['\"‘“`]\S['\"’”`][^.;]{0,60}?\b(?:is|are) (?:part of|significant|different|kept)\b", re.I)
+# "Accepted as 'L-00731' or just the digits ('00731'): the prefix is optional": the letters the examples show
+_UNNAMED_PREFIX = re.compile(r"\bthe prefix (?:is optional|may be (?:left out|omitted))\b", re.I)
+_LETTER_PREFIX = re.compile(r"[A-Za-z]{1,4}[-_: ]?")
+# "'v7' = '7'": an example equated with itself less a short letter prefix before a digit
+_EQUATED = re.compile(r"['\"‘“]([A-Za-z]{1,4})(\d[^'\"’”\s]*)['\"’”]\s*=\s*['\"‘“]\2['\"’”]")
 _NUMBER_LIST = re.compile(r"\b(?:numbers|coordinates|decimals) separated by commas\b"
                           r"|\bcomma[- ]separated (?:list of )?(?:numbers|coordinates|decimals)\b", re.I)
 # "a comma-separated list of these (OR)", "comma-separated; any of them matches"
@@ -80,7 +101,8 @@ _DEFANGED = ((re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)", re.I), "."), (re.comp
 _CHAR = r"['\"‘“`](\S)['\"’”`]"  # one character in quotes, captured
 _INTERCHANGEABLE = re.compile(rf"{_CHAR} and {_CHAR} are interchangeable\b", re.I)
 # "'_' is accepted in place of '-'": the second is the spelling kept
-_IN_PLACE_OF = re.compile(rf"{_CHAR} (?:is )?(?:accepted|allowed|may be used) (?:in place|instead) of {_CHAR}", re.I)
+_IN_PLACE_OF = re.compile(rf"{_CHAR} (?:is )?(?:(?:accepted|allowed|may be used) (?:in place|instead) of"
+                          rf"|(?:read|treated|taken) as) {_CHAR}", re.I)
 # "a '.bnk' extension is optional": that ending dropped
 _EXTENSION = re.compile(r"\b(?:an?|the) ['\"‘“`](\.\w{1,8})['\"’”`] (?:extension|suffix) (?:is )?"
                         r"(?:optional|ignored|may be (?:left out|omitted))\b", re.I)
@@ -108,7 +130,7 @@ class Folds:
     width: int = 0  # an all-digit value shorter than this is padded with zeros
     underscores_are_spaces: bool = False
     brackets: str = ""  # an enclosing pair of these brackets dropped ("<>")
-    prefix: str = ""  # an optional prefix dropped (compared in any case)
+    prefixes: tuple[str, ...] = ()  # optional prefixes, the first one the value starts with dropped (in any case)
     numbers: bool = False  # a comma-separated list of numbers: each in its shortest spelling
     or_list: bool = False  # a comma-separated list of alternatives: its items in any order, repeats free
     word_bag: bool = False  # words that match in any order: sorted, unless the value has query syntax
@@ -122,7 +144,7 @@ class Folds:
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
-                    or self.brackets or self.prefix or self.numbers or self.or_list or self.word_bag
+                    or self.brackets or self.prefixes or self.numbers or self.or_list or self.word_bag
                     or self.diacritics or self.trailing or self.ranges or self.refang or self.same_as
                     or self.spaced or self.extension)
 
@@ -131,8 +153,7 @@ class Folds:
             value = _refanged(value)
         if self.brackets and len(value) > 2 and value[0] == self.brackets[0] and value[-1] == self.brackets[1]:
             value = value[1:-1].strip()
-        if self.prefix and _has_prefix(value, self.prefix):
-            value = value[len(self.prefix):]
+        value = self.without_prefix(value)
         if self.ranges and _RANGE_LIST.fullmatch(value):
             value = _merged_ranges(value)
         if self.numbers and _NUMBERS.fullmatch(value):
@@ -164,6 +185,11 @@ class Folds:
             value = value.zfill(self.width)
         return value
 
+    def without_prefix(self, value: str) -> str:
+        """`value` less the first of the optional prefixes it starts with."""
+        found = next((prefix for prefix in self.prefixes if _has_prefix(value, prefix)), "")
+        return value[len(found):]
+
 
 NO_FOLDS = Folds()
 
@@ -182,22 +208,29 @@ def described_folds(description: str) -> Folds:
     examples = {match[1].strip() for match in _QUOTED.finditer(description)
                 if not _NEGATED.search(_clause_around(description, match.start(), match.end()))}
     spaced = [example for example in examples if " " in example]
-    if any(example.replace(" ", "") in examples for example in spaced):
-        ignored.add(" ")
+    for separator in " -":  # "'08 71 00', '08-71-00' or '087100'": the separator is optional, unless said to count
+        if any(example.replace(separator, "") in examples for example in examples if separator in example) \
+                and not any(separator in said.group(0) for said in _COUNTS.finditer(description)):
+            ignored.add(separator)
     fill = _ZERO_FILL.search(description)
     brackets = _BRACKETS.search(description)
     prefix = _PREFIX.search(description)
-    if prefix is None:  # examples "'filled.count.soap' or '///filled.count.soap'": the "///" is optional
-        shown = next((long[:-len(short)] for long in examples for short in examples
-                      if long.endswith(short) and 1 <= len(long) - len(short) <= 4 and short[:1].isalnum()
-                      and not any(c.isalnum() or c.isspace() for c in long[:-len(short)])), "")
-    else:
-        shown = next(filter(None, prefix.groups()), "")
+    prefixes = [next(filter(None, prefix.groups()))] if prefix else []
+    prefixes += [shown for match in _LEADING.finditer(description) for shown in match.groups() if shown]
+    prefixes += [match[1] for match in _EQUATED.finditer(description)]
+    if not prefixes:  # examples "'filled.count.soap' or '///filled.count.soap'": the "///" is optional
+        prefixes = [long[:-len(short)] for long in examples for short in examples
+                    if long.endswith(short) and 1 <= len(long) - len(short) <= 4 and short[:1].isalnum()
+                    and not any(c.isalnum() or c.isspace() for c in long[:-len(short)])][:1]
+    if not prefixes and _UNNAMED_PREFIX.search(description):  # "'L-00731' or '00731': the prefix is optional"
+        prefixes = [long[:-len(short)] for long in examples for short in examples if long.endswith(short)
+                    and short[:1].isdigit() and _LETTER_PREFIX.fullmatch(long[:-len(short)])][:1]
     return Folds(ignored="".join(sorted(ignored)), leading_zeros=bool(_LEADING_ZEROS.search(description)),
                  width=int(fill[1]) if fill else 0,
                  underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
-                 prefix=shown, numbers=bool(_NUMBER_LIST.search(description)),
+                 prefixes=tuple(sorted(set(prefixes), key=len, reverse=True)),
+                 numbers=bool(_NUMBER_LIST.search(description)),
                  or_list=bool(_OR_LIST.search(description)),
                  word_bag=any(not _NEGATED.search(clause[0]) for clause in _WORD_BAG.finditer(description)),
                  diacritics=bool(_DIACRITICS.search(description)),

@@ -97,3 +97,21 @@ def test_aliases_listed_as_is_and_are_sentences() -> None:
     assert described_aliases(said) == {"win64": "windows", "pc": "windows", "xsx": "xbox_series",
                                        "scarlett": "xbox_series", "nx": "switch"}
     assert described_aliases("'BCG-E3091A' is 'BCGE3091A'") == {}  # no word of aliases: an example, not a table
+
+
+def test_a_value_said_to_be_an_alias_for_another() -> None:
+    said = "version number, or 'latest'; default 'latest'. -1 (or '-1') is the registry's alias for 'latest'"
+    assert described_aliases(said) == {"-1": "latest"}
+    schema = {"type": "object", "properties": {"version": {"type": ["integer", "string"], "default": "latest",
+                                                           "description": said}}}
+    one = lambda args: canonicalize_args(args, schema)["version"]  # noqa: E731
+    assert one({"version": -1}) == one({"version": "-1"}) == one({}) == one({"version": "latest"}) == "latest"
+    assert one({"version": 1}) != "latest"
+    assert described_aliases("'xbl' is an alias of 'xbox_live'") == {"xbl": "xbox_live"}
+    assert described_aliases("'xbl' is not 'xbox_live'") == {}
+
+
+def test_a_value_accepted_as_another_name() -> None:
+    said = "floor-plan types, e.g. ['1BR', '2BR']. Case-insensitive; 'STUDIO' is accepted as another name for '0BR'."
+    assert described_aliases(said) == {"studio": "0BR"}
+    assert described_aliases("'STUDIO' is not another name for '0BR'") == {}

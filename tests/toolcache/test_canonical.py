@@ -325,6 +325,17 @@ def test_a_numeral_for_an_argument_that_is_a_number_or_a_string_is_the_number() 
     assert not same({"id": "007"}, {"id": 7}, schema)  # leading zeros: maybe another id
     assert not same({"id": "7.0"}, {"id": 7}, schema)  # an integer id is no decimal
     assert not same({"version": "1.10"}, {"version": 1.1}, schema)
+    assert same({"version": "4"}, {"version": 4}, schema)  # a whole version number: no dotted part to lose
+
+
+def test_a_version_with_the_prefix_an_example_equates_is_the_number() -> None:
+    version = {"type": ["integer", "string"], "pattern": "^[vV]?[1-9][0-9]*$",
+               "description": "model version: an integer, a decimal string or 'v'-prefixed ('v12' = '12' = 12)"}
+    schema = obj(version=version)
+    assert same({"version": "v12"}, {"version": 12}, schema) and same({"version": "V12"}, {"version": "12"}, schema)
+    assert not same({"version": "v12"}, {"version": 2}, schema) and not same({"version": "v12"}, {"version": 1}, schema)
+    silent = obj(version={**version, "description": "model version"})
+    assert not same({"version": "v12"}, {"version": 12}, silent)
 
 
 def test_a_timestamp_for_seconds_where_the_description_allows_both() -> None:

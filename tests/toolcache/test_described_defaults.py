@@ -76,3 +76,13 @@ def test_defaults_marked_in_an_enumeration_in_scientific_notation_or_as_bare_wor
     sections = {"type": "array", "items": {"type": "string", "enum": ["definition", "synonyms", "xrefs"]}}
     assert described_default(sections, "A set. Default [definition, synonyms].") == (["definition", "synonyms"],)
     assert described_default(sections, "A set. Default [definition, parents].") is None  # not an enum value
+
+
+def test_an_argument_that_defaults_to_a_sibling_takes_its_value() -> None:
+    schema = {"type": "object", "properties": {
+        "age_from": {"type": "integer"},
+        "age_to": {"type": "integer", "description": "Last age (inclusive). Defaults to age_from, i.e. a single age."},
+        "end": {"type": "integer", "description": "defaults to age_from when sex is given"}}}
+    assert canonicalize_args({"age_from": 60}, schema) == canonicalize_args({"age_from": 60, "age_to": 60}, schema)
+    assert canonicalize_args({"age_from": 60}, schema) != canonicalize_args({"age_from": 60, "age_to": 61}, schema)
+    assert canonicalize_args({"age_from": 60}, schema) != canonicalize_args({"age_from": 60, "end": 60}, schema)

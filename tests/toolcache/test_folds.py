@@ -51,13 +51,13 @@ def test_applied_by_the_exact_stage() -> None:
     [
         ("ticket reference, with or without the angle brackets", Folds(brackets="<>")),
         ("node id; square brackets are optional", Folds(brackets="[]")),
-        ("catalogue number (a `cat` prefix is accepted, e.g. cat55012)", Folds(prefix="cat")),
-        ("member number, with or without the 'M-' prefix", Folds(prefix="M-")),
-        ("accession (e.g. 'P69905', optionally prefixed 'UniProtKB:')", Folds(prefix="UniProtKB:")),
+        ("catalogue number (a `cat` prefix is accepted, e.g. cat55012)", Folds(prefixes=("cat",))),
+        ("member number, with or without the 'M-' prefix", Folds(prefixes=("M-",))),
+        ("accession (e.g. 'P69905', optionally prefixed 'UniProtKB:')", Folds(prefixes=("UniProtKB:",))),
         ("west,south,east,north: four numbers separated by commas", Folds(numbers=True)),
         ("a comma-separated list of numbers", Folds(numbers=True)),
         ("ids separated by commas", NO_FOLDS),
-        ("e.g. 'filled.count.soap' or '///filled.count.soap'", Folds(prefix="///")),
+        ("e.g. 'filled.count.soap' or '///filled.count.soap'", Folds(prefixes=("///",))),
         ("e.g. 'ab' or 'xab'", NO_FOLDS),  # a letter is not a sigil
         ("'system|code' or a comma-separated list of these (OR)", Folds(or_list=True)),
         ("comma-separated, in priority order", NO_FOLDS),
@@ -184,12 +184,35 @@ def test_spaces_around_named_characters_said_not_to_count_are_dropped_there_only
 def test_a_character_accepted_in_place_of_another_an_optional_extension_and_a_named_trailing_character() -> None:
     locale = "BCP 47 locale tag; case-insensitive; '_' is accepted in place of '-' ('pt_BR' is 'pt-BR')"
     assert one("pt_BR", locale) == one("PT-br", locale) != one("pt-PT", locale)
+    benchmark = "benchmark id; case-insensitive, and '_' is read as '-'. 'mmlu' and 'mmlu-pro' differ"
+    assert one("MMLU_Pro", benchmark) == one("mmlu-pro", benchmark) != one("mmlu", benchmark)
     bank = "bank name, e.g. 'SFX_Weapons'. Case-insensitive; a '.bnk' extension is optional."
     assert one("SFX_Weapons.BNK", bank) == one("sfx_weapons", bank) != one("SFX_Weapons.wem", bank)
     protein = "one-letter codes. One trailing '*' is accepted and ignored."
     assert one("MKV*", protein) == one("MKV", protein) != one("MK*V", protein)
 
 
+def test_longer_prefixes_said_to_be_stripped_are_dropped_before_a_value_is_read_as_a_uri() -> None:
+    hub = "repository id 'org/name', case-sensitive; a leading 'https://huggingface.co/' or 'hf.co/' is stripped"
+    assert one("https://huggingface.co/org/Model-1", hub) == one("hf.co/org/Model-1", hub) == one("org/Model-1", hub)
+    assert one("org/Model-1", hub) != one("org/model-1", hub)
+    bucket = "bucket name (lower case); an 's3://' prefix and a trailing '/' are accepted and stripped"
+    assert one("s3://ml-prod/", bucket) == one("ml-prod", bucket) == "ml-prod" != one("ml-prod2", bucket)
+    assert one("s3://ml-prod/", "bucket name") == "s3://ml-prod/"  # nothing said: a URI, as written
+
+
 def test_characters_a_name_is_matched_ignoring() -> None:
     names = "names are matched ignoring letter case and the characters space, '-', '.', '_' and '/'"
     assert one("MCF-7", names) == one("mcf 7", names) == one("MCF7", names) != one("MCF-8", names)
+
+
+def test_separators_and_a_letter_prefix_the_examples_show_optional() -> None:
+    section = ("six digits. Write it with spaces ('08 71 00'), dashes ('08-71-00') or run together ('087100'). "
+               "'08 71 00' does not match '08 71 13'.")
+    assert one("08-71-00", section) == one("08 71 00", section) == one("087100", section) != one("08 71 13", section)
+    fcc = "e.g. 'BCG-E3091A' is 'BCGE3091A'; a '-' inside the product code is part of the product code"
+    assert described_folds(fcc).ignored == ""  # said to count somewhere: not dropped everywhere
+    lease = ("Lease number. Accepted as 'L-00731', 'l-731' or just the digits ('731', '00731'): the prefix is "
+             "optional and not case-sensitive, and leading zeros carry no meaning.")
+    assert one("l-731", lease) == one("L-00731", lease) == one("731", lease) != one("L-7310", lease)
+    assert described_folds("e.g. 'L-00731' or '00731'").prefixes == ()  # a letter prefix must be said optional
