@@ -49,7 +49,7 @@ Sets of labelled pairs:
   fresh17-heldout  likewise
   fresh18-dev  a nineteenth (bench/data/toolcalls/fresh18), written blind after fresh17's first run; split
   fresh18-heldout  likewise
-  fresh19-dev ... fresh36-heldout  the twentieth to thirty-seventh (bench/data/toolcalls/fresh19 ... fresh36),
+  fresh19-dev ... fresh38-heldout  the twentieth to thirty-ninth (bench/data/toolcalls/fresh19 ... fresh38),
               written blind two at a time, each pair by two labellers who did not see each other's, while the
               previous pair's dev rules were written; split likewise
 
@@ -122,7 +122,8 @@ SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "
                     "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17",
                     "fresh18", "fresh19", "fresh20", "fresh21", "fresh22", "fresh23", "fresh24",
                     "fresh25", "fresh26", "fresh27", "fresh28", "fresh29", "fresh30",
-                    "fresh31", "fresh32", "fresh33", "fresh34", "fresh35", "fresh36")
+                    "fresh31", "fresh32", "fresh33", "fresh34", "fresh35", "fresh36",
+                    "fresh37", "fresh38")
 
 
 # every set, each split one as its two halves: shared-dev, dev, heldout, fresh-dev, fresh-heldout, fresh2, fresh3-dev, ...
