@@ -42,3 +42,22 @@ def test_the_base_unit_said_in_other_words_and_binary_sizes() -> None:
     schema = {"type": "object", "properties": {"min_size": {"type": "string", "description": pg}}}
     assert canonicalize_args({"min_size": "1GB"}, schema) == canonicalize_args({"min_size": "1024 MB"}, schema)
     assert canonicalize_args({"min_size": "1GB"}, schema) != canonicalize_args({"min_size": "1000MB"}, schema)
+
+
+def test_minutes_energy_pressure_a_compound_unit_and_percent() -> None:
+    minutes = "A bare integer is minutes; a string can carry a unit: '90m', '90min', '2h' (= 120 minutes)."
+    assert converted_count("2h", minutes, True) == converted_count("120m", minutes, True) == 120
+    assert converted_count("30s", minutes, True) is None  # seconds are not a unit it writes
+    visit = "Visit length: whole minutes as a number (30), or a string with a unit, '30m', '30min' or '1h'."
+    assert converted_count("1h", visit, True) == 60
+    energy = "A bare number is kWh; a string carries its unit, 'kWh' or 'Wh', and is converted"
+    assert converted_count("500 Wh", energy, False) == 0.5 and converted_count("2 kWh", energy, False) == 2
+    assert converted_count("500 Wh", energy, True) is None  # not whole under an integer type
+    pressure = "Give a number with its unit; it is converted exactly to kPa (1 bar = 100 kPa, 1 mbar = 0.1 kPa)"
+    assert converted_count("1.5 bar", pressure, False) == converted_count("1500 mbar", pressure, False) == 150
+    assert converted_count("1.5 psi", pressure, False) is None  # no exact factor known
+    weight = "test weight. a bare number is lb/bu. a string must say 'lb/bu' or 'kg/hl'"
+    assert converted_count("54 lb/bu", weight, False) == 54
+    moisture = "sample moisture in percent, as a number (15.5) or a string with a percent sign (\"15.5%\")"
+    assert converted_count("15.5%", moisture, False) == 15.5 and converted_count("15.5%", "a share", False) is None
+    assert converted_count("5 or", "an integer or a string", True) is None  # "integer or" names no unit
