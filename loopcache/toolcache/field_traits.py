@@ -189,7 +189,10 @@ _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbas
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
 # outweighs "case-insensitive" beside it, but for "otherwise exact" (case apart)
-_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|(?<!\botherwise )\bexact(?:ly)?\b", re.I)
+_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|(?<!\botherwise )\bexact(?:ly)?\b"
+                          # "Only that exact unit, not units whose codes begin with it": exact of the match, not case
+                          r"(?![^.;]{0,40}\b(?:begin|start|prefix|contain|substring|children|descendants|sub-?units?))",
+                          re.I)
 _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensitive\b|\bignor\w* (?:letter )?case\b"
                           r"|\bregardless of (?:letter )?case\b|\b(?:letter )?case (?:does not|doesn't) matter\b"
                           # "(any case)", "case ignored", "case and a leading '#' are ignored"
@@ -197,7 +200,10 @@ _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensiti
                           r"|\bcase(?:(?:,| and) [^.;]{1,30}?)? (?:is |are )?ignored\b"
                           # "without regard to case", "case- and accent-insensitive"
                           r"|\bwithout regard to (?:letter )?case\b|\bcase- and [\w-]+-insensitive\b"
-                          r"|\b(?:letter )?case (?:is |are )?(?:not significant|insignificant)\b", re.I)
+                          r"|\b(?:letter )?case (?:is |are )?(?:not significant|insignificant)\b"
+                          # "in either case", "upper or lower case is accepted", "compared without case"
+                          r"|\b(?:in|accepted in) either case\b|\(either case\)|\beither case (?:is |are )?accepted\b"
+                          r"|\b(?:upper|lower) or (?:upper|lower)[- ]?case\b|\bwithout case\b", re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _SAME_AS = re.compile(r"\b(?:same (?:[a-z]+ )?(?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
                       r" (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)

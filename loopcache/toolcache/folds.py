@@ -30,6 +30,10 @@
     "spaces around ',' and '=' are ignored"               -> those spaces dropped: "cn=a, ou=b" = "cn=a,ou=b"
     "'_' is accepted in place of '-'", "'_' is read as '-'" -> "pt_BR" = "pt-BR"
     "a '.bnk' extension is optional"                      -> "SFX.bnk" = "SFX"
+    "a trailing legal-form suffix (Inc, Ltd, GmbH) is dropped" -> "Hargreave Holdings Ltd" = "Hargreave Holdings"
+    "The '*' separators may be omitted or written as '-'" -> both dropped: "DE-ABC-E1" = "DE*ABC*E1" = "DEABCE1"
+    "The separator may be '-', '.' or '/'"                -> one of them: "10482.0007" = "10482-0007"
+    "(202503 = 2025-03)"                                  -> spellings equated outside quotes are examples too
 
 The schema's author states these of the tool; nothing is dropped that the description does not name. Pure.
 """
@@ -45,9 +49,10 @@ _CHARACTER_WORDS = {"spaces": " ", "space": " ", "whitespace": " ", "dots": ".",
                     "dash": "-", "dot": ".", "comma": ",", "slash": "/", "underscore": "_"}
 _WORD = "|".join(sorted(map(re.escape, _CHARACTER_WORDS), key=len, reverse=True))
 _IGNORED = re.compile(rf"\b((?:{_WORD})(?:\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:{_WORD}))*)\b[^.;]{{0,40}}?"
-                      r"\b(?:(?:are|is) )?(?:ignored|optional|not significant|stripped|removed)\b", re.I)
-_LEADING_ZEROS = re.compile(r"\bleading zeros?\b[^.;]{0,20}?\b(?:are |is )?(?:optional|ignored|not significant"
-                            r"|(?:carry|have) no meaning|meaningless)"
+                      r"\b(?:(?:are|is) )?(?:ignored|optional|not significant|stripped|removed|may be omitted)\b",
+                      re.I)
+_LEADING_ZEROS = re.compile(r"\bleading zeros?\b([^.;]{0,20}?)\b(?:are |is )?(?:optional|ignored|not significant"
+                            r"|(?:carry|have) no meaning|meaningless|dropped|stripped|removed|do not count)"
                             r"|\b(?:with or without|optional) leading zeros\b", re.I)
 _ZERO_FILL = re.compile(r"\b(?:zero-filled|zero-padded|(?:left-)?padded with zeros?) to (\d{1,2}) digits\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”]+)['\"’”]")
@@ -72,7 +77,16 @@ _LEADING = re.compile(rf"\b(?:an?|the) (?:leading {_QUOTED_START}(?: or {_QUOTED
 # "a '-' inside the product code is part of the product code", "'-' and '_' are different characters": it counts
 _COUNTS = re.compile(r"['\"‘“`]\S['\"’”`][^.;]{0,60}?\b(?:is|are) (?:part of|significant|different|kept)\b", re.I)
 # "Accepted as 'L-00731' or just the digits ('00731'): the prefix is optional": the letters the examples show
-_UNNAMED_PREFIX = re.compile(r"\bthe prefix (?:is optional|may be (?:left out|omitted))\b", re.I)
+_UNNAMED_PREFIX = re.compile(r"\bprefix\b(?! (?:is |are )?(?:required|mandatory))", re.I)
+# "The 'MTR-' prefix printed on the faceplate may be included in any letter case; it is stripped", "The SMP- prefix
+# is optional", "with an optional Z prefix": a prefix named in quotes, or in capitals, said optional or stripped
+_CAPITALS = r"((?-i:[A-Z]{1,6})[-_:#]?)"
+_NAMED_PREFIX = re.compile(rf"\b(?:an?|the) (?:optional )?(?:{_TICKED}|{_CAPITALS}) prefix\b(?:(?! not\b)[^.]){{0,80}}?"
+                           r"\b(?:stripped|removed|optional|may be (?:left out|omitted))\b"
+                           rf"|\b(?:an? |the )?optional {_CAPITALS} prefix\b"
+                           # "The leading C is optional", "The 'D' may be left off" (before the digits)
+                           rf"|\bthe (?:leading )?(?:{_TICKED}|{_CAPITALS}) "
+                           r"(?:is optional|may be (?:left off|omitted))\b", re.I)
 _LETTER_PREFIX = re.compile(r"[A-Za-z]{1,4}[-_: ]?")
 # "'v7' = '7'": an example equated with itself less a short letter prefix before a digit
 _EQUATED = re.compile(r"['\"‘“]([A-Za-z]{1,4})(\d[^'\"’”\s]*)['\"’”]\s*=\s*['\"‘“]\2['\"’”]")
@@ -112,7 +126,19 @@ _AROUND = re.compile(r"\b(?:spaces?|whitespace) (?:around|on either side of|befo
                      r"(?:ignored|optional|stripped|removed|insignificant)\b", re.I)
 _IGNORING_CHARACTERS = re.compile(r"\bignoring (?:letter case and )?the characters ([^.;]+)", re.I)
 _TICKED_CHAR = re.compile(_CHAR)
-_ZERO_PADDED_END = re.compile(r"(?<=[-_ #:/])0+(?=\d+$)")
+_CHAR_BARE = r"['\"‘“`]\S['\"’”`]"
+# "The '*' separators may be omitted or written as '-'": both dropped
+_OMITTED_CHAR = re.compile(rf"{_CHAR} (?:separators?|characters?) (?:may|can) be (?:omitted|left out|dropped)"
+                           rf"(?: or (?:written|replaced) (?:as|by|with) {_CHAR})?", re.I)
+# "The separator may be '-', '.' or '/'": one of them
+_SEPARATOR_CHOICE = re.compile(rf"\bseparators? (?:may|can) be ((?:{_CHAR_BARE}(?:,? (?:or|and) |, ))+{_CHAR_BARE})",
+                               re.I)
+# "a trailing legal-form suffix (Inc, Inc., LLC, Ltd, GmbH, S.A., plc) is dropped": one of those at the end
+_SUFFIX_LIST = re.compile(r"\btrailing [\w -]{0,30}?\bsuffix(?:es)? \(([^()]{1,120})\) (?:is |are )?"
+                          r"(?:dropped|ignored|stripped|removed)\b", re.I)
+# "(202503 = 2025-03)", "(004821 = E004821)": two spellings equated outside quotes
+_EQUATED_BARE = re.compile(r"(?:^|[\s(])([\w./-]{2,30}) ==? ([\w./-]{2,30})(?=[\s),;]|\.(?:\s|$)|$)")
+_ZERO_PADDED_END = re.compile(r"(?<=[-_ #:/A-Za-z])0+(?=\d+$)")  # "AGV-07", "CH07": the number's zeros
 _PLACED = re.compile(r"\b(?:at (?:the )?(?:very )?(?:start|end|beginning|ends?|either end|both ends)|around|"
                      r"on either side|before and after|runs? of)\b", re.I)
 _NEGATED = re.compile(r"\bnot\b|n't\b|\bnothing\b|\bnever\b|\bno\b", re.I)
@@ -141,12 +167,13 @@ class Folds:
     same_as: str = ""  # pairs of characters that are one: ".-" ("'-' and '.' are interchangeable"): "." -> "-"
     spaced: str = ""  # characters the spaces around which do not count ("spaces around ',' and '=' are ignored")
     extension: str = ""  # an optional file extension, dropped in any case ("a '.bnk' extension is optional")
+    suffixes: tuple[str, ...] = ()  # words one of which at the end is dropped, in any case ("Ltd", "GmbH")
 
     def __bool__(self) -> bool:
         return bool(self.ignored or self.leading_zeros or self.width or self.underscores_are_spaces
                     or self.brackets or self.prefixes or self.numbers or self.or_list or self.word_bag
                     or self.diacritics or self.trailing or self.ranges or self.refang or self.same_as
-                    or self.spaced or self.extension)
+                    or self.spaced or self.extension or self.suffixes)
 
     def apply(self, value: str) -> str:
         if self.refang:
@@ -166,6 +193,9 @@ class Folds:
             value = value[:-len(self.extension)]
         if self.trailing and len(value) > 1 and value.endswith(self.trailing):
             value = value[:-1]
+        value = next((value[:-len(suffix)].rstrip(" ,") for suffix in self.suffixes
+                      if len(value) > len(suffix) and value.casefold().endswith(suffix.casefold())
+                      and value[-len(suffix) - 1] in " ,"), value)
         if self.diacritics:
             value = unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", value)
                                                          if not unicodedata.combining(c)))
@@ -207,9 +237,13 @@ def described_folds(description: str) -> Folds:
         ignored.update(_CHARACTER_WORDS[word.lower()] for word in re.findall(_WORD, listed[1], re.I))
     examples = {match[1].strip() for match in _QUOTED.finditer(description)
                 if not _NEGATED.search(_clause_around(description, match.start(), match.end()))}
+    examples.update(spelling for match in _EQUATED_BARE.finditer(description) for spelling in match.groups())
+    for said in _OMITTED_CHAR.finditer(description):
+        ignored.update(char for char in said.groups() if char)
     spaced = [example for example in examples if " " in example]
+    folded = {example.casefold() for example in examples}
     for separator in " -":  # "'08 71 00', '08-71-00' or '087100'": the separator is optional, unless said to count
-        if any(example.replace(separator, "") in examples for example in examples if separator in example) \
+        if any(example.replace(separator, "").casefold() in folded for example in examples if separator in example) \
                 and not any(separator in said.group(0) for said in _COUNTS.finditer(description)):
             ignored.add(separator)
     fill = _ZERO_FILL.search(description)
@@ -218,6 +252,10 @@ def described_folds(description: str) -> Folds:
     prefixes = [next(filter(None, prefix.groups()))] if prefix else []
     prefixes += [shown for match in _LEADING.finditer(description) for shown in match.groups() if shown]
     prefixes += [match[1] for match in _EQUATED.finditer(description)]
+    prefixes += [long[:-len(short)] for match in _EQUATED_BARE.finditer(description)  # "(004821 = E004821)"
+                 for long, short in (match.groups(), match.groups()[::-1])
+                 if long.endswith(short) and short[:1].isdigit() and re.fullmatch(r"[A-Za-z]{1,4}", long[:-len(short)])]
+    prefixes += [shown for match in _NAMED_PREFIX.finditer(description) for shown in match.groups() if shown]
     if not prefixes:  # examples "'filled.count.soap' or '///filled.count.soap'": the "///" is optional
         prefixes = [long[:-len(short)] for long in examples for short in examples
                     if long.endswith(short) and 1 <= len(long) - len(short) <= 4 and short[:1].isalnum()
@@ -225,7 +263,8 @@ def described_folds(description: str) -> Folds:
     if not prefixes and _UNNAMED_PREFIX.search(description):  # "'L-00731' or '00731': the prefix is optional"
         prefixes = [long[:-len(short)] for long in examples for short in examples if long.endswith(short)
                     and short[:1].isdigit() and _LETTER_PREFIX.fullmatch(long[:-len(short)])][:1]
-    return Folds(ignored="".join(sorted(ignored)), leading_zeros=bool(_LEADING_ZEROS.search(description)),
+    return Folds(ignored="".join(sorted(ignored)),
+                 leading_zeros=any(not _NEGATED.search(said[1] or "") for said in _LEADING_ZEROS.finditer(description)),
                  width=int(fill[1]) if fill else 0,
                  underscores_are_spaces=any(example.replace(" ", "_") in examples for example in spaced),
                  brackets=_BRACKET_PAIRS[(brackets[1] or brackets[2]).lower()] if brackets else "",
@@ -237,7 +276,11 @@ def described_folds(description: str) -> Folds:
                  trailing=_trailing(_TRAILING.search(description)),
                  ranges=bool(_RANGE_SET.search(description)), refang=bool(_REFANG.search(description)),
                  same_as="".join([pair[0] + pair[1] for pair in _INTERCHANGEABLE.findall(description)]
-                                 + [pair[1] + pair[0] for pair in _IN_PLACE_OF.findall(description)]),
+                                 + [pair[1] + pair[0] for pair in _IN_PLACE_OF.findall(description)]
+                                 + [chars[0] + other for said in _SEPARATOR_CHOICE.finditer(description)
+                                    for chars in [_TICKED_CHAR.findall(said[1])] for other in chars[1:]]),
+                 suffixes=tuple(sorted({item.strip() for said in _SUFFIX_LIST.finditer(description)
+                                        for item in said[1].split(",") if item.strip()}, key=len, reverse=True)),
                  extension=extension[1] if (extension := _EXTENSION.search(description)) else "",
                  spaced="".join(sorted({char for match in _AROUND.finditer(description)
                                         for char in _TICKED_CHAR.findall(match[1])})))

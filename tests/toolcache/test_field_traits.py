@@ -500,3 +500,14 @@ def test_an_unordered_array_whose_repeats_count_and_a_list_said_not_to_be_a_set(
         "type": "array", "items": {"type": "string"}, "description": "answered in the order given (a list, not a set)"}}}
     assert same({"ages": [7, 3]}, {"ages": [3, 7]}, schema) and not same({"ages": [3, 7, 7]}, {"ages": [3, 7]}, schema)
     assert not same({"tokens": ["the", "model"]}, {"tokens": ["model", "the"]}, schema)
+
+
+def test_more_wordings_of_case_and_an_exact_match_that_is_not_about_case() -> None:
+    from loopcache.toolcache.field_traits import _stated_case
+    assert _stated_case("Service point: 'SP' and nine digits. The letters may be in either case.") is False
+    assert _stated_case("Container number (e.g. TGHU4802130). Upper or lower case is accepted.") is False
+    assert _stated_case("Spaces are removed and letters compared without case.") is False
+    assert _stated_case("Department code; compared case-insensitively. Only that exact unit, not units whose codes "
+                        "begin with it.") is False
+    assert _stated_case("Symbol; lower-case letters match either case") is not False
+    assert _stated_case("names are case-insensitive; ids match exactly") is True

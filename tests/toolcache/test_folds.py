@@ -216,3 +216,34 @@ def test_separators_and_a_letter_prefix_the_examples_show_optional() -> None:
              "optional and not case-sensitive, and leading zeros carry no meaning.")
     assert one("l-731", lease) == one("L-00731", lease) == one("731", lease) != one("L-7310", lease)
     assert described_folds("e.g. 'L-00731' or '00731'").prefixes == ()  # a letter prefix must be said optional
+
+
+def test_prefixes_named_in_capitals_or_stripped_later_and_separators_said_optional() -> None:
+    meter = ("Meter serial. Leading zeros are significant. The 'MTR-' prefix printed on the faceplate may be "
+             "included in any letter case; it is stripped before lookup.")
+    assert one("mtr-00412977", meter) == one("00412977", meter) != one("0412977", meter)
+    probe = "Probe serial, e.g. SMP-20931. The SMP- prefix is optional and case does not matter."
+    assert one("smp-20931", probe) == one("20931", probe) != one("20932", probe)
+    contributor = "The leading C is optional and leading zeros do not count: C004417, c4417 and 4417 are one."
+    assert one("C004417", contributor) == one("4417", contributor) != one("44170", contributor)
+    assert described_folds("leading zeros are not dropped").leading_zeros is False
+    assert described_folds("leading zeros are not significant").leading_zeros is True
+    asset = "An optional 'FA-' prefix (any case) may precede the digits, and leading zeros are dropped."
+    assert one("FA-0917", asset) == one("fa-917", asset) == one("917", asset)
+    employee = "Employee number, 'E' followed by six digits. The bare six digits are accepted too (004821 = E004821)."
+    assert one("E004821", employee) == one("004821", employee) != one("004822", employee)
+    evse = "EVSE id, e.g. DE*ABC*E1234567. The '*' separators may be omitted or written as '-'."
+    assert one("DE-ABC-E1234567", evse) == one("DE*ABC*E1234567", evse) == one("DEABCE1234567", evse)
+    matter = "client-matter number. The separator may be '-', '.' or '/'. Leading zeros are part of the number."
+    assert one("10482.0007", matter) == one("10482/0007", matter) == one("10482-0007", matter) != one("10482-007",
+                                                                                                        matter)
+    code = "plan code; the compact form is accepted too (AB-1234 = AB1234)"
+    assert one("AB-1234", code) == one("AB1234", code) != one("AB-1235", code)
+
+
+def test_a_trailing_suffix_from_a_listed_set_is_dropped() -> None:
+    names = ("Names are normalised: case and accents are ignored, and a trailing legal-form suffix (Inc, LLC, Ltd, "
+             "GmbH, S.A.) is dropped")
+    assert one("Hargreave Holdings Ltd", names) == one("hargreave holdings", names) != one("Hargreave", names)
+    assert one("Banco Azul, S.A.", names) == one("banco azul", names)
+    assert one("Holdings Ltda", names) != one("Holdings", names)  # a whole suffix only
