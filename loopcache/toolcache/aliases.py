@@ -35,6 +35,15 @@ _ALIAS_FOR = re.compile(r"(?:['\"‘“]([^'\"’”=]{1,40})['\"’”]|(?<![\w
                         r"(?:alias|synonym|shorthand|another name) (?:for|of) ['\"‘“]([^'\"’”=]{1,60})['\"’”]", re.I)
 
 
+# "'UK' is taken as 'GB'", "The trade names 'beans' and 'soy' are read as soybeans and 'milo' as sorghum": said of
+# the values themselves, so no word of aliases is needed
+_TAKEN_AS = re.compile(r"((?:['\"‘“][^'\"’”=]{1,40}['\"’”](?:,? and |, ))*['\"‘“][^'\"’”=]{1,40}['\"’”]) (?:is|are) "
+                       r"(?:also )?(?:taken|read|treated|interpreted) as (?!(?:an?|the|one|part|literal)\b)"
+                       r"['\"‘“]?([\w-]{1,40})['\"’”]?"
+                       r"((?:,? and ['\"‘“][^'\"’”=]{1,40}['\"’”] as ['\"‘“]?[\w-]{1,40}['\"’”]?)*)")
+_AND_AS = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”] as ['\"‘“]?([\w-]{1,40})")
+
+
 def validate_aliases(aliases: Any, where: str) -> dict[str, dict[str, str]]:
     """`{argument: {alias: canonical}}` checked: strings, no empty alias, no alias that is also a canonical
     value of another alias (chains are ambiguous). Raises ValueError naming `where` and the bad entry."""
@@ -90,14 +99,26 @@ def _folded(text: str) -> str:
 
 def described_aliases(description: str) -> dict[str, str]:
     """The `'alias' = 'canonical'` (or `'a' and 'b' are 'canonical'`, `'a' is an alias for 'canonical'`) pairs a
-    description that speaks of aliases (or abbreviations, synonyms) lists, folded alias -> canonical; empty where it
-    lists none, or where a value is both (a chain)."""
-    if not description or not _ALIAS_WORDS.search(description):
+    description that speaks of aliases (or abbreviations, synonyms) lists, and the values it says are "taken as" or
+    "read as" another ("'UK' is taken as 'GB'"), folded alias -> canonical; empty where it lists none, or where a
+    value is both (a chain)."""
+    if not description:
         return {}
-    pairs = list(_QUOTED_EQUAL.findall(description))
+    pairs = []
+    for said in _TAKEN_AS.finditer(description):
+        pairs.extend((alias, said[2]) for alias in _QUOTED.findall(said[1]))
+        pairs.extend(_AND_AS.findall(said[3]))
+    if not _ALIAS_WORDS.search(description):
+        return _unchained(pairs)
+    pairs += _QUOTED_EQUAL.findall(description)
     pairs.extend((said[1] or said[2], said[3]) for said in _ALIAS_FOR.finditer(description))
     for listed in _QUOTED_ARE.finditer(description):  # "'win64' and 'pc' are 'windows'; 'nx' is 'switch'"
         pairs.extend((alias, listed[2]) for alias in _QUOTED.findall(listed[1]))
+    return _unchained(pairs)
+
+
+def _unchained(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """folded alias -> canonical; empty where a value is both an alias and a canonical value (a chain)."""
     table = {_folded(alias): canonical.strip() for alias, canonical in pairs if _folded(alias) != _folded(canonical)}
     return {} if set(table) & {_folded(canonical) for canonical in table.values()} else table
 

@@ -15,6 +15,7 @@
                                                                       sibling of that name, the one array whose
                                                                       items' enum has it: `include`)
     "timezone": "Only read when group_by contains 'hour' or 'day'" -> dropped unless the array holds one of them
+    "state": "no effect when types contains neither a nor b"       -> dropped where the array holds neither
     "loss_db": "Has no effect when connector_pairs is 0"           -> dropped where `connector_pairs` is 0
     "rx_height_m": "... ignored by 'free_space'"                   -> dropped where the one sibling whose enum has
                                                                       "free_space" has it
@@ -49,8 +50,8 @@ _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|hav
 # "only used", "used only", "only meaningful": read under the condition that follows only
 _ONLY = r"(?:only (?:used|read|applies|applied|meaningful|relevant)|(?:used|read|applies|applied) only)"
 _UNLESS = r"(?:is |are )?(?:ignored|not read|not used|(?:has|have) no effect) unless"
-_GIVEN = re.compile(rf"{_UNREAD} (?:when|if|once) {_NAME}(?: or {_NAME})? is (?:given|set|present|provided|specified)"
-                    rf"\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
+_GIVEN = re.compile(rf"{_UNREAD} (?:when|whenever|if|once) {_NAME}(?: or {_NAME})? is "
+                    rf"(?:given|set|present|provided|specified)\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
 # "Ignored unless include_trips is true", "Only used when method is 'shap'": read only under that one value
 _ONLY_WHEN = re.compile(rf"\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_NAME} is {_VALUE}(?=[\s.,;)]|$)", re.I)
 _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
@@ -58,8 +59,11 @@ _REQUIRES = re.compile(rf"\b(?:{_ONLY} (?:with|when|if)|{_UNLESS}|(?:is |are )?i
                        r"(?! (?:is|are|contains?|includes?|has|have|lists?)\b)"
                        rf"(?: (?:is |= ?)?{_QUOTED})?", re.I)
 _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
-                    rf"(?:the )?{_NAME}|\bonly (?:used|read|applies) (?:when|if) {_VALUE} is (?:among|in) "
+                    rf"(?:the )?{_NAME}|\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_VALUE} is (?:among|in) "
                     rf"(?:the )?{_NAME}", re.I)
+# "has no effect when credential_types contains neither state_license nor dea"
+_NEITHER = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:contains|includes|lists|has) neither {_VALUE} nor {_VALUE}"
+                      r"(?=[\s.,;)]|$)", re.I)
 # "Only read when stats contains 'bounds'", "... when group_by contains 'hour' or 'day'", "ignored unless sections
 # contains 'sizes'"
 _CONTAINS = re.compile(rf"\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_NAME} (?:contains|includes|lists|has) "
@@ -154,6 +158,11 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
         held = args.get(owner) if owner else None
         if isinstance(held, list) and all(isinstance(item, str) for item in held) \
                 and value.casefold() not in {item.casefold() for item in held}:
+            return True
+    for match in _own(_NEITHER, text, name):  # "... when credential_types contains neither 'a' nor 'b'"
+        held = args.get(match[1])
+        if match[1] in others and isinstance(held, list) and all(isinstance(item, str) for item in held) \
+                and not {match[2].casefold(), match[3].casefold()} & {item.casefold() for item in held}:
             return True
     for match in _own(_CONTAINS, text, name):  # "only read when stats contains 'bounds'"
         held, values = args.get(match[1]), {value.casefold() for value in _QUOTED_VALUE.findall(match[2])}

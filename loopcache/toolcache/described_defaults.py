@@ -10,7 +10,8 @@
     an object "every field defaults to ..." -> {} (each of its fields then its own default), where every field
                                               of it has a default
 
-An argument that "defaults to age_from" (a sibling's exact name) takes that sibling's value (`default_sibling`).
+An argument that "defaults to age_from" or "if left out equals date_from" (a sibling's exact name) takes that
+sibling's value (`default_sibling`).
 
 So an omitted argument equals the same call with that value written out (canonical.py fills it in like a
 schema `default`). Only a literal counts, and only one the sentence states without a condition: "defaults to
@@ -36,6 +37,10 @@ _MARKED = (re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I),
            re.compile(rf"(?:^\s*|[.;(]\s*){_LITERAL}, the default,", re.I))
 _SIBLING = re.compile(r"\bdefaults? (?:to|is) (?:the value of |the same value as |the same as )?[`'\"‘“]?"
                       r"([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?(?=[).,;]|\s*$)", re.I)
+# "if left out it equals date_from": the condition is the omission itself
+_OMITTED_SIBLING = re.compile(r"\b(?:if|when) (?:left out|omitted|not given|absent),? (?:it )?(?:equals|is|takes) "
+                              r"(?:the value of |the same value as |the same as )?[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)"
+                              r"[`'\"’”]?(?=[).,;]|\s*$)", re.I)
 _CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending)\b", re.I)
 _TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
 _SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
@@ -117,6 +122,8 @@ def default_sibling(text: str, name: str, siblings: Mapping[str, Any]) -> str | 
     None where its description `text` names none without a condition."""
     for clause in _SENTENCE.findall(text):
         said = _SIBLING.search(clause)
-        if said and said[1] != name and said[1] in siblings and not _CONDITION.search(clause):
+        if said is None or _CONDITION.search(clause):
+            said = _OMITTED_SIBLING.search(clause)
+        if said and said[1] != name and said[1] in siblings:
             return said[1]
     return None

@@ -115,3 +115,10 @@ def test_a_value_accepted_as_another_name() -> None:
     said = "floor-plan types, e.g. ['1BR', '2BR']. Case-insensitive; 'STUDIO' is accepted as another name for '0BR'."
     assert described_aliases(said) == {"studio": "0BR"}
     assert described_aliases("'STUDIO' is not another name for '0BR'") == {}
+
+
+def test_values_said_to_be_taken_or_read_as_another() -> None:
+    assert described_aliases("Case-insensitive. 'UK' is taken as 'GB'.") == {"uk": "GB"}
+    said = "The trade names 'beans' and 'soy' are read as soybeans and 'milo' as sorghum."
+    assert described_aliases(said) == {"beans": "soybeans", "soy": "soybeans", "milo": "sorghum"}
+    assert described_aliases("'x' is read as a regular expression") == {}

@@ -166,3 +166,20 @@ def test_used_only_when_a_sibling_is_absent() -> None:
     assert same({"bin": "A-1"}, {"bin": "A-1", "sku": "HX-1"}, schema)
     assert not same({"warehouse": "W"}, {"warehouse": "W", "sku": "HX-1"}, schema)
     assert not same({"sku": "HX-22810"}, {"sku": "HX-22801"}, schema)
+
+
+def test_ignored_whenever_given_among_an_array_unless_and_contains_neither() -> None:
+    schema = obj(start={"type": "string"},
+                 lookback_days={"type": "integer", "default": 30, "description": "Ignored whenever start is given."},
+                 metrics={"type": "array", "items": {"type": "string"}, "default": ["power"]},
+                 unit={"type": "string", "default": "C",
+                       "description": "default C. has no effect unless temperature is among the metrics"},
+                 types={"type": "array", "items": {"type": "string"}},
+                 state={"type": "string", "description": "It narrows the licence rows, so this field has no effect "
+                                                         "when types contains neither licence nor dea."})
+    assert same({"start": "x"}, {"start": "x", "lookback_days": 7}, schema)
+    assert not same({}, {"lookback_days": 7}, schema)
+    assert same({}, {"unit": "F"}, schema)
+    assert not same({"metrics": ["temperature"]}, {"metrics": ["temperature"], "unit": "F"}, schema)
+    assert same({"types": ["board"]}, {"types": ["board"], "state": "TX"}, schema)
+    assert not same({"types": ["dea"]}, {"types": ["dea"], "state": "TX"}, schema)

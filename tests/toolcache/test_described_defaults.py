@@ -86,3 +86,13 @@ def test_an_argument_that_defaults_to_a_sibling_takes_its_value() -> None:
     assert canonicalize_args({"age_from": 60}, schema) == canonicalize_args({"age_from": 60, "age_to": 60}, schema)
     assert canonicalize_args({"age_from": 60}, schema) != canonicalize_args({"age_from": 60, "age_to": 61}, schema)
     assert canonicalize_args({"age_from": 60}, schema) != canonicalize_args({"age_from": 60, "end": 60}, schema)
+
+
+def test_an_argument_that_equals_a_sibling_when_left_out() -> None:
+    schema = {"type": "object", "properties": {
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date",
+                    "description": "last day, inclusive. if left out it equals date_from, i.e. one day"}}}
+    one = {"date_from": "2025-08-06"}
+    assert canonicalize_args(one, schema) == canonicalize_args({**one, "date_to": "2025-08-06"}, schema)
+    assert canonicalize_args(one, schema) != canonicalize_args({**one, "date_to": "2025-08-07"}, schema)
