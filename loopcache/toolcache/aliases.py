@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 ALIASES_KEY = "x-loopcache-aliases"
-_ALIAS_WORDS = re.compile(r"\b(?:alias(?:es)?|abbreviations?|synonyms?|another name)\b", re.I)
+_ALIAS_WORDS = re.compile(r"\b(?:alias(?:es)?|abbreviations?|synonyms?|another name|short forms?)\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”]")
 _QUOTED_ARE = re.compile(r"((?:['\"‘“][^'\"’”=]{1,40}['\"’”](?:,? and |, ))*['\"‘“][^'\"’”=]{1,40}['\"’”]) (?:is|are) "
                          r"['\"‘“]([^'\"’”=]{1,60})['\"’”]")
@@ -41,6 +41,11 @@ _TAKEN_AS = re.compile(r"((?:['\"‘“][^'\"’”=]{1,40}['\"’”](?:,? and 
                        r"(?:also )?(?:taken|read|treated|interpreted) as (?!(?:an?|the|one|part|literal)\b)"
                        r"['\"‘“]?([\w-]{1,40})['\"’”]?"
                        r"((?:,? and ['\"‘“][^'\"’”=]{1,40}['\"’”] as ['\"‘“]?[\w-]{1,40}['\"’”]?)*)")
+# "The short forms 'bdc' (= booking_com) and 'exp' (= expedia)", "'soya' (for soy)": a value and, in brackets, the one
+# it stands for
+_BRACKETED = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”] \((?:= ?|for |i\.e\. )['\"‘“]?([\w-]{1,40})['\"’”]?\)")
+# "canary = 0, pilot = 1, broad = 2": names numbered in a list of two or more
+_NUMBERED = re.compile(r"\b[a-z][\w-]* = \d+(?:, [a-z][\w-]* = \d+)+\b", re.I)
 _AND_AS = re.compile(r"['\"‘“]([^'\"’”=]{1,40})['\"’”] as ['\"‘“]?([\w-]{1,40})")
 
 
@@ -104,7 +109,8 @@ def described_aliases(description: str) -> dict[str, str]:
     value is both (a chain)."""
     if not description:
         return {}
-    pairs = []
+    pairs = list(_BRACKETED.findall(description))
+    pairs += [tuple(item.split(" = ")) for listed in _NUMBERED.finditer(description) for item in listed[0].split(", ")]
     for said in _TAKEN_AS.finditer(description):
         pairs.extend((alias, said[2]) for alias in _QUOTED.findall(said[1]))
         pairs.extend(_AND_AS.findall(said[3]))

@@ -48,14 +48,15 @@ _QUOTED = r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]"  # a value in quotes, cap
 _QUOTED_BARE = r"[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”]"  # the same, not captured
 _UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
 # "only used", "used only", "only meaningful": read under the condition that follows only
-_ONLY = r"(?:only (?:used|read|applies|applied|meaningful|relevant)|(?:used|read|applies|applied) only)"
+_ONLY = r"(?:only (?:used|read|applies|applied|meaningful|relevant|matters)|(?:used|read|applies|applied) only)"
 _UNLESS = r"(?:is |are )?(?:ignored|not read|not used|(?:has|have) no effect) unless"
 _GIVEN = re.compile(rf"{_UNREAD} (?:when|whenever|if|once) {_NAME}(?: or {_NAME})? is "
                     rf"(?:given|set|present|provided|specified)\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
 # "Ignored unless include_trips is true", "Only used when method is 'shap'": read only under that one value
 _ONLY_WHEN = re.compile(rf"\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_NAME} is {_VALUE}(?=[\s.,;)]|$)", re.I)
 _EQUALS = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:is|=|==) {_VALUE}(?=[\s.,;)]|$)", re.I)
-_REQUIRES = re.compile(rf"\b(?:{_ONLY} (?:with|when|if)|{_UNLESS}|(?:is |are )?ignored without) {_NAME}(?=[\s.,;)]|$)"
+_REQUIRES = re.compile(rf"\b(?:{_ONLY} (?:with|when|if|for)|{_UNLESS}|(?:is |are )?ignored without) "
+                       rf"{_NAME}(?=[\s.,;)]|$)"
                        r"(?! (?:is|are|contains?|includes?|has|have|lists?)\b)"
                        rf"(?: (?:is |= ?)?{_QUOTED})?", re.I)
 _AMONG = re.compile(rf"\b(?:(?:is |are )?ignored|not read) (?:when|if|unless) {_VALUE} is not (?:among|in) "
@@ -69,6 +70,9 @@ _NEITHER = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} (?:contains|includes|list
 _CONTAINS = re.compile(rf"\b(?:{_ONLY} (?:when|if)|{_UNLESS}) {_NAME} (?:contains|includes|lists|has) "
                        rf"((?:{_QUOTED_BARE}(?:,? or |, ))*{_QUOTED_BARE})", re.I)
 _QUOTED_VALUE = re.compile(_QUOTED)
+# "Used with value when no entitlement_id is given": read only without that sibling
+_WITHOUT = re.compile(rf"\bused (?:only )?(?:with [A-Za-z_]\w* )?(?:when|if) no {_NAME} is (?:given|set|provided)\b",
+                      re.I)
 _OMITTED = re.compile(rf"{_UNREAD} (?:when|if) {_NAME} is (?:omitted|absent|not given|not set|missing|left out)\b",
                       re.I)
 # "for 'xbar_r' and 'xbar_s' only", "only for 'gain'": read under those values of the one sibling whose enum has them
@@ -76,7 +80,8 @@ _ONLY_FOR = re.compile(rf"\b(?:for ((?:{_QUOTED_BARE}(?:,? (?:and|or) |, ))*{_QU
                        rf"|only (?:for|with) ((?:{_QUOTED_BARE}(?:,? (?:and|or) |, ))*{_QUOTED_BARE}))"
                        r"(?=[\s.,;)]|$)", re.I)
 # on the governing argument: "When given, postcode and house are ignored", "... and every other argument is ignored"
-_WHEN_GIVEN = re.compile(r"(?:^|[.;]\s+)(?:when|if|once) (?:it is |this is )?(?:given|set|present|provided|specified),"
+_WHEN_GIVEN = re.compile(r"(?:^|[.;,]\s+|\bso )(?:when|if|once) (?:it is |this is |([A-Za-z_]\w*) is )?"
+                         r"(?:given|set|present|provided|specified),"
                          r"([^.;]{1,200}?)\b(?:is|are) (?:ignored|not read|not used)\b", re.I)
 # "pools and stats ignore it", "pools and stats always return one row per pool and ignore it": a clause that begins
 # with values of a sibling's enum
@@ -85,7 +90,8 @@ _VALUES_IGNORE = re.compile(r"(?:^|[.;]\s+)((?:[A-Za-z0-9_-]+(?:,? (?:and|or) |,
 _ALL_OTHERS = re.compile(r"\b(?:every|all|any) other (?:arguments?|parameters?|fields?|options?|filters?)\b", re.I)
 _BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) (?:([A-Za-z_][A-Za-z0-9_]*) )?{_QUOTED}", re.I)
 _UNREAD_WORDS = re.compile(r"\b(?:ignored|ignores? it|not read|not used|unused|no effect|only (?:used|read|applies|"
-                           r"applied|meaningful|relevant|for|with)|(?:used|read) only|['\"’”`] only)\b", re.I)
+                           r"applied|meaningful|relevant|matters|for|with)|(?:used|read) only|['\"’”`] only"
+                           r"|when no)\b", re.I)
 _SUBJECT = re.compile(r"(?:(?:so|and|but|thus|hence|therefore) )?(?:this|the) (?:value|field|parameter|argument|"
                       r"option|setting|filter|limit)(?: is)?|(?:only )?used (?:only )?[^,]* and", re.I)
 _STATES = {"given", "set", "present", "provided", "specified", "not", "a", "an", "the"}
@@ -114,9 +120,11 @@ def _governed(text: str, name: str, siblings: Mapping[str, Any]) -> set[str]:
     others = set(siblings) - {name}
     out: set[str] = set()
     for said in _WHEN_GIVEN.finditer(text):
-        if _ALL_OTHERS.search(said[1]):
+        if said[1] not in (None, name):  # "when count_id is given, outlet and count_date are ignored": its own name
+            continue
+        if _ALL_OTHERS.search(said[2]):
             return others
-        out.update(others.intersection(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", said[1])))
+        out.update(others.intersection(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", said[2])))
     return out
 
 
@@ -125,6 +133,9 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
     others = {key: prop for key, prop in siblings.items() if key != name}
     for match in _own(_GIVEN, text, name):  # "ignored when version or alias is given"
         if any(sibling in others and given.get(sibling) is not None for sibling in match.groups() if sibling):
+            return True
+    for match in _own(_WITHOUT, text, name):  # "used with value when no entitlement_id is given"
+        if match[1] in others and given.get(match[1]) is not None:
             return True
     for match in _own(_OMITTED, text, name):  # "ignored when classes is omitted"
         if match[1] in others and given.get(match[1]) is None:

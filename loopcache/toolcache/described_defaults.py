@@ -33,14 +33,17 @@ _STATED = (re.compile(rf"\bdefaults?(?:\s+(?:to|is|value is)|\s*[:=])?\s*{_LITER
                       rf"{_END}", re.I))
 # marked as the default: "when false (the default) ...", "pvalue ascending (default)", "0, the default, means all"
 _MARKED = (re.compile(rf"\b(?:when|if) {_LITERAL} \((?:the )?default\)", re.I),
-           re.compile(rf"(?:^\s*|[,;(]\s*|\.\s+){_LITERAL}(?: [a-z]+)? \((?:the )?default\)", re.I),
+           re.compile(rf"(?:^\s*|[,;(]\s*|\.\s+|\bor\s+){_LITERAL}(?: [a-z]+)? \((?:the )?default\)", re.I),
            re.compile(rf"(?:^\s*|[.;(]\s*){_LITERAL}, the default,", re.I))
 _SIBLING = re.compile(r"\bdefaults? (?:to|is) (?:the value of |the same value as |the same as )?[`'\"‘“]?"
                       r"([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?(?=[).,;]|\s*$)", re.I)
 # "if left out it equals date_from": the condition is the omission itself
-_OMITTED_SIBLING = re.compile(r"\b(?:if|when) (?:left out|omitted|not given|absent),? (?:it )?(?:equals|is|takes) "
+_OMITTED_SIBLING = re.compile(r"\b(?:if|when) (?:left out|omitted|not given|not set|absent),? (?:it )?"
+                              r"(?:equals|is|takes) "
                               r"(?:the value of |the same value as |the same as )?[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)"
-                              r"[`'\"’”]?(?=[).,;]|\s*$)", re.I)
+                              r"[`'\"’”]?(?=[).,;]|\s*$)"
+                              r"|\bsame as [`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]? (?:if|when) "
+                              r"(?:not set|not given|omitted|left out|absent)\b", re.I)
 _CONDITION = re.compile(r"\b(?:if|when|unless|except|otherwise|depending)\b", re.I)
 _TRIGGER = re.compile(r"\b(?:if|when) omitted\b", re.I)
 _SENTENCE = re.compile(r"[^.;]+(?:\.\d[^.;]*)*")  # a clause, a decimal point not ending it
@@ -124,6 +127,7 @@ def default_sibling(text: str, name: str, siblings: Mapping[str, Any]) -> str | 
         said = _SIBLING.search(clause)
         if said is None or _CONDITION.search(clause):
             said = _OMITTED_SIBLING.search(clause)
-        if said and said[1] != name and said[1] in siblings:
-            return said[1]
+        sibling = (said[1] or said[2]) if said else None  # "if left out it equals X", "same as X if not set"
+        if sibling and sibling != name and sibling in siblings:
+            return sibling
     return None

@@ -203,6 +203,7 @@ _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensiti
                           r"|\b(?:letter )?case (?:is |are )?(?:not significant|insignificant)\b"
                           # "in either case", "upper or lower case is accepted", "compared without case"
                           r"|\b(?:in|accepted in) either case\b|\(either case\)|\beither case (?:is |are )?accepted\b"
+                          r"|(?<=[a-z] )in any (?:letter )?case\b"  # "ISO code in any case", not "In any case, ..."
                           r"|\b(?:upper|lower) or (?:upper|lower)[- ]?case\b|\bwithout case\b", re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _SAME_AS = re.compile(r"\b(?:same (?:[a-z]+ )?(?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
@@ -230,7 +231,8 @@ _DENIED_BEFORE = re.compile(r"\b(?:not|never|no)\s+$", re.I)
 _REPEATS_COUNT = re.compile(r"\b(?:every|each) (?:entry|item|element|value) (?:is|counts)\b"
                             r"|\b(?:repeats|duplicates|repeated (?:items|values|entries)) (?:count|matter|are kept)\b",
                             re.I)
-_SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\border (?:does not|doesn't) matter\b"
+_SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bset semantics\b|\bany order\b|\bunordered\b"
+                        r"|\border (?:does not|doesn't) matter\b"
                         r"|\bkeyed by\b|\b(?:against|with) (?:each other|one another)\b|\bpairwise\b"
                         r"|\bvalues to (?:keep|include|exclude)\b"
                         r"|\b(?:all|any|each|every) (?:one )?of (?:these|them|the (?:given|listed))\b"
@@ -249,7 +251,7 @@ _SET_WORDS = re.compile(r"\ba set\b|\bset of\b|\bany order\b|\bunordered\b|\bord
                         r"|\b(?:OR|AND)-?ed\b"  # "array filters are OR-ed within a filter"
                         r"|\b(?:names|ids|keys|codes) (?:\w+ )?to (?:retrieve|fetch|look up|return)\b",  # a batch
                         re.I)
-_ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b"
+_ALL_WHEN_OMITTED = re.compile(r"\b(?:all|every)(?: \w+)?(?: \w+)? when omitted\b|\bwhen omitted,? (?:all|every)\b"
                                r"|\b(?:defaults?(?: to| is)?:?|by default|omitted:|if omitted,?) (?:all|every)\b"
                                r"|\ball by default\b", re.I)
 _NONE_WHEN_OMITTED = re.compile(r"\b(?:none|nothing|no \w+) when omitted\b"

@@ -53,7 +53,8 @@ _IGNORED = re.compile(rf"\b((?:{_WORD})(?:\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|
                       re.I)
 _LEADING_ZEROS = re.compile(r"\bleading zeros?\b([^.;]{0,20}?)\b(?:are |is )?(?:optional|ignored|not significant"
                             r"|(?:carry|have) no meaning|meaningless|dropped|stripped|removed|do not count)"
-                            r"|\b(?:with or without|optional) leading zeros\b", re.I)
+                            r"|\b(?:with or without|optional) leading zeros\b|\bzero[- ]padding (?:is )?optional\b",
+                            re.I)
 _ZERO_FILL = re.compile(r"\b(?:zero-filled|zero-padded|(?:left-)?padded with zeros?) to (\d{1,2}) digits\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”]+)['\"’”]")
 _BRACKET_PAIRS = {"angle": "<>", "square": "[]", "curly": "{}", "round": "()"}
@@ -81,7 +82,8 @@ _UNNAMED_PREFIX = re.compile(r"\bprefix\b(?! (?:is |are )?(?:required|mandatory)
 # "The 'MTR-' prefix printed on the faceplate may be included in any letter case; it is stripped", "The SMP- prefix
 # is optional", "with an optional Z prefix": a prefix named in quotes, or in capitals, said optional or stripped
 _CAPITALS = r"((?-i:[A-Z]{1,6})[-_:#]?)"
-_NAMED_PREFIX = re.compile(rf"\b(?:an?|the) (?:optional )?(?:{_TICKED}|{_CAPITALS}) prefix\b(?:(?! not\b)[^.]){{0,80}}?"
+_NAMED_PREFIX = re.compile(rf"\b(?:an?|the)(?: [\w-]+'s)? (?:optional )?(?:{_TICKED}|{_CAPITALS}) prefix\b"
+                           r"(?:(?! not\b)[^.]){0,80}?"
                            r"\b(?:stripped|removed|optional|may be (?:left out|omitted))\b"
                            rf"|\b(?:an? |the )?optional {_CAPITALS} prefix\b"
                            # "The leading C is optional", "The 'D' may be left off" (before the digits)

@@ -34,7 +34,7 @@ from fractions import Fraction
 _UNIT = r"([A-Za-z][A-Za-z/]*|%)"
 _BASE = (re.compile(rf"\bconverted (?:exactly )?(?:in)?to {_UNIT}(?=[\s.,;)]|$)", re.I),
          re.compile(rf"\b(?:bare |plain )?(?:integer|number)(?: without (?:a |its )?unit)? (?:is|means|counts) "
-                    rf"(?:in )?{_UNIT}(?=[\s.,;)]|$)", re.I),
+                    rf"(?:in |an? (?:number|count) of )?{_UNIT}(?=[\s.,;)]|$)", re.I),
          re.compile(rf"\binteger (?:number )?(?:of )?{_UNIT}(?=[\s.,;)]|$)", re.I),
          re.compile(rf"\bwhole {_UNIT} as a number\b", re.I))
 _PERCENT = re.compile(r"\bpercent(?:age)?\b", re.I)
@@ -48,6 +48,7 @@ _UNITS: dict[str, tuple[str, Fraction]] = {
     **{unit: ("time", Fraction(60)) for unit in ("m", "min", "mins", "minute", "minutes")},
     **{unit: ("time", Fraction(3600)) for unit in ("h", "hr", "hrs", "hour", "hours")},
     **{unit: ("time", Fraction(86400)) for unit in ("d", "day", "days")},
+    **{unit: ("time", Fraction(604800)) for unit in ("w", "wk", "week", "weeks")},
     **{unit: ("bytes", Fraction(1)) for unit in ("B", "byte", "bytes")},
     "KiB": ("bytes", Fraction(1024)), "MiB": ("bytes", Fraction(1024**2)), "GiB": ("bytes", Fraction(1024**3)),
     "TiB": ("bytes", Fraction(1024**4)),

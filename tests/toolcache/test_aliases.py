@@ -122,3 +122,19 @@ def test_values_said_to_be_taken_or_read_as_another() -> None:
     said = "The trade names 'beans' and 'soy' are read as soybeans and 'milo' as sorghum."
     assert described_aliases(said) == {"beans": "soybeans", "soy": "soybeans", "milo": "sorghum"}
     assert described_aliases("'x' is read as a regular expression") == {}
+
+
+def test_short_forms_in_brackets_and_numbered_names() -> None:
+    said = "Codes: booking_com, expedia. The short forms 'bdc' (= booking_com) and 'exp' (= expedia) are accepted too."
+    assert described_aliases(said) == {"bdc": "booking_com", "exp": "expedia"}
+    assert described_aliases("The spellings 'soya' (for soy) and 'sulfites' (for sulphites) are accepted.") == {
+        "soya": "soy", "sulfites": "sulphites"}
+    assert described_aliases("Short forms: 'NIST' = 'nist-800-53-r5', 'SOC2' = 'soc2-tsc-2017'") == {
+        "nist": "nist-800-53-r5", "soc2": "soc2-tsc-2017"}
+    ring = {"type": "object", "properties": {"ring": {
+        "type": ["integer", "string"], "description": "Ring number, or its name: canary = 0, pilot = 1, broad = 2. "
+                                                      "Names are case-insensitive."}}}
+    assert canonicalize_args({"ring": "broad"}, ring) == canonicalize_args({"ring": 2}, ring)
+    assert canonicalize_args({"ring": "PILOT"}, ring) == canonicalize_args({"ring": 1}, ring)
+    assert canonicalize_args({"ring": "broad"}, ring) != canonicalize_args({"ring": 1}, ring)
+    assert described_aliases("limit = 10") == {}  # one equation is no list of names

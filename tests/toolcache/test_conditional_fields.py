@@ -183,3 +183,20 @@ def test_ignored_whenever_given_among_an_array_unless_and_contains_neither() -> 
     assert not same({"metrics": ["temperature"]}, {"metrics": ["temperature"], "unit": "F"}, schema)
     assert same({"types": ["board"]}, {"types": ["board"], "state": "TX"}, schema)
     assert not same({"types": ["dea"]}, {"types": ["dea"], "state": "TX"}, schema)
+
+
+def test_when_the_argument_itself_is_given_only_matters_for_and_used_when_no_sibling() -> None:
+    schema = obj(count_id={"type": "string", "description": "A count. The count knows its outlet and date, so when "
+                                                            "count_id is given, outlet and count_date are ignored."},
+                 outlet={"type": "string"}, count_date={"type": "string"},
+                 granularity={"type": "string", "enum": ["day", "week"], "default": "day"},
+                 week_start={"type": "string", "default": "monday",
+                             "description": "only matters for granularity 'week' and is ignored otherwise"},
+                 entitlement_id={"type": "string"},
+                 application={"type": "string", "description": "Used with value when no entitlement_id is given."})
+    assert same({"count_id": "SC-1"}, {"count_id": "SC-1", "outlet": "bar", "count_date": "2027-01-31"}, schema)
+    assert not same({"outlet": "bar"}, {"outlet": "bar", "count_date": "2027-01-31"}, schema)
+    assert same({}, {"week_start": "sunday"}, schema)
+    assert not same({"granularity": "week"}, {"granularity": "week", "week_start": "sunday"}, schema)
+    assert same({"entitlement_id": "E1"}, {"entitlement_id": "E1", "application": "sap"}, schema)
+    assert not same({}, {"application": "sap"}, schema)

@@ -96,3 +96,15 @@ def test_an_argument_that_equals_a_sibling_when_left_out() -> None:
     one = {"date_from": "2025-08-06"}
     assert canonicalize_args(one, schema) == canonicalize_args({**one, "date_to": "2025-08-06"}, schema)
     assert canonicalize_args(one, schema) != canonicalize_args({**one, "date_to": "2025-08-07"}, schema)
+
+
+def test_same_as_a_sibling_if_not_set_and_a_default_marked_after_or() -> None:
+    schema = {"type": "object", "properties": {
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date",
+                    "description": "last day, inclusive; same as date_from if not set"},
+        "release": {"type": "string",
+                    "description": "a month 'YYYY-MM', or 'latest' (default), resolved at call time"}}}
+    day = {"date_from": "2027-07-02"}
+    assert canonicalize_args(day, schema) == canonicalize_args({**day, "date_to": "2027-07-02", "release": "latest"},
+                                                               schema)

@@ -511,3 +511,12 @@ def test_more_wordings_of_case_and_an_exact_match_that_is_not_about_case() -> No
                         "begin with it.") is False
     assert _stated_case("Symbol; lower-case letters match either case") is not False
     assert _stated_case("names are case-insensitive; ids match exactly") is True
+
+
+def test_in_any_case_inside_a_sentence_and_set_semantics() -> None:
+    from loopcache.toolcache.field_traits import _stated_case
+    assert _stated_case("Currency of the prices; ISO code in any case, default USD.") is False
+    assert _stated_case("In any case, the code is matched as written.") is not False
+    schema = {"type": "object", "properties": {"floors": {"type": "array", "items": {"type": "integer"},
+                                                          "description": "set semantics, duplicates collapse"}}}
+    assert canonicalize_args({"floors": [3, 4, 4]}, schema) == canonicalize_args({"floors": [4, 3]}, schema)

@@ -247,3 +247,12 @@ def test_a_trailing_suffix_from_a_listed_set_is_dropped() -> None:
     assert one("Hargreave Holdings Ltd", names) == one("hargreave holdings", names) != one("Hargreave", names)
     assert one("Banco Azul, S.A.", names) == one("banco azul", names)
     assert one("Holdings Ltda", names) != one("Holdings", names)  # a whole suffix only
+
+
+def test_a_possessive_before_a_prefix_and_optional_zero_padding() -> None:
+    block = ("Group block code, e.g. SMITH0524. Codes are sometimes written with the hotel's 'GRP-' prefix; the "
+             "prefix is stripped")
+    assert one("GRP-SMITH0524", block) == one("SMITH0524", block) != one("SMITH0525", block)
+    vendor = ("The vendor record: 482 or 'VND-00482'. The prefix is optional and case-insensitive and zero padding is "
+              "optional, so '482', 'vnd-482' and 'VND-00482' are one vendor")
+    assert one("vnd-482", vendor) == one("VND-00482", vendor) == one("482", vendor) != one("VND-04820", vendor)

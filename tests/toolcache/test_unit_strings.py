@@ -61,3 +61,10 @@ def test_minutes_energy_pressure_a_compound_unit_and_percent() -> None:
     moisture = "sample moisture in percent, as a number (15.5) or a string with a percent sign (\"15.5%\")"
     assert converted_count("15.5%", moisture, False) == 15.5 and converted_count("15.5%", "a share", False) is None
     assert converted_count("5 or", "an integer or a string", True) is None  # "integer or" names no unit
+
+
+def test_a_number_of_days_and_weeks() -> None:
+    days = "An integer is a number of days; a string carries its unit, d for days or w for weeks (7 days)"
+    assert converted_count("2w", days, True) == converted_count("14d", days, True) == 14
+    assert converted_count("6h", "An integer is a number of MINUTES; a string must carry its unit, '4h' or '240m'",
+                           True) == 360
