@@ -49,7 +49,7 @@ Sets of labelled pairs:
   fresh17-heldout  likewise
   fresh18-dev  a nineteenth (bench/data/toolcalls/fresh18), written blind after fresh17's first run; split
   fresh18-heldout  likewise
-  fresh19-dev ... fresh42-heldout  the twentieth to forty-third (bench/data/toolcalls/fresh19 ... fresh42),
+  fresh19-dev ... fresh44-heldout  the twentieth to forty-fifth (bench/data/toolcalls/fresh19 ... fresh44),
               written blind two at a time, each pair by two labellers who did not see each other's, while the
               previous pair's dev rules were written; split likewise
 
@@ -123,7 +123,8 @@ SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "
                     "fresh18", "fresh19", "fresh20", "fresh21", "fresh22", "fresh23", "fresh24",
                     "fresh25", "fresh26", "fresh27", "fresh28", "fresh29", "fresh30",
                     "fresh31", "fresh32", "fresh33", "fresh34", "fresh35", "fresh36",
-                    "fresh37", "fresh38", "fresh39", "fresh40", "fresh41", "fresh42")
+                    "fresh37", "fresh38", "fresh39", "fresh40", "fresh41", "fresh42",
+                    "fresh43", "fresh44")
 
 
 # every set, each split one as its two halves: shared-dev, dev, heldout, fresh-dev, fresh-heldout, fresh2, fresh3-dev, ...
