@@ -46,10 +46,11 @@ _NAME = r"[`'\"‘“]?([A-Za-z_][A-Za-z0-9_]*)[`'\"’”]?"
 _VALUE = r"[`'\"‘“]?([A-Za-z0-9_.-]+?)[`'\"’”]?"
 _QUOTED = r"[`'\"‘“]([A-Za-z0-9_.-]+)[`'\"’”]"  # a value in quotes, captured
 _QUOTED_BARE = r"[`'\"‘“][A-Za-z0-9_.-]+[`'\"’”]"  # the same, not captured
-_UNREAD = r"\b(?:is |are )?(?:ignored|not read|not used|unused|has no effect|have no effect)"
+_UNREAD = (r"\b(?:is |are )?(?:ignored|disregarded|not read|not used|unused|has no effect|have no effect|irrelevant"
+           r"|meaningless)")
 # "only used", "used only", "only meaningful": read under the condition that follows only
 _ONLY = r"(?:only (?:used|read|applies|applied|meaningful|relevant|matters)|(?:used|read|applies|applied) only)"
-_UNLESS = r"(?:is |are )?(?:ignored|not read|not used|(?:has|have) no effect) unless"
+_UNLESS = r"(?:is |are )?(?:ignored|not read|not used|(?:has|have) no effect|irrelevant|meaningless) unless"
 _GIVEN = re.compile(rf"{_UNREAD} (?:when|whenever|if|once) {_NAME}(?: or {_NAME})? is "
                     rf"(?:given|set|present|provided|specified)\b|{_UNREAD} with {_NAME}(?=[\s.,;]|$)", re.I)
 # "Ignored unless include_trips is true", "Only used when method is 'shap'": read only under that one value
@@ -80,16 +81,20 @@ _ONLY_FOR = re.compile(rf"\b(?:for ((?:{_QUOTED_BARE}(?:,? (?:and|or) |, ))*{_QU
                        rf"|only (?:for|with) ((?:{_QUOTED_BARE}(?:,? (?:and|or) |, ))*{_QUOTED_BARE}))"
                        r"(?=[\s.,;)]|$)", re.I)
 # on the governing argument: "When given, postcode and house are ignored", "... and every other argument is ignored"
-_WHEN_GIVEN = re.compile(r"(?:^|[.;,]\s+|\bso )(?:when|if|once) (?:it is |this is |([A-Za-z_]\w*) is )?"
-                         r"(?:given|set|present|provided|specified),"
-                         r"([^.;]{1,200}?)\b(?:is|are) (?:ignored|not read|not used)\b", re.I)
+_WHEN_GIVEN = re.compile(r"(?:^|[.;:,]\s+|\bso )(?:when|if|once) (?:it is |this is |([A-Za-z_]\w*) is )?"
+                         r"(?:given|set|present|provided|specified),?"
+                         r"([^.;]{1,200}?)\b(?:is|are) (?:ignored|disregarded|not read|not used)\b", re.I)
 # "pools and stats ignore it", "pools and stats always return one row per pool and ignore it": a clause that begins
 # with values of a sibling's enum
 _VALUES_IGNORE = re.compile(r"(?:^|[.;]\s+)((?:[A-Za-z0-9_-]+(?:,? (?:and|or) |, ))*[A-Za-z0-9_-]+) "
                             r"(?:[^.;]{0,80}? and )?(?:always |simply )?ignores? it\b")
 _ALL_OTHERS = re.compile(r"\b(?:every|all|any) other (?:arguments?|parameters?|fields?|options?|filters?)\b", re.I)
+# "Not used for show=all or show=booked": a sibling's values written name=value
+_ASSIGNED = re.compile(rf"{_UNREAD} (?:by|for|with|under|when) "
+                       r"((?:[A-Za-z_]\w*=[\w-]+(?:\.[\w-]+)*(?:,? or |, ))*[A-Za-z_]\w*=[\w-]+(?:\.[\w-]+)*)", re.I)
 _BY_VALUE = re.compile(rf"{_UNREAD} (?:by|for|with|under|in) (?:([A-Za-z_][A-Za-z0-9_]*) )?{_QUOTED}", re.I)
-_UNREAD_WORDS = re.compile(r"\b(?:ignored|ignores? it|not read|not used|unused|no effect|only (?:used|read|applies|"
+_UNREAD_WORDS = re.compile(r"\b(?:ignored|disregarded|irrelevant|meaningless|ignores? it|not read|not used|unused"
+                           r"|no effect|only (?:used|read|applies|"
                            r"applied|meaningful|relevant|matters|for|with)|(?:used|read) only|['\"’”`] only"
                            r"|when no)\b", re.I)
 _SUBJECT = re.compile(r"(?:(?:so|and|but|thus|hence|therefore) )?(?:this|the) (?:value|field|parameter|argument|"
@@ -185,6 +190,10 @@ def _condition_holds(text: str, name: str, args: Mapping[str, Any], given: Mappi
         owner = _owner_of_all(others, values)
         if owner and any(_same(args.get(owner), value) for value in values):
             return True
+    for match in _own(_ASSIGNED, text, name):  # "not used for show=all or show=booked"
+        for sibling, value in (item.split("=", 1) for item in re.split(r",? or |, ", match[1])):
+            if sibling in others and _same(args.get(sibling), value):
+                return True
     for match in _own(_BY_VALUE, text, name):  # "ignored by 'free_space'": the one sibling with that enum value
         owner = match[1] if match[1] in others else _owner(others, match[2])  # "ignored for method 'gain'"
         if owner and _same(args.get(owner), match[2]):

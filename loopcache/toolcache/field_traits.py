@@ -189,7 +189,7 @@ _CASE_WORD = re.compile(r"(?<!\bin )(?<!\buse )(?<!\btest )(?<!\bedge )(?<!\bbas
                         r"|\b(?:upper|lower)case\b|\bcapitali[sz]|\bexact(?:ly)?\b|\bas (?:written|published)\b", re.I)
 _CASE_HINTS = ("case", "exact", "written", "published", "capitali", "pep")  # every match of _CASE_WORD, _NORMALISED
 # outweighs "case-insensitive" beside it, but for "otherwise exact" (case apart)
-_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|(?<!\botherwise )\bexact(?:ly)?\b"
+_CASE_STRONG = re.compile(r"\bcase[- ]sensitive\b|(?<!\botherwise )(?<!\bdigits are )\bexact(?:ly)?\b"
                           # "Only that exact unit, not units whose codes begin with it": exact of the match, not case
                           r"(?![^.;]{0,40}\b(?:begin|start|prefix|contain|substring|children|descendants|sub-?units?))",
                           re.I)
@@ -203,13 +203,17 @@ _INSENSITIVE = re.compile(r"\bcase[- ]insensitive(?:ly)?\b|\bnot case[- ]sensiti
                           r"|\b(?:letter )?case (?:is |are )?(?:not significant|insignificant)\b"
                           # "in either case", "upper or lower case is accepted", "compared without case"
                           r"|\b(?:in|accepted in) either case\b|\(either case\)|\beither case (?:is |are )?accepted\b"
-                          r"|(?<=[a-z] )in any (?:letter )?case\b"  # "ISO code in any case", not "In any case, ..."
+                          r"|(?<=[a-z] )in any (?:letter )?case\b|\bin any letter case\b"  # not "In any case, ..."
+                          # "lower-case letters accepted", "the C may be lower case", "upper-cased before lookup"
+                          r"|\blower[- ]case (?:letters |input |codes )?(?:is |are )?accepted\b"
+                          r"|\b(?:may|can) be (?:in )?(?:lower|upper)[- ]case\b|\b(?:upper|lower)[- ]cased before\b"
                           r"|\b(?:upper|lower) or (?:upper|lower)[- ]?case\b|\bwithout case\b", re.I)
 _LOOKED_UP = re.compile(r"\bto look up\b|\bto be looked up\b|\blookup key\b", re.I)
 _SAME_AS = re.compile(r"\b(?:same (?:[a-z]+ )?(?:format|form|rules?|syntax|units?) as|(?:written|given|formatted) like)"
                       r" (?:the |for )?`?([A-Za-z_]\w*)`?", re.I)
 # "matched as a whole name": every word counts, "the" too ("The National" is not "National")
-_NO_STEMMING = re.compile(r"\b(?:without|no) stemming\b|\bnot stemmed\b|\b(?:as |match(?:es|ed)? )?whole[- ]words?\b",
+_NO_STEMMING = re.compile(r"\b(?:without|no) stemming\b|\bnot stemmed\b|\b(?:as |match(?:es|ed)? )?whole[- ]words?\b"
+                          r"|\bsubstring\b",  # "review" finds "reviews"; "reviews" does not find "review"
                           re.I)
 _WHOLE_NAME = re.compile(r"\b(?:as a |the )?whole (?:name|title|phrase|value)\b", re.I)
 # word forms or word order said to count: "plural/singular and word order are significant" (a keyword matched as is)

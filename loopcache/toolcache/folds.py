@@ -53,7 +53,8 @@ _IGNORED = re.compile(rf"\b((?:{_WORD})(?:\s*(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|
                       re.I)
 _LEADING_ZEROS = re.compile(r"\bleading zeros?\b([^.;]{0,20}?)\b(?:are |is )?(?:optional|ignored|not significant"
                             r"|(?:carry|have) no meaning|meaningless|dropped|stripped|removed|do not count)"
-                            r"|\b(?:with or without|optional) leading zeros\b|\bzero[- ]padding (?:is )?optional\b",
+                            r"|\b(?:with or without|optional) leading zeros\b|\bzero[- ]padding (?:is )?optional\b"
+                            r"|\bcompared (?:numerically|as numbers)\b",
                             re.I)
 _ZERO_FILL = re.compile(r"\b(?:zero-filled|zero-padded|(?:left-)?padded with zeros?) to (\d{1,2}) digits\b", re.I)
 _QUOTED = re.compile(r"['\"‘“]([^'\"’”]+)['\"’”]")
@@ -76,7 +77,10 @@ _LEADING = re.compile(rf"\b(?:an?|the) (?:leading {_QUOTED_START}(?: or {_QUOTED
                       r"(?: and an? trailing ['\"`‘“]\S['\"`’”])? (?:is |are )?(?:accepted and )?"
                       r"(?:stripped|removed)\b", re.I)
 # "a '-' inside the product code is part of the product code", "'-' and '_' are different characters": it counts
-_COUNTS = re.compile(r"['\"‘“`]\S['\"’”`][^.;]{0,60}?\b(?:is|are) (?:part of|significant|different|kept)\b", re.I)
+_COUNTS = re.compile(r"(?:['\"‘“`]\S['\"’”`]|\b(?:hyphens?|dashes?|spaces?)\b)[^.;]{0,60}?\b(?:is|are) "
+                     r"(?:part of|significant|different|kept)\b|\b(?:hyphens?|dashes?|spaces?) (?:matter|count)\b",
+                     re.I)
+_COUNTED = {"-": ("-", "hyphen", "dash"), " ": (" ", "space")}  # a character and the words for it
 # "Accepted as 'L-00731' or just the digits ('00731'): the prefix is optional": the letters the examples show
 _UNNAMED_PREFIX = re.compile(r"\bprefix\b(?! (?:is |are )?(?:required|mandatory))", re.I)
 # "The 'MTR-' prefix printed on the faceplate may be included in any letter case; it is stripped", "The SMP- prefix
@@ -84,7 +88,10 @@ _UNNAMED_PREFIX = re.compile(r"\bprefix\b(?! (?:is |are )?(?:required|mandatory)
 _CAPITALS = r"((?-i:[A-Z]{1,6})[-_:#]?)"
 _NAMED_PREFIX = re.compile(rf"\b(?:an?|the)(?: [\w-]+'s)? (?:optional )?(?:{_TICKED}|{_CAPITALS}) prefix\b"
                            r"(?:(?! not\b)[^.]){0,80}?"
-                           r"\b(?:stripped|removed|optional|may be (?:left out|omitted))\b"
+                           r"\b(?:stripped|removed|optional|(?:may|can) be (?:left out|left off|omitted))\b"
+                           # "A leading 'IACUC-' in any case is accepted and stripped"
+                           rf"|\b(?:an?|the) leading (?:{_TICKED}|{_CAPITALS})(?:(?! not\b)[^.]){{0,40}}?"
+                           r"\b(?:stripped|removed|optional)\b"
                            rf"|\b(?:an? |the )?optional {_CAPITALS} prefix\b"
                            # "The leading C is optional", "The 'D' may be left off" (before the digits)
                            rf"|\bthe (?:leading )?(?:{_TICKED}|{_CAPITALS}) "
@@ -138,11 +145,15 @@ _SEPARATOR_CHOICE = re.compile(rf"\bseparators? (?:may|can) be ((?:{_CHAR_BARE}(
 # "a trailing legal-form suffix (Inc, Inc., LLC, Ltd, GmbH, S.A., plc) is dropped": one of those at the end
 _SUFFIX_LIST = re.compile(r"\btrailing [\w -]{0,30}?\bsuffix(?:es)? \(([^()]{1,120})\) (?:is |are )?"
                           r"(?:dropped|ignored|stripped|removed)\b", re.I)
+# "Accepted as 2026, '2026', 'FY2026' or 'fy2026'": spellings of one value
+_ACCEPTED_AS = re.compile(r"\baccepted as ((?:[^,;.]{1,30}, )+[^,;.]{1,30} or [^,;.]{1,30})(?=[.;]|$)", re.I)
 # "(202503 = 2025-03)", "(004821 = E004821)": two spellings equated outside quotes
 _EQUATED_BARE = re.compile(r"(?:^|[\s(])([\w./-]{2,30}) ==? ([\w./-]{2,30})(?=[\s),;]|\.(?:\s|$)|$)")
 _ZERO_PADDED_END = re.compile(r"(?<=[-_ #:/A-Za-z])0+(?=\d+$)")  # "AGV-07", "CH07": the number's zeros
 _PLACED = re.compile(r"\b(?:at (?:the )?(?:very )?(?:start|end|beginning|ends?|either end|both ends)|around|"
                      r"on either side|before and after|runs? of)\b", re.I)
+# "'PCE-KB0142' and 'PCEKB0142' are two serials": examples of values that differ
+_DISTINCT = re.compile(r"\bare (?:two|different|distinct|separate)\b", re.I)
 _NEGATED = re.compile(r"\bnot\b|n't\b|\bnothing\b|\bnever\b|\bno\b", re.I)
 # a word that makes the characters a place or a run of them, not every one ("runs of whitespace ... are ignored")
 _END_WORD = re.compile(r"\b(?:trailing|leading|final|last|first|runs of|extra|surrounding|repeated|multiple|"
@@ -238,7 +249,8 @@ def described_folds(description: str) -> Folds:
         ignored.update(_TICKED_CHAR.findall(listed[1]))
         ignored.update(_CHARACTER_WORDS[word.lower()] for word in re.findall(_WORD, listed[1], re.I))
     examples = {match[1].strip() for match in _QUOTED.finditer(description)
-                if not _NEGATED.search(_clause_around(description, match.start(), match.end()))}
+                if not _NEGATED.search(clause := _clause_around(description, match.start(), match.end()))
+                and not _DISTINCT.search(clause)}
     examples.update(spelling for match in _EQUATED_BARE.finditer(description) for spelling in match.groups())
     for said in _OMITTED_CHAR.finditer(description):
         ignored.update(char for char in said.groups() if char)
@@ -246,7 +258,8 @@ def described_folds(description: str) -> Folds:
     folded = {example.casefold() for example in examples}
     for separator in " -":  # "'08 71 00', '08-71-00' or '087100'": the separator is optional, unless said to count
         if any(example.replace(separator, "").casefold() in folded for example in examples if separator in example) \
-                and not any(separator in said.group(0) for said in _COUNTS.finditer(description)):
+                and not any(word in said.group(0).lower() for said in _COUNTS.finditer(description)
+                            for word in _COUNTED[separator]):
             ignored.add(separator)
     fill = _ZERO_FILL.search(description)
     brackets = _BRACKETS.search(description)
@@ -254,8 +267,12 @@ def described_folds(description: str) -> Folds:
     prefixes = [next(filter(None, prefix.groups()))] if prefix else []
     prefixes += [shown for match in _LEADING.finditer(description) for shown in match.groups() if shown]
     prefixes += [match[1] for match in _EQUATED.finditer(description)]
-    prefixes += [long[:-len(short)] for match in _EQUATED_BARE.finditer(description)  # "(004821 = E004821)"
-                 for long, short in (match.groups(), match.groups()[::-1])
+    equated = [match.groups() for match in _EQUATED_BARE.finditer(description)]  # "(004821 = E004821)"
+    for listed in _ACCEPTED_AS.finditer(description):  # "accepted as 2026, 'FY2026' or 'fy2026'"
+        spellings = [item.strip(" '\"‘’“”") for item in re.split(r", (?:or )?| or ", listed[1])]
+        equated += [(a, b) for a in spellings for b in spellings if a != b]
+    prefixes += [long[:-len(short)] for pair in equated
+                 for long, short in (pair, pair[::-1])
                  if long.endswith(short) and short[:1].isdigit() and re.fullmatch(r"[A-Za-z]{1,4}", long[:-len(short)])]
     prefixes += [shown for match in _NAMED_PREFIX.finditer(description) for shown in match.groups() if shown]
     if not prefixes:  # examples "'filled.count.soap' or '///filled.count.soap'": the "///" is optional

@@ -33,7 +33,8 @@ from fractions import Fraction
 
 _UNIT = r"([A-Za-z][A-Za-z/]*|%)"
 _BASE = (re.compile(rf"\bconverted (?:exactly )?(?:in)?to {_UNIT}(?=[\s.,;)]|$)", re.I),
-         re.compile(rf"\b(?:bare |plain )?(?:integer|number)(?: without (?:a |its )?unit)? (?:is|means|counts) "
+         re.compile(rf"\b(?:bare |plain )?(?:integer|number)(?: without (?:a |its )?unit)?(?: \([^()]{{0,40}}\))? "
+                    r"(?:is|means|counts) "
                     rf"(?:in |an? (?:number|count) of )?{_UNIT}(?=[\s.,;)]|$)", re.I),
          re.compile(rf"\binteger (?:number )?(?:of )?{_UNIT}(?=[\s.,;)]|$)", re.I),
          re.compile(rf"\bwhole {_UNIT} as a number\b", re.I))

@@ -200,3 +200,19 @@ def test_when_the_argument_itself_is_given_only_matters_for_and_used_when_no_sib
     assert not same({"granularity": "week"}, {"granularity": "week", "week_start": "sunday"}, schema)
     assert same({"entitlement_id": "E1"}, {"entitlement_id": "E1", "application": "sap"}, schema)
     assert not same({}, {"application": "sap"}, schema)
+
+
+def test_disregarded_irrelevant_meaningless_and_values_written_name_equals_value() -> None:
+    schema = obj(msn={"type": "string", "description": "Takes priority: when msn is given the registration argument "
+                                                      "is disregarded."},
+                 registration={"type": "string"},
+                 include_images={"type": "boolean", "default": False},
+                 image_size={"type": "string", "description": "meaningless unless include_images is true"},
+                 show={"type": "string", "enum": ["free", "all", "booked"], "default": "free"},
+                 min_free={"type": "integer", "default": 30, "description": "Not used for show=all or show=booked."})
+    assert same({"msn": "1234"}, {"msn": "1234", "registration": "VH-VXA"}, schema)
+    assert not same({}, {"registration": "VH-VXA"}, schema)
+    assert same({}, {"image_size": "full"}, schema)
+    assert not same({"include_images": True}, {"include_images": True, "image_size": "full"}, schema)
+    assert same({"show": "booked"}, {"show": "booked", "min_free": 60}, schema)
+    assert not same({}, {"min_free": 60}, schema)

@@ -520,3 +520,20 @@ def test_in_any_case_inside_a_sentence_and_set_semantics() -> None:
     schema = {"type": "object", "properties": {"floors": {"type": "array", "items": {"type": "integer"},
                                                           "description": "set semantics, duplicates collapse"}}}
     assert canonicalize_args({"floors": [3, 4, 4]}, schema) == canonicalize_args({"floors": [4, 3]}, schema)
+
+
+def test_a_substring_search_counts_word_forms() -> None:
+    schema = {"type": "object", "properties": {"search": {
+        "type": "string", "description": "case-insensitive substring match on the title"}}}
+    assert not verify_call({"search": "firewall review"}, {"search": "firewall reviews"}, schema).accepted
+    assert verify_call({"search": "Firewall Review"}, {"search": "firewall review"}, schema).accepted
+
+
+def test_lower_case_accepted_and_exact_digits() -> None:
+    from loopcache.toolcache.field_traits import _stated_case
+    assert _stated_case("MEL categories (A, B, C, D); a set, lower-case letters accepted.") is False
+    assert _stated_case("staff id C + four digits (C0192); the C may be lower case") is False
+    assert _stated_case("Codes are issued in upper case; lower-case input is accepted and upper-cased before lookup.") \
+        is False
+    assert _stated_case("EASA, FAA, TCCA or CASA, in any letter case.") is False
+    assert _stated_case("Letters are matched case-insensitively. Digits are exact, leading zeros included.") is False

@@ -256,3 +256,20 @@ def test_a_possessive_before_a_prefix_and_optional_zero_padding() -> None:
     vendor = ("The vendor record: 482 or 'VND-00482'. The prefix is optional and case-insensitive and zero padding is "
               "optional, so '482', 'vnd-482' and 'VND-00482' are one vendor")
     assert one("vnd-482", vendor) == one("VND-00482", vendor) == one("482", vendor) != one("VND-04820", vendor)
+
+
+def test_a_prefix_that_can_be_omitted() -> None:
+    key = "engagement key like AUD-2025-014. the AUD- prefix can be omitted and is not case sensitive"
+    assert one("aud-2025-022", key) == one("2025-022", key) != one("2025-023", key)
+
+
+def test_examples_said_to_be_two_values_and_separators_said_significant_are_kept() -> None:
+    serial = ("Serial number. Case-insensitive, but dashes ARE significant here: 'PCE-KB0142' and 'PCEKB0142' are two "
+              "serials.")
+    assert one("PCE-KB0142", serial) != one("PCEKB0142", serial)
+    fiscal = "University fiscal year. Accepted as 2026, '2026', 'FY2026' or 'fy2026'."
+    assert one("FY2026", fiscal) == one("2026", fiscal) == one("fy2026", fiscal) != one("FY2025", fiscal)
+    protocol = "IACUC protocol, numbered YYYY-NNNN. A leading 'IACUC-' in any case is accepted and stripped."
+    assert one("iacuc-2023-0147", protocol) == one("2023-0147", protocol) != one("2023-0148", protocol)
+    vehicle = "only the block(s) of this fleet number; compared numerically ('0871' = '871')"
+    assert one("0871", vehicle) == one("871", vehicle) != one("8710", vehicle)

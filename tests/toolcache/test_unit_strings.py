@@ -68,3 +68,8 @@ def test_a_number_of_days_and_weeks() -> None:
     assert converted_count("2w", days, True) == converted_count("14d", days, True) == 14
     assert converted_count("6h", "An integer is a number of MINUTES; a string must carry its unit, '4h' or '240m'",
                            True) == 360
+
+
+def test_a_bracketed_aside_before_the_unit() -> None:
+    horizon = "A bare number (or a number with 'd') is days; 'w' is weeks, converted at 7 days each ('4w' = 28 days)."
+    assert converted_count("4w", horizon, True) == converted_count("28d", horizon, True) == 28
