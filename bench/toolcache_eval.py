@@ -49,7 +49,7 @@ Sets of labelled pairs:
   fresh17-heldout  likewise
   fresh18-dev  a nineteenth (bench/data/toolcalls/fresh18), written blind after fresh17's first run; split
   fresh18-heldout  likewise
-  fresh19-dev ... fresh44-heldout  the twentieth to forty-fifth (bench/data/toolcalls/fresh19 ... fresh44),
+  fresh19-dev ... fresh46-heldout  the twentieth to forty-seventh (bench/data/toolcalls/fresh19 ... fresh46),
               written blind two at a time, each pair by two labellers who did not see each other's, while the
               previous pair's dev rules were written; split likewise
 
@@ -124,7 +124,7 @@ SPLIT_BLIND_SETS = ("fresh", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "
                     "fresh25", "fresh26", "fresh27", "fresh28", "fresh29", "fresh30",
                     "fresh31", "fresh32", "fresh33", "fresh34", "fresh35", "fresh36",
                     "fresh37", "fresh38", "fresh39", "fresh40", "fresh41", "fresh42",
-                    "fresh43", "fresh44")
+                    "fresh43", "fresh44", "fresh45", "fresh46")
 
 
 # every set, each split one as its two halves: shared-dev, dev, heldout, fresh-dev, fresh-heldout, fresh2, fresh3-dev, ...

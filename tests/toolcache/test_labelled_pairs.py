@@ -92,7 +92,7 @@ def test_the_set_resolves_against_the_real_traces() -> None:
                           ("fresh33", 0), ("fresh34", 0), ("fresh35", 0), ("fresh36", 0),
                           ("fresh37", 0), ("fresh38", 0), ("fresh39", 0), ("fresh40", 0),
                           ("fresh41", 0), ("fresh42", 0),
-                          ("fresh43", 0), ("fresh44", 0)])
+                          ("fresh43", 0), ("fresh44", 0), ("fresh45", 0), ("fresh46", 0)])
 def test_the_blind_sets_resolve_against_the_real_traces(folder: str, real_calls: int) -> None:
     shared = shared_path("traces").parent
     tools = load_tools(DATA / folder / "tools.json")
